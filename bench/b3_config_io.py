@@ -1,0 +1,129 @@
+"""Group 3: config save against its durability floor, config load against json.load, lock overhead.
+
+Save floor: the very bytes the store wrote, written to a temp file (os.write, fsync), os.replace'd
+over the target and the directory fsync'ed, in the same directory on the real disk (not tmpfs).
+Load floor: open() + json.load() of the same file. Both are measured in the same rounds as the store.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from typing import Any, Dict
+
+from common import (FakeManager, GroupResult, SMALL_SCHEMA, Table, bench_tmp_root, filesystem_of, fmt_ratio, fmt_time,
+                    interleave, require)
+
+SAVE_WITHIN, LOAD_WITHIN = 1.3, 1.2
+
+CONFIG: Dict[str, Any] = {
+    "model": "large", "device": "cuda", "batch_size": 16, "supports_streaming": True, "api_key": "sk-not-a-real-key",
+    "language": "en", "temperature": 0.2, "beam_size": 5, "compute_type": "float16", "vad_filter": True,
+    "initial_prompt": "Transcript of a meeting about plugins.", "word_timestamps": False,
+    "advanced": {"chunk_length": 30, "patience": 1.0, "suppress_tokens": [-1]},
+}
+
+_O_DIR = getattr(os, "O_DIRECTORY", 0)
+_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+
+
+def floor_write(path: str, data: bytes) -> None:
+    "The least a durable atomic replace can do: temp file, write, fsync, rename over, fsync the directory."
+    tmp = path + ".floor.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_CLOEXEC, 0o600)
+    try:
+        view = memoryview(data)
+        while view: view = view[os.write(fd, view):]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    dfd = os.open(os.path.dirname(path), os.O_RDONLY | _O_DIR)
+    try: os.fsync(dfd)
+    finally: os.close(dfd)
+
+
+def floor_load(path: str) -> Any:
+    with open(path, encoding="utf-8") as f: return json.load(f)
+
+
+def run(quick: bool = False) -> GroupResult:
+    res = GroupResult(3, "Config save / load")
+    store_mod = require("cjm_fasthtml_plugins.core.store", "JsonDirectoryStore")
+    registry_mod = require("cjm_fasthtml_plugins.core.registry", "UnifiedPluginRegistry")
+    rounds = 4 if quick else 15
+    root = tempfile.mkdtemp(prefix="b3-", dir=bench_tmp_root())
+    mnt, fstype, dev = filesystem_of(root)
+    try:
+        config_dir = os.path.join(root, "configs")
+        registry = registry_mod.UnifiedPluginRegistry(config_dir)
+        registry.register_plugin_manager("bench", FakeManager(1, schema=SMALL_SCHEMA))
+        uid = "bench_p00000"
+        store = registry.store if isinstance(registry.store, store_mod.JsonDirectoryStore) else \
+            store_mod.JsonDirectoryStore(config_dir)
+        store.save(uid, CONFIG)
+        path = os.path.join(config_dir, f"{uid}.json")
+        data = open(path, "rb").read()  # the exact bytes the store writes
+        floor_path = os.path.join(config_dir, "floor_target.json")
+        floor_write(floor_path, data)
+
+        def save_prelocked():
+            with store.lock(uid): store.save(uid, CONFIG)
+        saves = {
+            "floor: tmp+write+fsync+replace+dir fsync": lambda: floor_write(floor_path, data),
+            "store.save": lambda: store.save(uid, CONFIG),
+            "registry.save_plugin_config (validates)": lambda: registry.save_plugin_config(uid, CONFIG),
+            "registry.write_plugin_config(expected_revision=...)":
+                lambda: registry.write_plugin_config(uid, CONFIG, expected_revision=registry.get_config_revision(uid)),
+        }
+        inner = {k: 1 if quick else 4 for k in saves}
+        s = interleave(saves, rounds, inner=inner)
+        base = "floor: tmp+write+fsync+replace+dir fsync"
+        t = Table(f"3a. Config save ({len(data)} bytes) vs its floor, same rounds; directory on {fstype} ({dev})",
+                  ["operation", "per save", "vs floor"])
+        for name in saves:
+            t.add(name, fmt_time(s.median(name)), "1.00x" if name == base else fmt_ratio(s.ratio(name, base), s.spread(name, base)))
+        t.notes.append(f"Scratch directory {root} is on {fstype} (mount {mnt}, device {dev})"
+                       + (": NOT a real disk, the save figures understate fsync." if fstype in ("tmpfs", "ramfs") else "."))
+        res.tables.append(t)
+        for name in ("store.save", "registry.save_plugin_config (validates)"):
+            r = s.ratio(name, base)
+            res.check(f"{name} vs floor", f"{r:.2f}x", f"<= {SAVE_WITHIN}x", r <= SAVE_WITHIN, quick=quick,
+                      note="" if r <= SAVE_WITHIN else "see the lock rows of 3b")
+        if fstype in ("tmpfs", "ramfs"):
+            res.check("save measured on a real disk", fstype, "not tmpfs", False)
+
+        # -- lock overhead, separately
+        def lock_only():
+            with store.lock(uid): pass
+        locks = {"store.save": lambda: store.save(uid, CONFIG),
+                 "store.save inside an already-held store.lock (lock is re-entrant: no second acquire)": save_prelocked,
+                 "store.lock acquire + release alone": lock_only}
+        s2 = interleave(locks, rounds, inner={k: 1 if quick else 4 for k in locks})
+        t = Table("3b. Lock overhead (cross-process file lock around every save)", ["operation", "per call", "vs store.save"])
+        for name in locks:
+            t.add(name, fmt_time(s2.median(name)),
+                  "1.00x" if name == "store.save" else fmt_ratio(s2.ratio(name, "store.save"), s2.spread(name, "store.save")))
+        lock_cost = s2.median("store.lock acquire + release alone")
+        t.notes.append(f"Lock acquire + release costs {fmt_time(lock_cost)} per save "
+                       f"({lock_cost / s2.median('store.save') * 100:.0f}% of a save).")
+        res.tables.append(t)
+
+        # -- load
+        loads = {"floor: open + json.load": lambda: floor_load(path),
+                 "store.load": lambda: store.load(uid),
+                 "registry.load_plugin_config": lambda: registry.load_plugin_config(uid)}
+        s3 = interleave(loads, rounds * 2)
+        base = "floor: open + json.load"
+        assert store.load(uid) == floor_load(path) == CONFIG
+        t = Table(f"3c. Config load vs open + json.load of the same file, same rounds", ["operation", "per load", "vs floor"])
+        for name in loads:
+            t.add(name, fmt_time(s3.median(name)), "1.00x" if name == base else fmt_ratio(s3.ratio(name, base), s3.spread(name, base)))
+        res.tables.append(t)
+        for name in ("store.load", "registry.load_plugin_config"):
+            r = s3.ratio(name, base)
+            res.check(f"{name} vs json.load", f"{r:.2f}x", f"<= {LOAD_WITHIN}x", r <= LOAD_WITHIN, quick=quick)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return res

@@ -1,0 +1,104 @@
+"""Group 4: import cost in fresh processes, and which heavy dependencies an import drags in.
+
+Each variant is a fresh `python -c "import ..."`, median of 10, the variants interleaved round by
+round. core / protocols / utils are compared with a bare interpreter (`python -c pass`) and must not
+load jsonschema, filelock, psutil, fasthtml (or monsterui) at import; components.* are compared with
+importing MonsterUI itself (`import monsterui.all`, which also loads fasthtml.common): within 1.1x.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Dict, List
+
+from common import GroupResult, Skip, Table, fmt_ratio, fmt_time
+
+HEAVY = ("jsonschema", "filelock", "psutil", "fasthtml", "monsterui", "starlette", "httpx", "uvicorn")
+MUST_NOT_LOAD = ("jsonschema", "filelock", "psutil", "fasthtml", "monsterui")
+LIGHT = ["cjm_fasthtml_plugins.core.registry", "cjm_fasthtml_plugins.core.store", "cjm_fasthtml_plugins.core.manager",
+         "cjm_fasthtml_plugins.protocols.cloud_aware", "cjm_fasthtml_plugins.protocols.lifecycle",
+         "cjm_fasthtml_plugins.utils.helpers"]
+COMPONENTS = ["cjm_fasthtml_plugins.components.html_ids", "cjm_fasthtml_plugins.components.selector",
+              "cjm_fasthtml_plugins.components.settings", "cjm_fasthtml_plugins.components.routes",
+              "cjm_fasthtml_plugins.components.assets"]
+COMPONENTS_WITHIN = 1.1
+
+
+def _exists(module: str) -> bool:
+    try: return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError: return False
+
+
+def _env() -> Dict[str, str]:
+    "Environment whose PYTHONPATH finds the same checkout of the package as this process."
+    import cjm_fasthtml_plugins
+    root = os.path.dirname(os.path.dirname(os.path.abspath(cjm_fasthtml_plugins.__file__)))
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([root] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+    return env
+
+
+def _run(code: str, env: Dict[str, str], cwd: str) -> float:
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], env=env, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
+def loaded_heavy(modules: List[str], env: Dict[str, str], cwd: str) -> List[str]:
+    "Heavy top-level packages present in sys.modules after importing `modules` in a fresh process."
+    code = ("import sys, json\n" + "".join(f"import {m}\n" for m in modules) +
+            f"print(json.dumps(sorted({{n.split('.')[0] for n in sys.modules}} & set({list(HEAVY)!r}))))")
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=cwd, check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run(quick: bool = False) -> GroupResult:
+    res = GroupResult(4, "Import cost")
+    light = [m for m in LIGHT if _exists(m)]
+    components = [m for m in COMPONENTS if _exists(m)]
+    if not light and not components: raise Skip("no module of the package to import yet")
+    reps = 3 if quick else 10
+    env = _env()
+    cwd = tempfile.mkdtemp(prefix="b4-")
+    variants = {"bare interpreter (python -c pass)": "pass"}
+    for m in light: variants[m] = f"import {m}"
+    if light: variants["all of core/protocols/utils above"] = "".join(f"import {m}\n" for m in light)
+    variants["monsterui (import monsterui.all)"] = "import monsterui.all"
+    if components: variants["all components.* present"] = "".join(f"import {m}\n" for m in components)
+    for code in variants.values(): _run(code, env, cwd)  # warm-up: byte-code caches written, files in page cache
+    times: Dict[str, List[float]] = {k: [] for k in variants}
+    names = list(variants)
+    for r in range(reps):
+        for name in names[r % len(names):] + names[:r % len(names)]:
+            times[name].append(_run(variants[name], env, cwd))
+    med = {k: statistics.median(v) for k, v in times.items()}
+    bare = med["bare interpreter (python -c pass)"]
+    mui = med["monsterui (import monsterui.all)"]
+
+    t = Table(f"4a. Fresh-process import time (median of {reps}, interleaved) vs a bare interpreter",
+              ["import", "process time", "vs bare", "import cost (minus bare)", "heavy modules loaded"])
+    heavy_of: Dict[str, List[str]] = {}
+    for name, code in variants.items():
+        mods = [line.split()[1] for line in code.splitlines() if line.startswith("import ")]
+        heavy_of[name] = loaded_heavy(mods, env, cwd) if mods else []
+        t.add(name, fmt_time(med[name]), fmt_ratio(med[name] / bare), fmt_time(med[name] - bare),
+              ", ".join(heavy_of[name]) or "none")
+    res.tables.append(t)
+    for m in light:
+        bad = [h for h in heavy_of[m] if h in MUST_NOT_LOAD]
+        res.check(f"import {m} loads no heavy dependency", ", ".join(heavy_of[m]) or "none",
+                  "none of " + ", ".join(MUST_NOT_LOAD), not bad)
+    if components:
+        name = "all components.* present"
+        ratio = med[name] / mui
+        res.check("components.* vs import monsterui.all", f"{ratio:.2f}x ({', '.join(c.rsplit('.', 1)[1] for c in components)})",
+                  f"<= {COMPONENTS_WITHIN}x", ratio <= COMPONENTS_WITHIN, quick=quick)
+        t.notes.append(f"components.* measured: {', '.join(components)}; "
+                       f"missing so far: {', '.join(sorted(set(COMPONENTS) - set(components))) or 'none'}.")
+    return res
