@@ -134,7 +134,8 @@ def run_proc_nbs(project: Project, force: bool = True) -> Tuple[bool, str]:
     exe = shutil.which("nbdev-proc-nbs")
     if exe is None: return False, "nbdev-proc-nbs is not on PATH: install the dev extra with `pip install -e .[dev]`."
     env = dict(os.environ)
-    env.setdefault("PYTHONPATH", str(project.root))
+    # Import the package from this checkout (a git worktree, say), not from wherever it was pip-installed.
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(project.root), env.get("PYTHONPATH", "")) if p)
     with tempfile.TemporaryDirectory() as stub_dir:
         if shutil.which("quarto") is None:
             # nbdev-proc-nbs only checks that a `quarto` binary exists and otherwise tries to download and
@@ -147,6 +148,22 @@ def run_proc_nbs(project: Project, force: bool = True) -> Tuple[bool, str]:
         res = subprocess.run(cmd, cwd=project.root, env=env, capture_output=True, text=True)
     out = (res.stdout + res.stderr).strip()
     return res.returncode == 0, out
+
+
+def describe_proc_failure(output: str, project: Project) -> str:
+    "Name the notebook and cell that made nbdev-proc-nbs fail, from its traceback."
+    lines = output.splitlines()
+    start = next((i for i in range(len(lines) - 1, -1, -1) if lines[i].startswith("Exception: Error")), None)
+    excerpt = lines[start:] if start is not None else lines[-25:]
+    where = "a notebook"
+    m = re.search(r"Error in notebook: (.+?) in cell (\d+)", output)
+    if m:
+        title, cell = m.group(1).strip(), m.group(2)
+        by_title = [nb.relative_to(project.nbs).as_posix() for nb in notebook_paths(project.nbs)
+                    if _frontmatter(read_nb(nb))[0].get("title") == title]
+        where = f"{', '.join(by_title) or title} (processed cell {cell})"
+    return (f"nbdev-proc-nbs failed in {where}: a show_doc, export or import cell raised "
+            f"(nbdev-proc-nbs runs only those cells):\n" + "\n".join("      " + l for l in excerpt))
 
 
 def check_proc_outputs(project: Project) -> List[str]:
@@ -562,8 +579,7 @@ def cmd_check(project: Project, proc: bool = True) -> Report:
     report = Report()
     if proc:
         ok, out = run_proc_nbs(project)
-        problems = [] if ok else ["nbdev-proc-nbs failed (a show_doc, export or import cell raised):\n"
-                                  + "\n".join("      " + l for l in out.splitlines()[-25:])]
+        problems = [] if ok else [describe_proc_failure(out, project)]
         report.add("nbdev-proc-nbs succeeds", problems + (check_proc_outputs(project) if ok else []))
         if not ok: return report
     sources = notebook_paths(project.nbs)
