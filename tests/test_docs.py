@@ -106,7 +106,9 @@ def test_notebook_must_open_with_h1_and_summary(tmp_path):
 
 
 MODULE_SRC = '''"""A module"""
-__all__ = ['documented', 'forgotten', 'LIMIT', 'Widget']
+__all__ = ['logger', 'documented', 'forgotten', 'LIMIT', 'Widget']
+import logging
+logger = logging.getLogger(__name__)
 
 def documented(): pass
 def forgotten(): pass
@@ -115,7 +117,7 @@ LIMIT = 3
 '''
 
 
-def test_public_names_reads_all_and_which_need_show_doc(tmp_path):
+def test_public_names_reads_all_and_which_need_show_doc_skipping_the_logger(tmp_path):
     py = tmp_path / "mod.py"
     py.write_text(MODULE_SRC)
     names, defs = docs.public_names(py)
@@ -138,6 +140,14 @@ def test_non_function_public_name_needs_a_mention_in_prose():
     proc_nb = notebook(md("Nothing about the limit here, LIMIT without backticks."))
     problems = docs.check_public_names(["LIMIT"], set(), proc_nb, Path("core/mod.ipynb"), "core.mod")
     assert len(problems) == 1 and "`LIMIT`" in problems[0] and "never mentioned" in problems[0]
+
+
+def test_cells_mixing_imports_and_code_are_flagged():
+    nb = notebook(code("import json\njson.dumps(registry.get_all_plugins())"), code("import json"),
+                  code("#| export\nimport json\nX = 1"), code("registry = make()"))
+    assert docs.mixed_import_cells(nb, Path("core/registry.ipynb")) == [
+        "core/registry.ipynb cell 0: mixes imports with other code, so nbdev-proc-nbs/nbdev-docs run it without the "
+        "cells before it; put the imports in a cell of their own"]
 
 
 # ----------------------------------------------------------------------------- offline site

@@ -192,6 +192,21 @@ def check_structure(nb_path: Path, rel: Path) -> List[str]:
     return problems
 
 
+def mixed_import_cells(nb: dict, rel: Path) -> List[str]:
+    "Warnings for cells nbdev-proc-nbs would run out of context: imports mixed with other top-level code."
+    warnings = []
+    for i, cell in enumerate(nb.get("cells", [])):
+        if cell.get("cell_type") != "code": continue
+        directives, code = split_directives(cell_source(cell))
+        if directives.keys() & {"export", "exports", "exporti", "hide", "default_exp"} or directives.get("eval", "").lower() == "false": continue
+        try: body = ast.parse("\n".join(l for l in code.splitlines() if not l.lstrip().startswith(("%", "!")))).body
+        except SyntaxError: continue
+        if any(isinstance(n, (ast.Import, ast.ImportFrom)) for n in body) and any(isinstance(n, (ast.Expr, ast.Assign)) for n in body):
+            warnings.append(f"{rel} cell {i}: mixes imports with other code, so nbdev-proc-nbs/nbdev-docs run it without the "
+                            f"cells before it; put the imports in a cell of their own")
+    return warnings
+
+
 # ----------------------------------------------------------------------------- 3. public names
 
 def module_file(project: Project, modname: str) -> Path:
@@ -199,16 +214,20 @@ def module_file(project: Project, modname: str) -> Path:
 
 
 def public_names(py_path: Path) -> Tuple[List[str], set]:
-    "A module's `__all__`, and which of those names are functions or classes (these need a show_doc)."
+    "A module's `__all__` (minus its module logger), and which of those are functions or classes (these need a show_doc)."
     tree = ast.parse(py_path.read_text(encoding="utf-8"))
     names: List[str] = []
-    defs = set()
+    defs, loggers = set(), set()
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)): defs.add(node.name)
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and \
+                getattr(node.value.func, "attr", getattr(node.value.func, "id", None)) == "getLogger":
+            loggers.update(t.id for t in node.targets if isinstance(t, ast.Name))
         targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else []
         if any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets) and node.value is not None:
             value = list(ast.literal_eval(node.value))
             names = names + value if isinstance(node, ast.AugAssign) else value
+    names = [n for n in names if n not in loggers]  # `logger = logging.getLogger(__name__)` is plumbing, not API
     return names, defs & set(names)
 
 
@@ -584,7 +603,9 @@ def cmd_check(project: Project, proc: bool = True) -> Report:
         if not ok: return report
     sources = notebook_paths(project.nbs)
     structure = []
-    for nb in sources: structure += check_structure(nb, nb.relative_to(project.nbs))
+    for nb in sources:
+        structure += check_structure(nb, nb.relative_to(project.nbs))
+        report.warnings += mixed_import_cells(read_nb(nb), nb.relative_to(project.nbs))
     report.add(f"{len(sources)} notebooks open with an H1 title and a '>' summary", structure)
 
     names_problems, n_names, n_modules = [], 0, 0
