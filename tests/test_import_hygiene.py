@@ -8,6 +8,9 @@ NON_UI_MODULES = [
     "cjm_fasthtml_plugins.core.execution_mode",
     "cjm_fasthtml_plugins.core.metadata",
     "cjm_fasthtml_plugins.core.errors",
+    "cjm_fasthtml_plugins.core.store",
+    "cjm_fasthtml_plugins.core.manager",
+    "cjm_fasthtml_plugins.core.registry",
 ]
 
 
