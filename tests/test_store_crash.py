@@ -58,8 +58,8 @@ def test_sigkill_at_random_moments_never_corrupts(tmp_path):
         assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
         seen_versions |= assert_all_configs_valid(config_dir)
     # writers made progress between kills, and kills also landed mid-write (each leaves a hidden temp file behind)
-    assert len({v // 1_000_000 for v in seen_versions}) > KILLS // 4
-    assert len([p for p in config_dir.iterdir() if p.name.endswith(".tmp")]) > KILLS // 10
+    assert len({v // 1_000_000 for v in seen_versions}) > KILLS // 8
+    assert len([p for p in config_dir.iterdir() if p.name.endswith(".tmp")]) > KILLS // 20
     # after the crashes the locks are free and the registry works normally
     registry = UnifiedPluginRegistry(config_dir)
     registry.update_plugin_config(UIDS[0], {"after": "crashes"})

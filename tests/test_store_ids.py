@@ -92,7 +92,7 @@ ID_STRATEGY = st.one_of(st.text(max_size=40), st.lists(ALPHABET, max_size=12).ma
                         st.text(alphabet="ab._-", min_size=195, max_size=210))
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(candidate=ID_STRATEGY)
 def test_property_nothing_escapes_config_dir(candidate):
     with tempfile.TemporaryDirectory() as tmp:
