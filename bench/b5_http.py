@@ -96,6 +96,64 @@ class Server:
 Request = Tuple[str, str, Any]  # method, url, form data
 
 
+class RawClient:
+    """A minimal keep-alive HTTP/1.1 client on asyncio streams, one connection per worker.
+
+    It exists to keep the load generator's CPU small on a 2-core machine (httpx spends several times
+    more CPU per request than uvicorn's bare route, which would cap every figure at the client).
+    Understands Content-Length and chunked bodies, which is all uvicorn sends.
+    """
+    def __init__(self, host: str, port: int):
+        self.host, self.port = host, port
+        self.conns: List[Any] = []
+
+    async def _open(self):
+        return await asyncio.open_connection(self.host, self.port)
+
+    async def request(self, conn: List[Any], method: str, url: str, data: Any) -> Tuple[int, bytes]:
+        from urllib.parse import urlencode
+        body = urlencode(data).encode() if data else b""
+        head = (f"{method} {url} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nHX-Request: true\r\n"
+                + (f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n" if data else "")
+                + "\r\n").encode()
+        for attempt in (0, 1):
+            if not conn: conn[:] = await self._open()
+            reader, writer = conn
+            try:
+                writer.write(head + body)
+                status_line = await reader.readline()
+                if not status_line: raise ConnectionResetError("server closed the connection")
+                status = int(status_line.split()[1])
+                length, chunked, close = None, False, False
+                while True:
+                    line = await reader.readline()
+                    if line in (b"\r\n", b""): break
+                    name, _, value = line.decode("latin-1").partition(":")
+                    name, value = name.strip().lower(), value.strip().lower()
+                    if name == "content-length": length = int(value)
+                    elif name == "transfer-encoding" and "chunked" in value: chunked = True
+                    elif name == "connection" and value == "close": close = True
+                if chunked:
+                    parts = []
+                    while True:
+                        size = int((await reader.readline()).split(b";")[0], 16)
+                        if size == 0:
+                            await reader.readline()
+                            break
+                        parts.append(await reader.readexactly(size))
+                        await reader.readline()
+                    payload = b"".join(parts)
+                else:
+                    payload = await reader.readexactly(length or 0)
+                if close:
+                    writer.close(); conn.clear()
+                return status, payload
+            except (ConnectionError, asyncio.IncompleteReadError):
+                writer.close(); conn.clear()
+                if attempt: raise
+        raise AssertionError("unreachable")
+
+
 async def drive(client: Any, requests: List[Request], concurrency: int, max_seconds: float) -> Dict[str, Any]:
     "Send `requests` with `concurrency` in flight; stop early after `max_seconds`. Latencies in seconds."
     latencies: List[float] = []
@@ -105,17 +163,23 @@ async def drive(client: Any, requests: List[Request], concurrency: int, max_seco
 
     async def worker():
         nonlocal next_index
+        conn: List[Any] = []
         while next_index < len(requests) and time.perf_counter() < deadline:
             method, url, data = requests[next_index]
             next_index += 1
             t0 = time.perf_counter()
             try:
-                r = await client.request(method, url, data=data, headers=HX)
-                await r.aread()
-                if r.status_code != 200: errors.append(f"{method} {url}: HTTP {r.status_code}")
+                if isinstance(client, RawClient):
+                    status, _ = await client.request(conn, method, url, data)
+                else:
+                    r = await client.request(method, url, data=data, headers=HX)
+                    await r.aread()
+                    status = r.status_code
+                if status != 200: errors.append(f"{method} {url}: HTTP {status}")
             except Exception as e:  # an error is a result to report, not a crash of the benchmark
                 errors.append(f"{method} {url}: {type(e).__name__}: {e}")
             latencies.append(time.perf_counter() - t0)
+        if conn: conn[1].close()
 
     t0 = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -136,7 +200,7 @@ def _requests(urls: Dict[str, Any], endpoint: str, n: int) -> List[Request]:
     return [(method, targets[i % len(targets)], SAVE_FORM if endpoint == "save" else None) for i in range(n)]
 
 
-async def _measure(server: Server, quick: bool) -> Dict[str, Any]:
+async def _measure(server: Server, quick: bool, client_kind: str) -> Dict[str, Any]:
     import httpx
     per_round = 60 if quick else 600
     rounds = 1 if quick else 3
@@ -145,9 +209,10 @@ async def _measure(server: Server, quick: bool) -> Dict[str, Any]:
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     endpoints = ["bare", "details", "settings", "save"]
     out: Dict[str, Any] = {"rounds": {e: [] for e in endpoints}, "errors": [], "cut": False}
-    async with httpx.AsyncClient(base_url=server.base, limits=limits, timeout=30.0) as client:
+    async with httpx.AsyncClient(base_url=server.base, limits=limits, timeout=30.0) as hx_client:
+        client = hx_client if client_kind == "httpx" else RawClient("127.0.0.1", server.port)
         # warm-up (lazy imports such as jsonschema happen on first use) and a sanity check of the save path
-        r = await client.post(server.urls["save"][0], data=SAVE_FORM, headers=HX)
+        r = await hx_client.post(server.urls["save"][0], data=SAVE_FORM, headers=HX)
         saved = os.path.join(server.config_dir, f"{server.urls['uids'][0]}.json")
         if r.status_code != 200 or not os.path.exists(saved):
             raise RuntimeError(f"the save endpoint did not save (HTTP {r.status_code}): {r.text[:500]}")
@@ -162,7 +227,8 @@ async def _measure(server: Server, quick: bool) -> Dict[str, Any]:
                 out["errors"] += res["errors"][:5]
                 out["cut"] |= res["cut"]
         out["rss_before"] = server.rss()
-        mixed = [req for i in range(soak) for req in [_requests(server.urls, ("details", "settings", "save")[i % 3], i // 3 + 1)[-1]]]
+        per_endpoint = {e: _requests(server.urls, e, soak // 3 + 1) for e in ("details", "settings", "save")}
+        mixed = [per_endpoint[("details", "settings", "save")[i % 3]][i // 3] for i in range(soak)]
         soak_res = await drive(client, mixed, concurrency, 60 if quick else 600)
         out["soak"] = soak_res
         out["errors"] += soak_res["errors"][:5]
@@ -177,12 +243,13 @@ def run(quick: bool = False) -> GroupResult:
     for dep in ("uvicorn", "httpx", "psutil"):
         try: __import__(dep)
         except ImportError: raise Skip(f"{dep} is not installed (pip install -e .[dev])") from None
+    client_kind = os.environ.get("BENCH_HTTP_CLIENT", "raw")  # "raw" (default) or "httpx"
     root = tempfile.mkdtemp(prefix="b5-", dir=bench_tmp_root())
     try:
         config_dir = os.path.join(root, "configs")
         os.makedirs(config_dir)
         with Server(config_dir) as server:
-            m = asyncio.run(_measure(server, quick))
+            m = asyncio.run(_measure(server, quick, client_kind))
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
@@ -202,8 +269,10 @@ def run(quick: bool = False) -> GroupResult:
             res.check(f"{labels[e]} req/s vs bare", f"{share:.0%}", f">= {MIN_SHARE:.0%}", share >= MIN_SHARE, quick=quick,
                       note="" if share >= MIN_SHARE else _why(e))
     if m["cut"]: t.notes.append("Some measurements hit their time bound before sending all their requests.")
-    t.notes.append("Client and server share the machine's 2 cores: the async httpx client costs CPU too, which caps "
-                   "the bare route's figure and so flatters every ratio.")
+    t.notes.append(f"Load generator: {'httpx.AsyncClient' if client_kind == 'httpx' else 'a minimal keep-alive HTTP/1.1 client on asyncio streams (bench/b5_http.py RawClient)'}"
+                   ", 16 connections, in the benchmark process; BENCH_HTTP_CLIENT=httpx|raw picks it. Client and server share "
+                   "the machine's cores, so the client's CPU caps the bare route's figure and flatters every ratio; "
+                   "the raw client keeps that cost small.")
     res.tables.append(t)
 
     soak = m["soak"]
