@@ -80,24 +80,35 @@ class Sample:
 
 
 def interleave(variants: Dict[str, Callable[[], Any]], rounds: int, inner: Optional[Dict[str, int]] = None,
-               setup: Optional[Callable[[str], Any]] = None, collect: bool = True) -> Sample:
+               setup: Optional[Callable[[str], Any]] = None, collect: bool = True,
+               stable: Optional[Sequence[Any]] = None, max_rounds: int = 0, tolerance: float = 0.10) -> Sample:
     """Time every variant once per round, rotating the order each round, and keep every round.
 
     `inner[name]` calls are made back to back per measurement (calibrated when not given).
     `setup(name)` runs untimed before each measurement.
+    `stable=(name, baseline)`: after `rounds`, keep adding rounds (up to `max_rounds`) until half the
+    interquartile spread of the per-round ratios name/baseline is within `tolerance` of their median.
     """
     names = list(variants)
     inner = dict(inner or {})
     for name in names:
         if name not in inner: inner[name] = calibrate(variants[name])
     sample = Sample({n: [] for n in names})
-    for r in range(rounds):
+    r = 0
+    while r < rounds or (stable and r < max_rounds and sample.spread(*stable) / 2 > tolerance):
         order = names[r % len(names):] + names[:r % len(names)]
         for name in order:
             if setup: setup(name)
             if collect: gc.collect()
             sample.rounds[name].append(time_call(variants[name], inner[name]))
+        r += 1
     return sample
+
+
+def stable_note(sample: Sample, name: str, baseline: str, tolerance: float = 0.10) -> str:
+    "A warning when the ratio name/baseline did not settle within `tolerance`."
+    half = sample.spread(name, baseline) / 2
+    return "" if half <= tolerance else f"unstable ratio (±{half:.0%} over {len(sample.rounds[name])} rounds): noisy machine"
 
 
 # -- formatting -------------------------------------------------------------------------------------------------
