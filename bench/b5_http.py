@@ -194,7 +194,7 @@ def _pct(values: List[float], q: float) -> float:
 
 
 def _requests(urls: Dict[str, Any], endpoint: str, n: int) -> List[Request]:
-    if endpoint == "bare": return [("GET", urls["bare"], None)] * n
+    if endpoint in ("bare", "bare_sync"): return [("GET", urls[endpoint], None)] * n
     targets = urls[endpoint]
     method = "POST" if endpoint == "save" else "GET"
     return [(method, targets[i % len(targets)], SAVE_FORM if endpoint == "save" else None) for i in range(n)]
@@ -207,7 +207,7 @@ async def _measure(server: Server, quick: bool, client_kind: str) -> Dict[str, A
     soak = 300 if quick else 10_000
     concurrency = 16
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    endpoints = ["bare", "details", "settings", "save"]
+    endpoints = ["bare", "bare_sync", "details", "settings", "save"]
     out: Dict[str, Any] = {"rounds": {e: [] for e in endpoints}, "errors": [], "cut": False}
     async with httpx.AsyncClient(base_url=server.base, limits=limits, timeout=30.0) as hx_client:
         client = hx_client if client_kind == "httpx" else RawClient("127.0.0.1", server.port)
@@ -221,7 +221,7 @@ async def _measure(server: Server, quick: bool, client_kind: str) -> Dict[str, A
             if w["errors"]: raise RuntimeError(f"warm-up of {e} failed: {w['errors'][:3]}")
         out["rss_start"] = server.rss()
         for r in range(rounds):
-            for e in endpoints[r % 4:] + endpoints[:r % 4]:
+            for e in endpoints[r % len(endpoints):] + endpoints[:r % len(endpoints)]:
                 res = await drive(client, _requests(server.urls, e, per_round), concurrency, 20 if quick else 90)
                 out["rounds"][e].append(res)
                 out["errors"] += res["errors"][:5]
@@ -234,6 +234,66 @@ async def _measure(server: Server, quick: bool, client_kind: str) -> Dict[str, A
         out["errors"] += soak_res["errors"][:5]
         out["rss_after"] = server.rss()
     return out
+
+
+async def _asgi_call(app: Any, method: str, url: str, data: Any) -> int:
+    "One request straight into the ASGI app (no socket, no uvicorn): the server-side work alone."
+    from urllib.parse import urlencode, urlsplit
+    parts = urlsplit(url)
+    body = urlencode(data).encode() if data else b""
+    headers = [(b"host", b"bench"), (b"hx-request", b"true")]
+    if data: headers += [(b"content-type", b"application/x-www-form-urlencoded"), (b"content-length", str(len(body)).encode())]
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
+             "path": parts.path, "raw_path": parts.path.encode(), "query_string": parts.query.encode(), "root_path": "",
+             "headers": headers, "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80)}
+    sent, status = False, 0
+    async def receive():
+        nonlocal sent
+        if sent: return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+    async def send(message):
+        nonlocal status
+        if message["type"] == "http.response.start": status = message["status"]
+    await app(scope, receive, send)
+    return status
+
+
+def in_process_table(quick: bool) -> Table:
+    "Server-side cost per request of each endpoint, called in-process through ASGI, vs the bare route."
+    import http_server
+    from common import interleave
+    root = tempfile.mkdtemp(prefix="b5-asgi-", dir=bench_tmp_root())
+    try:
+        app, urls = http_server.build_app(os.path.join(root, "configs"), 3, 5)
+        loop = asyncio.new_event_loop()
+        def endpoint(e):
+            reqs = _requests(urls, e, 15)
+            def call():
+                for method, url, data in reqs:
+                    status = loop.run_until_complete(_asgi_call(app, method, url, data))
+                    if status != 200: raise RuntimeError(f"{method} {url} answered HTTP {status} in-process")
+            return call
+        variants = {e: endpoint(e) for e in ("bare", "bare_sync", "details", "settings", "save")}
+        from b3_config_io import floor_write
+        payload = b'{\n  "model": "large",\n  "device": "cuda"\n}\n'
+        floor_path = os.path.join(root, "floor.json")
+        variants["floor: one durable config write alone (group 3's floor)"] = lambda: [floor_write(floor_path, payload) for _ in range(15)]
+        s = interleave(variants, 3 if quick else 9)
+        loop.close()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    from common import fmt_time
+    t = Table("5c. Server-side work per request, in-process through ASGI (no socket, no uvicorn), same rounds",
+              ["endpoint", "per request", "vs bare", "max req/s one core could serve"])
+    for e in variants:
+        per = s.median(e) / 15
+        t.add(e, fmt_time(per), fmt_ratio(s.ratio(e, "bare"), s.spread(e, "bare")), f"{1 / per:,.0f}")
+    t.notes.append("This isolates the application's work per request from the HTTP server and the load generator: "
+                   "a ratio above 2x here means the 50% throughput target cannot be met by tuning the server. "
+                   "The floor row is the fsync'ed write every save must do: when it alone exceeds 2x the bare route, "
+                   "no durable save endpoint can reach 50% of the bare route's req/s on this disk.")
+    return t
 
 
 def run(quick: bool = False) -> GroupResult:
@@ -257,7 +317,8 @@ def run(quick: bool = False) -> GroupResult:
     bare_rps = [x["rps"] for x in rounds["bare"]]
     t = Table("5a. Requests per second and latency, 16 in flight, uvicorn 1 worker (baseline: bare FastHTML route, same rounds)",
               ["endpoint", "requests", "req/s (median of rounds)", "vs bare", "p50", "p99", "errors"])
-    labels = {"bare": "bare route (GET, small fragment)", "details": "details fragment (GET /plugins/details)",
+    labels = {"bare": "bare route (async def, GET, small fragment)",
+              "bare_sync": "bare route as a plain def (runs in a worker thread), for reference", "details": "details fragment (GET /plugins/details)",
               "settings": "settings form (GET /plugins/settings/{id})", "save": "save (POST /plugins/settings/{id})"}
     for e, rs in rounds.items():
         lat = [l for x in rs for l in x["latencies"]]
@@ -265,7 +326,7 @@ def run(quick: bool = False) -> GroupResult:
         share = statistics.median(x["rps"] / b for x, b in zip(rs, bare_rps))
         t.add(labels[e], sum(x["n"] for x in rs), f"{rps:,.0f}", fmt_ratio(share), f"{_pct(lat, .5) * 1e3:.1f} ms",
               f"{_pct(lat, .99) * 1e3:.1f} ms", sum(len(x["errors"]) for x in rs))
-        if e != "bare":
+        if e not in ("bare", "bare_sync"):
             res.check(f"{labels[e]} req/s vs bare", f"{share:.0%}", f">= {MIN_SHARE:.0%}", share >= MIN_SHARE, quick=quick,
                       note="" if share >= MIN_SHARE else _why(e))
     if m["cut"]: t.notes.append("Some measurements hit their time bound before sending all their requests.")
@@ -285,6 +346,7 @@ def run(quick: bool = False) -> GroupResult:
     res.check(f"RSS growth over {soak['n']:,} requests", f"{growth:+.1%}", f"< {MAX_RSS_GROWTH:.0%}",
               growth < MAX_RSS_GROWTH, quick=quick)
     errors = m["errors"]
+    res.tables.append(in_process_table(quick))
     res.check("no HTTP errors", f"{len(errors)} errors" + (f" (first: {errors[0]})" if errors else ""), "0", not errors)
     return res
 

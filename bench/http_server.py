@@ -29,13 +29,17 @@ def build_app(config_dir: str, categories: int, per_category: int):
     app = FastHTML(secret_key="bench-not-secret")  # a fixed key: FastHTML writes no .sesskey file
 
     @app.get("/bare")
-    def bare():
+    async def bare():  # async like the plugin routes: the baseline carries no thread-pool hop they do not have
+        return Div(P("Hello from a bare FastHTML route."), id="bare")
+
+    @app.get("/bare-sync")
+    def bare_sync():  # the same as a plain `def` route (FastHTML runs it in a worker thread), for reference
         return Div(P("Hello from a bare FastHTML route."), id="bare")
 
     router = plugin_router(registry, prefix="/plugins")
     router.to_app(app)
     uids = [p.get_unique_id() for p in registry.get_all_plugins()]
-    urls = {"bare": "/bare",
+    urls = {"bare": "/bare", "bare_sync": "/bare-sync",
             "details": [router.details.to(plugin_id=u) for u in uids],
             "settings": [router.settings.to(plugin_id=u) for u in uids],
             "save": [router.save.to(plugin_id=u) for u in uids],
