@@ -8,11 +8,11 @@ Docs: https://cj-mills.github.io/cjm-fasthtml-plugins/components/settings.html.m
 __all__ = ['SECRET_MASK', 'mask_secrets', 'PluginSettingsHtmlIds', 'render_settings_form', 'render_config_error',
            'read_settings_form', 'parse_settings_form']
 
-# %% ../../nbs/components/settings.ipynb #f769ad82
+# %% ../../nbs/components/settings.ipynb #13af4ba3
 import json
 import math
 import re
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import fasthtml.common as fh
 from fasthtml.common import FT
@@ -20,10 +20,10 @@ from monsterui.daisy import AlertT
 from monsterui.franken import (Button, ButtonT, Card, CardTitle, CheckboxX, FormLabel, Input, Switch, TextArea,
                                TextPresets, TextT)
 
-from ..core.errors import ConfigConflictError, ConfigValidationError, CorruptConfigError, FieldError
+from ..core.errors import ConfigConflictError, ConfigValidationError, FieldError
 from ..core.metadata import PluginMetadata
 
-# %% ../../nbs/components/settings.ipynb #86a86032
+# %% ../../nbs/components/settings.ipynb #5739a49a
 _LONG_TEXT = 200
 
 def _properties(schema: Optional[Mapping[str, Any]]) -> Dict[str, Dict[str, Any]]:
@@ -60,7 +60,7 @@ def _widget(prop: Mapping[str, Any]) -> str:
         if _json_type(items) in ("string", "integer", "number") and items.get("type"): return "lines"
     return "json"
 
-# %% ../../nbs/components/settings.ipynb #dab161cc
+# %% ../../nbs/components/settings.ipynb #51ae1e8a
 SECRET_MASK = "••••••••"
 
 def mask_secrets(
@@ -71,7 +71,7 @@ def mask_secrets(
     secret = {n for n, p in _properties(schema).items() if _is_secret(p)}
     return {k: (SECRET_MASK if k in secret and v not in (None, "") else v) for k, v in config.items()}
 
-# %% ../../nbs/components/settings.ipynb #a571ece9
+# %% ../../nbs/components/settings.ipynb #0d9643a5
 class PluginSettingsHtmlIds:
     "HTML ids and reserved field names of the settings form."
     PANEL = "plugin-settings"  # Wrapper replaced on every save or reset
@@ -79,7 +79,7 @@ class PluginSettingsHtmlIds:
     REVISION_FIELD = "__revision__"  # Hidden input holding the config revision the form started from
     CLEAR_FIELD = "__clear__"  # Checkbox values naming secrets to clear
 
-# %% ../../nbs/components/settings.ipynb #3fccebf4
+# %% ../../nbs/components/settings.ipynb #bb81fbfa
 def _field_id(prefix: str, index: int, name: str) -> str:
     "A safe, unique element id for a property."
     return f"{prefix}{index}-{re.sub(r'[^A-Za-z0-9_-]', '-', name)[:40]}"
@@ -166,7 +166,7 @@ def _render_field(name: str, prop: Mapping[str, Any], value: Any, fid: str, requ
                         FormLabel("Clear the stored value", fr=f"{fid}-clear"), cls="flex items-center gap-2")]
     return fh.Div(FormLabel(title, fr=fid), control, *notes, *clear, cls="space-y-2", data_field=name)
 
-# %% ../../nbs/components/settings.ipynb #09ea0f3c
+# %% ../../nbs/components/settings.ipynb #5d7cba10
 def _alert(kind: AlertT, *c: Any, **kwargs) -> FT:
     "A DaisyUI alert (block content allowed)."
     return fh.Div(*c, cls=("alert", kind), **kwargs)
@@ -237,7 +237,7 @@ def render_settings_form(
     return fh.Div(Card(*notices, form, header=_panel_header(plugin), body_cls="space-y-4"),
                   id=ids.PANEL, data_plugin_id=plugin.get_unique_id())
 
-# %% ../../nbs/components/settings.ipynb #22c14fe7
+# %% ../../nbs/components/settings.ipynb #fa3c6e57
 def render_config_error(
     plugin: PluginMetadata,  # Plugin whose config could not be read
     error: Exception,  # The error, usually a `CorruptConfigError`
@@ -254,7 +254,7 @@ def render_config_error(
                        header=_panel_header(plugin), body_cls="space-y-4"),
                   id=PluginSettingsHtmlIds.PANEL, data_plugin_id=plugin.get_unique_id())
 
-# %% ../../nbs/components/settings.ipynb #f75db27d
+# %% ../../nbs/components/settings.ipynb #88527a4e
 _TRUE = frozenset({"true", "on", "1", "yes"})
 
 def _getlist(form: Mapping[str, Any], name: str) -> List[str]:
@@ -342,7 +342,7 @@ def read_settings_form(
         if keep: config[name] = value
     return config, errors
 
-# %% ../../nbs/components/settings.ipynb #a0737f82
+# %% ../../nbs/components/settings.ipynb #f7e60fe7
 def parse_settings_form(
     schema: Dict[str, Any],  # The plugin's JSON Schema
     form: Mapping[str, Any],  # Submitted form (starlette `FormData`, or a dict of str / list of str)
