@@ -8,7 +8,7 @@ Docs: https://cj-mills.github.io/cjm-fasthtml-plugins/components/routes.html.md"
 __all__ = ['logger', 'PageFn', 'HTMX_RESPONSE_HANDLING', 'SELECTION_STATUS_ID', 'default_page', 'render_route_error',
            'htmx_error_swap_config', 'plugin_router']
 
-# %% ../../nbs/components/routes.ipynb #6dbd976e
+# %% ../../nbs/components/routes.ipynb #521643ef
 import functools
 import inspect
 import json
@@ -32,7 +32,7 @@ from ..core.registry import UnifiedPluginRegistry, merge_config
 
 logger = logging.getLogger(__name__)
 
-# %% ../../nbs/components/routes.ipynb #0095ab03
+# %% ../../nbs/components/routes.ipynb #6a7b5ae4
 PageFn = Callable[..., Any]  # page(title, *content) -> FT (or a tuple of FTs) for a full page
 
 def default_page(
@@ -56,7 +56,7 @@ def render_route_error(
                   fh.Span(message), cls=("alert", AlertT.error), role="alert", data_status=str(status),
                   data_testid="route-error")
 
-# %% ../../nbs/components/routes.ipynb #4b3ecd78
+# %% ../../nbs/components/routes.ipynb #c36bbbdf
 HTMX_RESPONSE_HANDLING = [{"code": "204", "swap": False}, {"code": "[23]..", "swap": True},
                           {"code": "[45]..", "swap": True, "error": True}, {"code": "...", "swap": False}]
 
@@ -64,7 +64,7 @@ def htmx_error_swap_config() -> FT:  # <meta name="htmx-config"> for the app's h
     "A meta tag configuring HTMX to swap error responses too."
     return fh.Meta(name="htmx-config", content=json.dumps({"responseHandling": HTMX_RESPONSE_HANDLING}))
 
-# %% ../../nbs/components/routes.ipynb #e40fb76a
+# %% ../../nbs/components/routes.ipynb #8a90a454
 SELECTION_STATUS_ID = "plugin-selection-status"  # Where the selection hook's answer is shown
 
 class _UnknownCategoryError(UnknownPluginError):
@@ -106,7 +106,7 @@ def _display_config(schema: Dict[str, Any], submitted: Dict[str, Any], stored: D
         if raw and isinstance(raw[-1], str): shown[e.field] = raw[-1]
     return shown
 
-# %% ../../nbs/components/routes.ipynb #8823e61d
+# %% ../../nbs/components/routes.ipynb #c254cc20
 def _category_nav(registry: UnifiedPluginRegistry, current: Optional[str], link: Callable[[str], str], index: str) -> FT:
     "Tabs linking every category's page, the current one marked."
     tabs = [fh.Li(fh.A(registry.get_category_display_name(c), href=link(c),
@@ -156,11 +156,12 @@ def plugin_router(
 
     @route("", "get")
     async def index(request):
-        cards = [Card(fh.P(f"{len(registry.get_plugins_by_category(c))} plugins", cls=TextPresets.muted_sm),
+        counts = {c: len(registry.get_plugins_by_category(c)) for c in registry.get_categories()}
+        cards = [Card(fh.P(f"{counts[c]} plugin{'' if counts[c] == 1 else 's'}", cls=TextPresets.muted_sm),
                       render_load_failures(registry.get_load_failures(c)),
                       header=CardTitle(fh.A(registry.get_category_display_name(c), cls=AT.primary,
                                             href=R["category_page"].to(category=c))))
-                 for c in registry.get_categories()]
+                 for c in counts]
         body = Grid(*cards, cols_max=3) if cards else fh.P("No plugin categories are registered.")
         return respond(request, "Plugins", body)
 

@@ -9,7 +9,7 @@ __all__ = ['format_execution_mode', 'get_execution_badge_color', 'FeatureBadge',
            'render_plugin_details', 'render_load_failures', 'render_comparison_table', 'render_dropdown_selector',
            'render_plugin_selector']
 
-# %% ../../nbs/components/selector.ipynb #3b2db8fe
+# %% ../../nbs/components/selector.ipynb #dc4a28b9
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence
 
 import fasthtml.common as fh
@@ -23,7 +23,7 @@ from ..core.errors import LoadFailure
 from ..core.execution_mode import PluginExecutionMode
 from ..core.metadata import PluginMetadata, RemoteResourceInfo
 
-# %% ../../nbs/components/selector.ipynb #f9bf663b
+# %% ../../nbs/components/selector.ipynb #b6fdeb13
 _MODE_LABELS: Dict[PluginExecutionMode, str] = {
     PluginExecutionMode.IN_PROCESS: "Local (In-Process)",
     PluginExecutionMode.SUBPROCESS: "Local (Subprocess)",
@@ -40,18 +40,22 @@ def format_execution_mode(
     "Format execution mode for display."
     return _MODE_LABELS.get(mode, getattr(mode, "value", str(mode)))
 
-# %% ../../nbs/components/selector.ipynb #ec07d336
-_CLOUD_COMPUTE = frozenset({PluginExecutionMode.CLOUD_GPU, PluginExecutionMode.CLOUD_CPU})
+# %% ../../nbs/components/selector.ipynb #0c5cb540
+def _badge_for(mode: PluginExecutionMode) -> str:
+    "Badge class of a mode, using `PluginMetadata`'s own local/cloud split."
+    if mode in (PluginExecutionMode.CLOUD_GPU, PluginExecutionMode.CLOUD_CPU): return "badge-info"
+    local = PluginMetadata("", "", "", {}, execution_mode=mode).is_local_execution()
+    return "badge-success" if local else "badge-neutral"
+
+_MODE_BADGES: Dict[PluginExecutionMode, str] = {m: _badge_for(m) for m in PluginExecutionMode}
 
 def get_execution_badge_color(
     mode: PluginExecutionMode  # Execution mode enum
 ) -> str:  # DaisyUI badge color class
     "Get badge color for execution mode."
-    if mode in _CLOUD_COMPUTE: return "badge-info"
-    probe = PluginMetadata("", "", "", {}, execution_mode=mode)
-    return "badge-success" if probe.is_local_execution() else "badge-neutral"
+    return _MODE_BADGES.get(mode) or _badge_for(mode)
 
-# %% ../../nbs/components/selector.ipynb #c5c4c7ba
+# %% ../../nbs/components/selector.ipynb #663dac3c
 def FeatureBadge(
     *c: Any,  # Badge contents (usually the feature's value)
     cls: str = "badge-neutral",  # DaisyUI badge class, e.g. from `get_execution_badge_color`
@@ -60,7 +64,7 @@ def FeatureBadge(
     "A DaisyUI badge showing one plugin feature."
     return fh.Span(*c, cls=f"badge {cls}", **kwargs)
 
-# %% ../../nbs/components/selector.ipynb #0f4abc05
+# %% ../../nbs/components/selector.ipynb #ec79a465
 _MEMORY_KEYS = ("memory_gb", "max_memory_gb", "memory_limit_gb", "memory", "memory_limit")
 
 def _streaming_feature(plugin: PluginMetadata, config: Optional[Dict[str, Any]]) -> Optional[tuple]:
@@ -100,7 +104,7 @@ def extract_plugin_features(
     elif config: features += _local_features(config)
     return features
 
-# %% ../../nbs/components/selector.ipynb #282c0eca
+# %% ../../nbs/components/selector.ipynb #2a970ad9
 def _feature_row(features: Iterable[tuple]) -> FT:
     "Feature badges as 'Label: badge' pairs."
     return fh.Div(*(fh.Span(fh.Span(f"{label}:", cls=TextPresets.muted_sm), FeatureBadge(value, cls=badge),
@@ -135,7 +139,7 @@ def render_plugin_details(
                 *_resource_lines(plugin),
                 header=header, body_cls="space-y-3", data_plugin_id=plugin.get_unique_id())
 
-# %% ../../nbs/components/selector.ipynb #022091de
+# %% ../../nbs/components/selector.ipynb #2ed846ad
 def render_load_failures(
     failures: Sequence[LoadFailure]  # Failures recorded by the registry
 ) -> Optional[FT]:  # Warning alert listing each failure, or None when there are none
@@ -145,7 +149,7 @@ def render_load_failures(
                          fh.Ul(*(fh.Li(f.describe()) for f in failures), cls="list-disc list-inside")),
                   cls=("alert", AlertT.warning), role="alert", data_testid="load-failures")
 
-# %% ../../nbs/components/selector.ipynb #1dd23822
+# %% ../../nbs/components/selector.ipynb #d90c70be
 def _unique_plugins(plugins: Iterable[PluginMetadata]) -> Dict[str, PluginMetadata]:
     "Plugins keyed by unique id, first occurrence wins, in order."
     out: Dict[str, PluginMetadata] = {}
@@ -198,7 +202,7 @@ def render_comparison_table(
     return fh.Div(Table(head, fh.Tbody(*body), cls=(TableT.middle, TableT.divider, TableT.hover, TableT.sm)),
                   cls="overflow-x-auto")
 
-# %% ../../nbs/components/selector.ipynb #80eadf0e
+# %% ../../nbs/components/selector.ipynb #f200a41e
 def _no_plugins(failures: Sequence[LoadFailure]) -> FT:
     "The short message shown instead of a selector with nothing to select."
     return fh.Div(fh.P("No plugins available.", cls=TextPresets.muted_sm), render_load_failures(failures),
@@ -270,7 +274,7 @@ def render_dropdown_selector(
                   fh.Div(render_plugin_details(unique[selected_id], config), id=ids.PLUGIN_DETAILS),
                   *toggle, id=ids.PLUGIN_SELECTOR, cls="space-y-4")
 
-# %% ../../nbs/components/selector.ipynb #e21580de
+# %% ../../nbs/components/selector.ipynb #6dba6e22
 _DROPDOWN_ONLY = ("label", "show_comparison_toggle", "details_endpoint", "comparison_endpoint")
 
 def render_plugin_selector(
