@@ -8,6 +8,12 @@ NON_UI_MODULES = [
     "cjm_fasthtml_plugins.core.execution_mode",
     "cjm_fasthtml_plugins.core.metadata",
     "cjm_fasthtml_plugins.core.errors",
+    "cjm_fasthtml_plugins.core.store",
+    "cjm_fasthtml_plugins.core.manager",
+    "cjm_fasthtml_plugins.core.registry",
+    "cjm_fasthtml_plugins.protocols.cloud_aware",
+    "cjm_fasthtml_plugins.protocols.lifecycle",
+    "cjm_fasthtml_plugins.utils.helpers",
 ]
 
 

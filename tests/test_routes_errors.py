@@ -29,7 +29,7 @@ def registry(tmp_path):
 
 
 def client_for(registry, **kw):
-    app = FastHTML()
+    app = FastHTML(secret_key="test")
     router = plugin_router(registry, **kw)
     router.to_app(app)
     return router, TestClient(app, raise_server_exceptions=False)

@@ -47,7 +47,7 @@ def make_registry(config_dir):
 def setup(tmp_path):
     registry = make_registry(tmp_path)
     selections = []
-    app = FastHTML()
+    app = FastHTML(secret_key="test")
     router = plugin_router(registry, on_select=lambda plugin, request: selections.append(plugin.get_unique_id()))
     router.to_app(app)
     return registry, router, TestClient(app), tmp_path, selections
@@ -238,7 +238,7 @@ def test_the_selection_hook_receives_the_plugin(setup):
 
 def test_custom_prefix_and_page_wrapper(tmp_path):
     registry = make_registry(tmp_path)
-    app = FastHTML()
+    app = FastHTML(secret_key="test")
     router = plugin_router(registry, "admin/plugins/", page=lambda title, *c: (Title(f"Admin | {title}"), Main(*c, id="layout")))
     router.to_app(app)
     client = TestClient(app)
@@ -247,7 +247,7 @@ def test_custom_prefix_and_page_wrapper(tmp_path):
     r = client.get("/admin/plugins/category/llm")
     assert xpath(r.text, '//form[@id="plugin-settings-form"]/@action') == ["/admin/plugins/settings/llm_gemini"]
     assert client.get("/admin/plugins/category/nope").text.count("Admin | Error 404") == 1
-    root = FastHTML()
+    root = FastHTML(secret_key="test")
     plugin_router(registry, "").to_app(root)
     assert TestClient(root).get("/").status_code == 200
     assert TestClient(root).get("/category/llm").status_code == 200
@@ -259,7 +259,7 @@ def test_hostile_plugin_text_is_escaped_everywhere(tmp_path):
               "properties": {"mode": {"type": "string", "title": "<b>t</b>", "enum": ["<i>a</i>"],
                                       "enumNames": ["<script>alert(3)</script>"], "description": "<svg onload=alert(4)>"}}}
     registry.register_plugin_manager("evil", Manager({"x": (Info("x", description="<iframe src=javascript:alert(5)>"), schema)}))
-    app = FastHTML()
+    app = FastHTML(secret_key="test")
     router = plugin_router(registry, on_select=lambda p, r: None)
     router.to_app(app)
     client = TestClient(app)

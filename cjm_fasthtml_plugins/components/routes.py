@@ -8,7 +8,7 @@ Docs: https://cj-mills.github.io/cjm-fasthtml-plugins/components/routes.html.md"
 __all__ = ['PageFn', 'HTMX_RESPONSE_HANDLING', 'SELECTION_STATUS_ID', 'default_page', 'render_route_error',
            'htmx_error_swap_config', 'plugin_router']
 
-# %% ../../nbs/components/routes.ipynb #912941c7
+# %% ../../nbs/components/routes.ipynb #00faad47
 import functools
 import inspect
 import json
@@ -32,7 +32,7 @@ from ..core.registry import UnifiedPluginRegistry, merge_config
 
 _logger = logging.getLogger(__name__)
 
-# %% ../../nbs/components/routes.ipynb #28d1519e
+# %% ../../nbs/components/routes.ipynb #50977623
 PageFn = Callable[..., Any]  # page(title, *content) -> FT (or a tuple of FTs) for a full page
 
 def default_page(
@@ -56,7 +56,7 @@ def render_route_error(
                   fh.Span(message), cls=("alert", AlertT.error), role="alert", data_status=str(status),
                   data_testid="route-error")
 
-# %% ../../nbs/components/routes.ipynb #023361bd
+# %% ../../nbs/components/routes.ipynb #e440b33c
 HTMX_RESPONSE_HANDLING = [{"code": "204", "swap": False}, {"code": "[23]..", "swap": True},
                           {"code": "[45]..", "swap": True, "error": True}, {"code": "...", "swap": False}]
 
@@ -64,7 +64,7 @@ def htmx_error_swap_config() -> FT:  # <meta name="htmx-config"> for the app's h
     "A meta tag configuring HTMX to swap error responses too."
     return fh.Meta(name="htmx-config", content=json.dumps({"responseHandling": HTMX_RESPONSE_HANDLING}))
 
-# %% ../../nbs/components/routes.ipynb #a3b859c5
+# %% ../../nbs/components/routes.ipynb #79a6fb71
 SELECTION_STATUS_ID = "plugin-selection-status"  # Where the selection hook's answer is shown
 
 class _UnknownCategoryError(UnknownPluginError):
@@ -106,7 +106,7 @@ def _display_config(schema: Dict[str, Any], submitted: Dict[str, Any], stored: D
         if raw and isinstance(raw[-1], str): shown[e.field] = raw[-1]
     return shown
 
-# %% ../../nbs/components/routes.ipynb #3a147667
+# %% ../../nbs/components/routes.ipynb #71c6a64a
 def _category_nav(registry: UnifiedPluginRegistry, current: Optional[str], link: Callable[[str], str], index: str) -> FT:
     "Tabs linking every category's page, the current one marked."
     tabs = [fh.Li(fh.A(registry.get_category_display_name(c), href=link(c),
