@@ -8,7 +8,7 @@ Docs: https://cj-mills.github.io/cjm-fasthtml-plugins/components/routes.html.md"
 __all__ = ['PageFn', 'HTMX_RESPONSE_HANDLING', 'SELECTION_STATUS_ID', 'default_page', 'render_route_error',
            'htmx_error_swap_config', 'plugin_router']
 
-# %% ../../nbs/components/routes.ipynb #00faad47
+# %% ../../nbs/components/routes.ipynb #b5bbf9ac
 import functools
 import inspect
 import json
@@ -24,7 +24,7 @@ from .html_ids import PluginSelectorHtmlIds
 from .selector import (render_comparison_table, render_dropdown_selector,
                                                       render_load_failures, render_plugin_details)
 from .settings import (PluginSettingsHtmlIds, read_settings_form, render_config_error,
-                                                      render_settings_form)
+                                                      render_settings_form, secret_field_names)
 from ..core.errors import (ConfigConflictError, ConfigValidationError, CorruptConfigError,
                                               FieldError, InvalidPluginIdError, UnknownPluginError)
 from ..core.metadata import PluginMetadata
@@ -32,7 +32,7 @@ from ..core.registry import UnifiedPluginRegistry, merge_config
 
 _logger = logging.getLogger(__name__)
 
-# %% ../../nbs/components/routes.ipynb #50977623
+# %% ../../nbs/components/routes.ipynb #43b7d44f
 PageFn = Callable[..., Any]  # page(title, *content) -> FT (or a tuple of FTs) for a full page
 
 def default_page(
@@ -56,7 +56,7 @@ def render_route_error(
                   fh.Span(message), cls=("alert", AlertT.error), role="alert", data_status=str(status),
                   data_testid="route-error")
 
-# %% ../../nbs/components/routes.ipynb #e440b33c
+# %% ../../nbs/components/routes.ipynb #733e815b
 HTMX_RESPONSE_HANDLING = [{"code": "204", "swap": False}, {"code": "[23]..", "swap": True},
                           {"code": "[45]..", "swap": True, "error": True}, {"code": "...", "swap": False}]
 
@@ -64,7 +64,7 @@ def htmx_error_swap_config() -> FT:  # <meta name="htmx-config"> for the app's h
     "A meta tag configuring HTMX to swap error responses too."
     return fh.Meta(name="htmx-config", content=json.dumps({"responseHandling": HTMX_RESPONSE_HANDLING}))
 
-# %% ../../nbs/components/routes.ipynb #79a6fb71
+# %% ../../nbs/components/routes.ipynb #d4c2bafd
 SELECTION_STATUS_ID = "plugin-selection-status"  # Where the selection hook's answer is shown
 
 class _UnknownCategoryError(UnknownPluginError):
@@ -96,17 +96,15 @@ def _display_config(schema: Dict[str, Any], submitted: Dict[str, Any], stored: D
                     errors: List[FieldError]) -> Dict[str, Any]:
     "What a re-rendered form shows: the user's values (raw text where unparseable), secrets as stored."
     shown = dict(submitted)
-    props = (schema.get("properties") or {}) if isinstance(schema, dict) else {}
-    for name, prop in props.items():
-        if isinstance(prop, dict) and (prop.get("format") == "password" or prop.get("writeOnly") is True):
-            shown.pop(name, None)
-            if name in stored: shown[name] = stored[name]
+    for name in secret_field_names(schema):
+        shown.pop(name, None)
+        if name in stored: shown[name] = stored[name]
     for e in errors:
         raw = form.getlist(e.field) if hasattr(form, "getlist") else []
         if raw and isinstance(raw[-1], str): shown[e.field] = raw[-1]
     return shown
 
-# %% ../../nbs/components/routes.ipynb #71c6a64a
+# %% ../../nbs/components/routes.ipynb #01e6f032
 def _category_nav(registry: UnifiedPluginRegistry, current: Optional[str], link: Callable[[str], str], index: str) -> FT:
     "Tabs linking every category's page, the current one marked."
     tabs = [fh.Li(fh.A(registry.get_category_display_name(c), href=link(c),
