@@ -8,7 +8,7 @@ Docs: https://cj-mills.github.io/cjm-fasthtml-plugins/components/routes.html.md"
 __all__ = ['PageFn', 'HTMX_RESPONSE_HANDLING', 'SELECTION_STATUS_ID', 'default_page', 'render_route_error',
            'htmx_error_swap_config', 'plugin_router']
 
-# %% ../../nbs/components/routes.ipynb #b5bbf9ac
+# %% ../../nbs/components/routes.ipynb #77a9cba3
 import functools
 import inspect
 import json
@@ -18,7 +18,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional
 import fasthtml.common as fh
 from fasthtml.common import FT, APIRouter, FtResponse
 from monsterui.daisy import AlertT
-from monsterui.franken import AT, Button, ButtonT, Card, CardTitle, Grid, TabContainer, TextPresets, Titled
+from monsterui.franken import AT, Button, ButtonT, Card, CardTitle, TabContainer, TextPresets, Titled
 
 from .html_ids import PluginSelectorHtmlIds
 from .selector import (render_comparison_table, render_dropdown_selector,
@@ -32,7 +32,7 @@ from ..core.registry import UnifiedPluginRegistry, merge_config
 
 _logger = logging.getLogger(__name__)
 
-# %% ../../nbs/components/routes.ipynb #43b7d44f
+# %% ../../nbs/components/routes.ipynb #18dca60e
 PageFn = Callable[..., Any]  # page(title, *content) -> FT (or a tuple of FTs) for a full page
 
 def default_page(
@@ -56,7 +56,7 @@ def render_route_error(
                   fh.Span(message), cls=("alert", AlertT.error), role="alert", data_status=str(status),
                   data_testid="route-error")
 
-# %% ../../nbs/components/routes.ipynb #733e815b
+# %% ../../nbs/components/routes.ipynb #b8002731
 HTMX_RESPONSE_HANDLING = [{"code": "204", "swap": False}, {"code": "[23]..", "swap": True},
                           {"code": "[45]..", "swap": True, "error": True}, {"code": "...", "swap": False}]
 
@@ -64,7 +64,7 @@ def htmx_error_swap_config() -> FT:  # <meta name="htmx-config"> for the app's h
     "A meta tag configuring HTMX to swap error responses too."
     return fh.Meta(name="htmx-config", content=json.dumps({"responseHandling": HTMX_RESPONSE_HANDLING}))
 
-# %% ../../nbs/components/routes.ipynb #d4c2bafd
+# %% ../../nbs/components/routes.ipynb #9f67c43a
 SELECTION_STATUS_ID = "plugin-selection-status"  # Where the selection hook's answer is shown
 
 class _UnknownCategoryError(UnknownPluginError):
@@ -104,7 +104,7 @@ def _display_config(schema: Dict[str, Any], submitted: Dict[str, Any], stored: D
         if raw and isinstance(raw[-1], str): shown[e.field] = raw[-1]
     return shown
 
-# %% ../../nbs/components/routes.ipynb #01e6f032
+# %% ../../nbs/components/routes.ipynb #58a93f5c
 def _category_nav(registry: UnifiedPluginRegistry, current: Optional[str], link: Callable[[str], str], index: str) -> FT:
     "Tabs linking every category's page, the current one marked."
     tabs = [fh.Li(fh.A(registry.get_category_display_name(c), href=link(c),
@@ -160,7 +160,8 @@ def plugin_router(
                       header=CardTitle(fh.A(registry.get_category_display_name(c), cls=AT.primary,
                                             href=R["category_page"].to(category=c))))
                  for c in counts]
-        body = Grid(*cards, cols_max=3) if cards else fh.P("No plugin categories are registered.")
+        body = (fh.Div(*cards, cls="grid gap-4 sm:grid-cols-2 lg:grid-cols-3") if cards
+                else fh.P("No plugin categories are registered."))
         return respond(request, "Plugins", body)
 
     @route("/category/{category}", "get")

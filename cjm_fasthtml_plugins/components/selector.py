@@ -9,7 +9,7 @@ __all__ = ['format_execution_mode', 'get_execution_badge_color', 'FeatureBadge',
            'render_plugin_details', 'render_load_failures', 'render_comparison_table', 'render_dropdown_selector',
            'render_plugin_selector']
 
-# %% ../../nbs/components/selector.ipynb #c4b7f3ed
+# %% ../../nbs/components/selector.ipynb #8ccf1669
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence
 
 import fasthtml.common as fh
@@ -23,7 +23,7 @@ from ..core.errors import LoadFailure
 from ..core.execution_mode import PluginExecutionMode
 from ..core.metadata import PluginMetadata, RemoteResourceInfo
 
-# %% ../../nbs/components/selector.ipynb #675443b1
+# %% ../../nbs/components/selector.ipynb #b9088860
 _MODE_LABELS: Dict[PluginExecutionMode, str] = {
     PluginExecutionMode.IN_PROCESS: "Local (In-Process)",
     PluginExecutionMode.SUBPROCESS: "Local (Subprocess)",
@@ -40,7 +40,7 @@ def format_execution_mode(
     "Format execution mode for display."
     return _MODE_LABELS.get(mode, getattr(mode, "value", str(mode)))
 
-# %% ../../nbs/components/selector.ipynb #cde1be4c
+# %% ../../nbs/components/selector.ipynb #1299ff5e
 def _badge_for(mode: PluginExecutionMode) -> str:
     "Badge class of a mode, using `PluginMetadata`'s own local/cloud split."
     if mode in (PluginExecutionMode.CLOUD_GPU, PluginExecutionMode.CLOUD_CPU): return "badge-info"
@@ -55,16 +55,16 @@ def get_execution_badge_color(
     "Get badge color for execution mode."
     return _MODE_BADGES.get(mode) or _badge_for(mode)
 
-# %% ../../nbs/components/selector.ipynb #7b91535d
+# %% ../../nbs/components/selector.ipynb #6201a699
 def FeatureBadge(
     *c: Any,  # Badge contents (usually the feature's value)
     cls: str = "badge-neutral",  # DaisyUI badge class, e.g. from `get_execution_badge_color`
     **kwargs  # Additional attributes for the `Span`
 ) -> FT:  # Span(..., cls='badge ...')
     "A DaisyUI badge showing one plugin feature."
-    return fh.Span(*c, cls=f"badge {cls}", **kwargs)
+    return fh.Span(*c, cls=f"badge whitespace-nowrap {cls}", **kwargs)
 
-# %% ../../nbs/components/selector.ipynb #30d106f9
+# %% ../../nbs/components/selector.ipynb #26353803
 _MEMORY_KEYS = ("memory_gb", "max_memory_gb", "memory_limit_gb", "memory", "memory_limit")
 
 def _streaming_feature(plugin: PluginMetadata, config: Optional[Dict[str, Any]]) -> Optional[tuple]:
@@ -104,7 +104,7 @@ def extract_plugin_features(
     elif config: features += _local_features(config)
     return features
 
-# %% ../../nbs/components/selector.ipynb #f610a8ea
+# %% ../../nbs/components/selector.ipynb #909e39d4
 def _feature_row(features: Iterable[tuple]) -> FT:
     "Feature badges as 'Label: badge' pairs."
     return fh.Div(*(fh.Span(fh.Span(f"{label}:", cls=TextPresets.muted_sm), FeatureBadge(value, cls=badge),
@@ -139,7 +139,7 @@ def render_plugin_details(
                 *_resource_lines(plugin),
                 header=header, body_cls="space-y-3", data_plugin_id=plugin.get_unique_id())
 
-# %% ../../nbs/components/selector.ipynb #998ef4bb
+# %% ../../nbs/components/selector.ipynb #479f543d
 def render_load_failures(
     failures: Sequence[LoadFailure]  # Failures recorded by the registry
 ) -> Optional[FT]:  # Warning alert listing each failure, or None when there are none
@@ -149,7 +149,7 @@ def render_load_failures(
                          fh.Ul(*(fh.Li(f.describe()) for f in failures), cls="list-disc list-inside")),
                   cls=("alert", AlertT.warning), role="alert", data_testid="load-failures")
 
-# %% ../../nbs/components/selector.ipynb #6dd32eea
+# %% ../../nbs/components/selector.ipynb #96342c61
 def _unique_plugins(plugins: Iterable[PluginMetadata]) -> Dict[str, PluginMetadata]:
     "Plugins keyed by unique id, first occurrence wins, in order."
     out: Dict[str, PluginMetadata] = {}
@@ -202,7 +202,7 @@ def render_comparison_table(
     return fh.Div(Table(head, fh.Tbody(*body), cls=(TableT.middle, TableT.divider, TableT.hover, TableT.sm)),
                   cls="overflow-x-auto")
 
-# %% ../../nbs/components/selector.ipynb #3f07f215
+# %% ../../nbs/components/selector.ipynb #3b49653c
 def _no_plugins(failures: Sequence[LoadFailure]) -> FT:
     "The short message shown instead of a selector with nothing to select."
     return fh.Div(fh.P("No plugins available.", cls=TextPresets.muted_sm), render_load_failures(failures),
@@ -274,7 +274,7 @@ def render_dropdown_selector(
                   fh.Div(render_plugin_details(unique[selected_id], config), id=ids.PLUGIN_DETAILS),
                   *toggle, id=ids.PLUGIN_SELECTOR, cls="space-y-4")
 
-# %% ../../nbs/components/selector.ipynb #52fef3db
+# %% ../../nbs/components/selector.ipynb #c125fdf5
 _DROPDOWN_ONLY = ("label", "show_comparison_toggle", "details_endpoint", "comparison_endpoint")
 
 def render_plugin_selector(
