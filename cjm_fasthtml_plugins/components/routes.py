@@ -8,7 +8,7 @@ Docs: https://cj-mills.github.io/cjm-fasthtml-plugins/components/routes.html.md"
 __all__ = ['PageFn', 'HTMX_RESPONSE_HANDLING', 'SELECTION_STATUS_ID', 'default_page', 'render_route_error',
            'htmx_error_swap_config', 'plugin_router']
 
-# %% ../../nbs/components/routes.ipynb #77a9cba3
+# %% ../../nbs/components/routes.ipynb #c3f026df
 import functools
 import inspect
 import json
@@ -32,7 +32,7 @@ from ..core.registry import UnifiedPluginRegistry, merge_config
 
 _logger = logging.getLogger(__name__)
 
-# %% ../../nbs/components/routes.ipynb #18dca60e
+# %% ../../nbs/components/routes.ipynb #5f727f93
 PageFn = Callable[..., Any]  # page(title, *content) -> FT (or a tuple of FTs) for a full page
 
 def default_page(
@@ -56,7 +56,7 @@ def render_route_error(
                   fh.Span(message), cls=("alert", AlertT.error), role="alert", data_status=str(status),
                   data_testid="route-error")
 
-# %% ../../nbs/components/routes.ipynb #b8002731
+# %% ../../nbs/components/routes.ipynb #d3d6de3c
 HTMX_RESPONSE_HANDLING = [{"code": "204", "swap": False}, {"code": "[23]..", "swap": True},
                           {"code": "[45]..", "swap": True, "error": True}, {"code": "...", "swap": False}]
 
@@ -64,7 +64,7 @@ def htmx_error_swap_config() -> FT:  # <meta name="htmx-config"> for the app's h
     "A meta tag configuring HTMX to swap error responses too."
     return fh.Meta(name="htmx-config", content=json.dumps({"responseHandling": HTMX_RESPONSE_HANDLING}))
 
-# %% ../../nbs/components/routes.ipynb #9f67c43a
+# %% ../../nbs/components/routes.ipynb #6c4284b6
 SELECTION_STATUS_ID = "plugin-selection-status"  # Where the selection hook's answer is shown
 
 class _UnknownCategoryError(UnknownPluginError):
@@ -104,7 +104,7 @@ def _display_config(schema: Dict[str, Any], submitted: Dict[str, Any], stored: D
         if raw and isinstance(raw[-1], str): shown[e.field] = raw[-1]
     return shown
 
-# %% ../../nbs/components/routes.ipynb #58a93f5c
+# %% ../../nbs/components/routes.ipynb #0aaaf3a4
 def _category_nav(registry: UnifiedPluginRegistry, current: Optional[str], link: Callable[[str], str], index: str) -> FT:
     "Tabs linking every category's page, the current one marked."
     tabs = [fh.Li(fh.A(registry.get_category_display_name(c), href=link(c),

@@ -8,7 +8,7 @@ Docs: https://cj-mills.github.io/cjm-fasthtml-plugins/components/settings.html.m
 __all__ = ['SECRET_MASK', 'secret_field_names', 'mask_secrets', 'PluginSettingsHtmlIds', 'render_settings_form',
            'render_config_error', 'read_settings_form', 'parse_settings_form']
 
-# %% ../../nbs/components/settings.ipynb #fa128df6
+# %% ../../nbs/components/settings.ipynb #128902dd
 import json
 import math
 import re
@@ -23,7 +23,7 @@ from monsterui.franken import (Button, ButtonT, Card, CardTitle, CheckboxX, Form
 from ..core.errors import ConfigConflictError, ConfigValidationError, FieldError
 from ..core.metadata import PluginMetadata
 
-# %% ../../nbs/components/settings.ipynb #6f37a8a7
+# %% ../../nbs/components/settings.ipynb #17978b22
 _LONG_TEXT = 200
 
 def _properties(schema: Optional[Mapping[str, Any]]) -> Dict[str, Dict[str, Any]]:
@@ -60,7 +60,7 @@ def _widget(prop: Mapping[str, Any]) -> str:
         if _json_type(items) in ("string", "integer", "number") and items.get("type"): return "lines"
     return "json"
 
-# %% ../../nbs/components/settings.ipynb #a6309edf
+# %% ../../nbs/components/settings.ipynb #1e0843c7
 SECRET_MASK = "••••••••"
 
 def secret_field_names(
@@ -77,7 +77,7 @@ def mask_secrets(
     secret = set(secret_field_names(schema))
     return {k: (SECRET_MASK if k in secret and v not in (None, "") else v) for k, v in config.items()}
 
-# %% ../../nbs/components/settings.ipynb #41102a40
+# %% ../../nbs/components/settings.ipynb #9779aee1
 class PluginSettingsHtmlIds:
     "HTML ids and reserved field names of the settings form."
     PANEL = "plugin-settings"  # Wrapper replaced on every save or reset
@@ -85,7 +85,7 @@ class PluginSettingsHtmlIds:
     REVISION_FIELD = "__revision__"  # Hidden input holding the config revision the form started from
     CLEAR_FIELD = "__clear__"  # Checkbox values naming secrets to clear
 
-# %% ../../nbs/components/settings.ipynb #79892d9e
+# %% ../../nbs/components/settings.ipynb #29ac39dd
 def _field_id(prefix: str, index: int, name: str) -> str:
     "A safe, unique element id for a property."
     return f"{prefix}{index}-{re.sub(r'[^A-Za-z0-9_-]', '-', name)[:40]}"
@@ -172,7 +172,7 @@ def _render_field(name: str, prop: Mapping[str, Any], value: Any, fid: str, requ
                         FormLabel("Clear the stored value", fr=f"{fid}-clear"), cls="flex items-center gap-2")]
     return fh.Div(FormLabel(title, fr=fid), control, *notes, *clear, cls="space-y-2", data_field=name)
 
-# %% ../../nbs/components/settings.ipynb #f4a4d9bd
+# %% ../../nbs/components/settings.ipynb #1dcda9a8
 def _alert(kind: AlertT, *c: Any, **kwargs) -> FT:
     "A DaisyUI alert (block content allowed)."
     return fh.Div(*c, cls=("alert", kind), **kwargs)
@@ -243,7 +243,7 @@ def render_settings_form(
     return fh.Div(Card(*notices, form, header=_panel_header(plugin), body_cls="space-y-4"),
                   id=ids.PANEL, data_plugin_id=plugin.get_unique_id())
 
-# %% ../../nbs/components/settings.ipynb #17692579
+# %% ../../nbs/components/settings.ipynb #ce6a12f4
 def render_config_error(
     plugin: PluginMetadata,  # Plugin whose config could not be read
     error: Exception,  # The error, usually a `CorruptConfigError`
@@ -260,7 +260,7 @@ def render_config_error(
                        header=_panel_header(plugin), body_cls="space-y-4"),
                   id=PluginSettingsHtmlIds.PANEL, data_plugin_id=plugin.get_unique_id())
 
-# %% ../../nbs/components/settings.ipynb #3dc3d750
+# %% ../../nbs/components/settings.ipynb #4b9d3b1f
 _TRUE = frozenset({"true", "on", "1", "yes"})
 
 def _getlist(form: Mapping[str, Any], name: str) -> List[str]:
@@ -348,7 +348,7 @@ def read_settings_form(
         if keep: config[name] = value
     return config, errors
 
-# %% ../../nbs/components/settings.ipynb #f801c286
+# %% ../../nbs/components/settings.ipynb #22e08516
 def parse_settings_form(
     schema: Dict[str, Any],  # The plugin's JSON Schema
     form: Mapping[str, Any],  # Submitted form (starlette `FormData`, or a dict of str / list of str)
