@@ -179,7 +179,7 @@ class GroupResult:
 
     def check(self, name: str, measured: str, target: str, met: Optional[bool], note: str = "",
               quick: bool = False) -> Check:
-        c = Check(name, measured, target, None if quick else met, note)
+        c = Check(name, measured, target, None if quick else met, "" if quick else note)
         self.checks.append(c)
         return c
 
