@@ -42,11 +42,11 @@ def require(module: str, *names: str) -> Any:
 
 
 # -- timing -----------------------------------------------------------------------------------------------------
-def time_call(fn: Callable[[], Any], inner: int) -> float:
-    "Seconds per call of `fn`, averaged over `inner` back-to-back calls."
-    t0 = time.perf_counter()
+def time_call(fn: Callable[[], Any], inner: int, clock: Callable[[], float] = time.perf_counter) -> float:
+    "Seconds per call of `fn` on `clock`, averaged over `inner` back-to-back calls."
+    t0 = clock()
     for _ in range(inner): fn()
-    return (time.perf_counter() - t0) / inner
+    return (clock() - t0) / inner
 
 
 def calibrate(fn: Callable[[], Any], target_s: float = 0.02, cap: int = 100_000) -> int:
@@ -81,13 +81,16 @@ class Sample:
 
 def interleave(variants: Dict[str, Callable[[], Any]], rounds: int, inner: Optional[Dict[str, int]] = None,
                setup: Optional[Callable[[str], Any]] = None, collect: bool = True,
-               stable: Optional[Sequence[Any]] = None, max_rounds: int = 0, tolerance: float = 0.10) -> Sample:
+               stable: Optional[Sequence[Any]] = None, max_rounds: int = 0, tolerance: float = 0.10,
+               clock: Callable[[], float] = time.perf_counter) -> Sample:
     """Time every variant once per round, rotating the order each round, and keep every round.
 
     `inner[name]` calls are made back to back per measurement (calibrated when not given).
     `setup(name)` runs untimed before each measurement.
     `stable=(name, baseline)`: after `rounds`, keep adding rounds (up to `max_rounds`) until half the
     interquartile spread of the per-round ratios name/baseline is within `tolerance` of their median.
+    `clock=time.process_time` measures CPU time of this process (user + system, syscalls included),
+    which other processes on a busy machine disturb far less than wall time; use it for CPU-bound code.
     """
     names = list(variants)
     inner = dict(inner or {})
@@ -100,7 +103,7 @@ def interleave(variants: Dict[str, Callable[[], Any]], rounds: int, inner: Optio
         for name in order:
             if setup: setup(name)
             if collect: gc.collect()
-            sample.rounds[name].append(time_call(variants[name], inner[name]))
+            sample.rounds[name].append(time_call(variants[name], inner[name], clock))
         r += 1
     return sample
 
@@ -109,6 +112,9 @@ def stable_note(sample: Sample, name: str, baseline: str, tolerance: float = 0.1
     "A warning when the ratio name/baseline did not settle within `tolerance`."
     half = sample.spread(name, baseline) / 2
     return "" if half <= tolerance else f"unstable ratio (±{half:.0%} over {len(sample.rounds[name])} rounds): noisy machine"
+
+
+CPU = time.process_time  # clock for CPU-bound benchmarks (groups 1, 2)
 
 
 # -- formatting -------------------------------------------------------------------------------------------------
