@@ -8,6 +8,9 @@ NON_UI_MODULES = [
     "cjm_fasthtml_plugins.core.execution_mode",
     "cjm_fasthtml_plugins.core.metadata",
     "cjm_fasthtml_plugins.core.errors",
+    "cjm_fasthtml_plugins.protocols.cloud_aware",
+    "cjm_fasthtml_plugins.protocols.lifecycle",
+    "cjm_fasthtml_plugins.utils.helpers",
 ]
 
 
