@@ -67,3 +67,17 @@ def test_theme_toggle_switches_dark_mode_and_persists(demo_server, page_and_net)
     assert dark_bg != light_bg
     page.reload()
     assert page.evaluate("document.documentElement.classList.contains('dark')")
+
+
+def test_worker_pids_shown_and_stopped_on_shutdown(demo_server, page_and_net):
+    page, _ = page_and_net
+    page.goto(demo_server.url + "/")
+    page.reload()  # the worker's helper starts a moment after the worker; the next request shows both
+    row = page.locator("#resources-table tr", has_text="Voxtral").inner_text()
+    pids = [int(p) for p in re.findall(r"\b\d{2,}\b", row.split("PIDs", 1)[1])]
+    assert len(pids) == 2, row
+    server = psutil.Process(demo_server.process.pid)
+    assert set(pids) <= {c.pid for c in server.children(recursive=True)}
+    assert demo_server.stop() == 0
+    assert psutil.wait_procs([psutil.Process(p) for p in pids if psutil.pid_exists(p)], timeout=5)[1] == []
+    assert "Stopped worker process" in demo_server.log()
