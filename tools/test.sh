@@ -31,6 +31,9 @@ fi
 step "Running the notebooks (nbdev-test)"
 nbdev-test
 
+step "Checking the docs (nbdev-proc-nbs, README drift, public names, offline site)"
+python tools/docs.py check
+
 step "Running pytest"
 set +e
 python -m pytest -q "$@"

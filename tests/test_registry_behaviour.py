@@ -1,0 +1,264 @@
+"""UnifiedPluginRegistry: indexes, re-registration, failure isolation, validation, revisions, shutdown."""
+import logging
+
+import pytest
+
+from cjm_fasthtml_plugins.core.errors import (ConfigConflictError, ConfigValidationError, FieldError, PluginLoadError,
+                                              UnknownPluginError)
+from cjm_fasthtml_plugins.core.registry import UnifiedPluginRegistry
+from cjm_fasthtml_plugins.core.store import ConfigStore
+
+
+class Info:
+    def __init__(self, name, version="1.0", **extra): self.name, self.version = name, version; vars(self).update(extra)
+
+
+class Manager:
+    def __init__(self, schemas, fail_discovery=None):
+        self.schemas, self.fail_discovery, self.schema_calls = dict(schemas), fail_discovery, 0
+    def discover_plugins(self):
+        if self.fail_discovery: raise self.fail_discovery
+        return [Info(name) for name in self.schemas]
+    def get_plugin_config_schema(self, name):
+        self.schema_calls += 1
+        schema = self.schemas[name]
+        if isinstance(schema, Exception): raise schema
+        return schema
+
+
+SCHEMA = {"type": "object", "required": ["model", "device"], "properties": {
+    "model": {"type": "string", "default": "base"},
+    "device": {"type": "string", "enum": ["cpu", "cuda"]},
+    "languages": {"type": "array", "items": {"type": "string", "enum": ["en", "fr"]}, "default": ["en"]},
+    "limits": {"type": "object", "properties": {"memory_gb": {"type": "integer", "minimum": 1, "default": 8}}},
+}}
+
+
+@pytest.fixture
+def registry(tmp_path):
+    return UnifiedPluginRegistry(tmp_path / "configs", strict=False)
+
+
+def test_default_config_dir_is_configs_in_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    registry = UnifiedPluginRegistry()
+    assert registry.config_dir.as_posix() == "configs"
+    assert (tmp_path / "configs").is_dir()
+    assert (tmp_path / "configs").stat().st_mode & 0o777 == 0o700
+    assert isinstance(registry.store, ConfigStore)
+
+
+def test_indexes_follow_register_reregister_and_unregister(registry):
+    registry.register_plugin_manager("b_cat", Manager({"x": {}, "y": {}}))
+    registry.register_plugin_manager("a_cat", Manager({"z": {}}))
+    registry.register_plugin_manager("empty", Manager({}))
+    assert registry.get_categories() == ["a_cat", "b_cat", "empty"]
+    assert registry.get_categories_with_plugins() == ["a_cat", "b_cat"]
+    registry.register_plugin_manager("b_cat", Manager({"w": {}}))  # replaces x and y
+    assert [p.name for p in registry.get_plugins_by_category("b_cat")] == ["w"]
+    assert registry.get_plugin("b_cat_x") is None and registry.get_plugin("b_cat_w") is not None
+    assert len(registry.get_all_plugins()) == 2
+    registry.unregister_plugin_manager("a_cat")
+    assert registry.get_categories() == ["b_cat", "empty"]
+    assert registry.get_categories_with_plugins() == ["b_cat"]
+    assert registry.get_plugin("a_cat_z") is None
+
+
+def test_returned_lists_are_copies(registry):
+    registry.register_plugin_manager("llm", Manager({"a": {}, "b": {}}))
+    registry.get_categories().append("junk")
+    registry.get_categories_with_plugins().clear()
+    registry.get_plugins_by_category("llm").pop()
+    assert registry.get_categories() == ["llm"]
+    assert registry.get_categories_with_plugins() == ["llm"]
+    assert len(registry.get_plugins_by_category("llm")) == 2
+
+
+def test_lookups_do_not_rediscover_or_resort(registry, monkeypatch):
+    manager = Manager({f"p{i}": {} for i in range(50)})
+    registry.register_plugin_manager("llm", manager)
+    calls = manager.schema_calls
+    import builtins
+    real_sorted = builtins.sorted
+    sorts = []
+    registry.get_categories(); registry.get_categories_with_plugins()  # fill the caches
+    monkeypatch.setattr(builtins, "sorted", lambda *a, **k: sorts.append(1) or real_sorted(*a, **k))
+    for _ in range(10):
+        registry.get_categories(); registry.get_categories_with_plugins(); registry.get_plugin("llm_p7")
+        registry.get_plugins_by_category("llm"); registry.get_category_display_name("llm")
+    assert sorts == [] and manager.schema_calls == calls
+
+
+def test_unique_id_collision_across_categories_is_a_failure_not_an_overwrite(registry):
+    registry.register_plugin_manager("a", Manager({"b_c": {"title": "first"}}))
+    registry.register_plugin_manager("a_b", Manager({"c": {"title": "second"}, "d": {}}))
+    assert registry.get_plugin("a_b_c").title == "first"
+    [failure] = registry.get_load_failures("a_b")
+    assert failure.plugin_name == "c" and "already taken by a plugin in category 'a'" in failure.message
+    assert registry.get_plugin("a_b_d") is not None
+
+
+def test_failure_isolation_and_strict_mode(tmp_path):
+    manager = Manager({"ok": {}, "bad": RuntimeError("boom"), "listy": [1]})
+    lenient = UnifiedPluginRegistry(tmp_path, strict=False)
+    assert [p.name for p in lenient.register_plugin_manager("x", manager)] == ["ok"]
+    assert [f.plugin_name for f in lenient.get_load_failures()] == ["bad", "listy"]
+    assert lenient.register_plugin_manager("y", Manager({}, ImportError("no torch"))) == []
+    assert [(f.plugin_name, f.error_type) for f in lenient.get_load_failures("y")] == [(None, "ImportError")]
+    strict = UnifiedPluginRegistry(tmp_path, strict=True)
+    with pytest.raises(PluginLoadError, match="plugin 'bad' in category 'x' failed: RuntimeError: boom"):
+        strict.register_plugin_manager("x", manager)
+    with pytest.raises(PluginLoadError, match="plugin discovery in category 'y' failed: ImportError"):
+        strict.register_plugin_manager("y", Manager({}, ImportError("no torch")))
+    assert strict.get_categories() == []
+
+
+def test_failed_refresh_in_strict_mode_keeps_previous_plugins(tmp_path):
+    manager = Manager({"ok": {}})
+    registry = UnifiedPluginRegistry(tmp_path, strict=True)
+    registry.register_plugin_manager("x", manager)
+    manager.schemas["bad"] = ValueError("nope")
+    with pytest.raises(PluginLoadError):
+        registry.refresh_category("x")
+    assert [p.name for p in registry.get_plugins_by_category("x")] == ["ok"]
+
+
+def test_is_configured_is_true_to_disk_across_registries(tmp_path):
+    first, second = UnifiedPluginRegistry(tmp_path), UnifiedPluginRegistry(tmp_path)
+    for registry in (first, second):
+        registry.register_plugin_manager("llm", Manager({"a": {}, "b": {}}))
+    assert first.save_plugin_config("llm_a", {"k": 1})
+    assert second.get_plugin("llm_a").is_configured is True
+    assert [p.is_configured for p in second.get_plugins_by_category("llm")] == [True, False]
+    assert second.delete_plugin_config("llm_a")
+    assert first.get_plugin("llm_a").is_configured is False
+    assert first.require_plugin("llm_a").is_configured is False
+
+
+def test_get_all_plugins_is_configured_with_many_plugins(tmp_path):
+    registry = UnifiedPluginRegistry(tmp_path)
+    registry.register_plugin_manager("bulk", Manager({f"p{i}": {} for i in range(100)}))
+    UnifiedPluginRegistry(tmp_path).save_plugin_config("bulk_p42", {})
+    assert [p.name for p in registry.get_all_plugins() if p.is_configured] == ["p42"]
+
+
+def test_validation_collects_every_error_with_dotted_paths(registry):
+    registry.register_plugin_manager("tr", Manager({"whisper": SCHEMA}))
+    errors = registry.validate_plugin_config("tr_whisper", {"languages": ["en", "de", "xx"], "limits": {"memory_gb": 0}})
+    assert [e.path for e in errors] == ["device", "languages.1", "languages.2", "limits.memory_gb", "model"]
+    assert errors[0] == FieldError("device", "'device' is a required property")
+    assert errors[0].field == "device" and errors[3].field == "limits"
+    with pytest.raises(ConfigValidationError) as info:
+        registry.write_plugin_config("tr_whisper", {"model": 3, "device": "tpu"})
+    assert [e.path for e in info.value.errors] == ["device", "model"]
+    assert registry.load_plugin_config("tr_whisper") == {}
+    assert registry.save_plugin_config("tr_whisper", {"model": 3}) is False
+    assert registry.write_plugin_config("tr_whisper", {"model": 3}, validate=False)
+
+
+def test_invalid_plugin_schema_is_reported_as_a_field_error(registry):
+    registry.register_plugin_manager("tr", Manager({"odd": {"type": "no-such-type"}}))
+    [error] = registry.validate_plugin_config("tr_odd", {})
+    assert error.path == "" and "schema is itself invalid" in error.message
+
+
+def test_unknown_plugin_in_validation_and_defaults(registry):
+    with pytest.raises(UnknownPluginError):
+        registry.validate_plugin_config("tr_missing", {})
+    with pytest.raises(UnknownPluginError):
+        registry.get_effective_config("tr_missing")
+
+
+def test_defaults_merge_under_saved_values(registry):
+    registry.register_plugin_manager("tr", Manager({"whisper": SCHEMA}))
+    assert registry.get_config_defaults("tr_whisper") == {"model": "base", "languages": ["en"], "limits": {"memory_gb": 8}}
+    registry.get_config_defaults("tr_whisper")["languages"].append("fr")  # a copy: the schema is not mutated
+    registry.write_plugin_config("tr_whisper", {"model": "large", "device": "cuda", "limits": {}})
+    assert registry.get_effective_config("tr_whisper") == {
+        "model": "large", "device": "cuda", "languages": ["en"], "limits": {"memory_gb": 8}}
+
+
+def test_expected_revision_semantics(registry):
+    with pytest.raises(ConfigConflictError) as info:
+        registry.write_plugin_config("app_x", {"a": 1}, expected_revision="deadbeef")
+    assert info.value.current_revision is None and info.value.current_config is None
+    first = registry.write_plugin_config("app_x", {"a": 1}, expected_revision="")
+    assert first == registry.get_config_revision("app_x")
+    second = registry.write_plugin_config("app_x", {"a": 2}, expected_revision=first)
+    with pytest.raises(ConfigConflictError) as info:
+        registry.write_plugin_config("app_x", {"a": 3}, expected_revision=first)
+    assert (info.value.current_revision, info.value.current_config) == (second, {"a": 2})
+    assert registry.write_plugin_config("app_x", {"a": 1}) == first  # revision is a digest of the bytes
+    registry.delete_plugin_config("app_x")
+    assert registry.get_config_revision("app_x") is None
+
+
+def test_update_with_mapping_and_callable(registry):
+    assert registry.update_plugin_config("app_x", {"a": 1}) == {"a": 1}
+    assert registry.update_plugin_config("app_x", {"b": 2}) == {"a": 1, "b": 2}
+    assert registry.update_plugin_config("app_x", lambda c: {k: v * 10 for k, v in c.items()}) == {"a": 10, "b": 20}
+    with pytest.raises(TypeError, match="must be a dict"):
+        registry.update_plugin_config("app_x", lambda c: None)
+    assert registry.load_plugin_config("app_x") == {"a": 10, "b": 20}
+
+
+def test_save_logs_why_it_failed(registry, caplog):
+    with caplog.at_level(logging.ERROR, logger="cjm_fasthtml_plugins.core.registry"):
+        assert registry.save_plugin_config("../up", {}) is False
+        assert registry.save_plugin_config("app_x", {"when": object()}) is False
+    assert "Invalid plugin id '../up'" in caplog.text
+    assert "not JSON serializable" in caplog.text
+
+
+class Instance:
+    def __init__(self, name=None, error=None): self.name, self.error, self.calls = name, error, 0
+    def force_cleanup(self):
+        self.calls += 1
+        if self.error: raise self.error
+
+
+class Loaded:
+    def __init__(self, instance): self.instance = instance
+
+
+def test_shutdown_uses_hook_then_plugins_dict_and_survives_errors(registry, caplog):
+    hooked = Manager({"a": {}})
+    a, broken, plain = Instance("a"), Instance("b", RuntimeError("stuck")), object()
+    hooked.get_plugin_instances = lambda: [a, broken, plain, a]
+    dict_style = Manager({"c": {}})
+    c = Instance()
+    dict_style.plugins = {"c": Loaded(c), "gone": Loaded(None)}
+    failing = Manager({})
+    failing.get_plugin_instances = lambda: 1 / 0
+    registry.register_plugin_manager("hooked", hooked)
+    registry.register_plugin_manager("dicty", dict_style)
+    registry.register_plugin_manager("failing", failing)
+    with caplog.at_level(logging.ERROR):
+        cleaned = registry.shutdown()
+    assert cleaned == ["hooked_a", "dicty_c"]
+    assert (a.calls, broken.calls, c.calls) == (1, 1, 1)
+    assert "force_cleanup() of plugin 'hooked_b' failed" in caplog.text
+    assert "Could not list the plugin instances of category 'failing'" in caplog.text
+
+
+def test_custom_store_is_used(tmp_path):
+    class MemoryStore:
+        def __init__(self): self.data = {}
+        def load(self, uid): return self.data.get(uid)
+        def save(self, uid, config): self.data[uid] = dict(config); return str(len(self.data))
+        def delete(self, uid): return self.data.pop(uid, None) is not None
+        def exists(self, uid): return uid in self.data
+        def list_ids(self): return sorted(self.data)
+        def revision(self, uid): return str(hash(repr(self.data[uid]))) if uid in self.data else None
+        def lock(self, uid):
+            import contextlib
+            return contextlib.nullcontext()
+    store = MemoryStore()
+    assert isinstance(store, ConfigStore)
+    registry = UnifiedPluginRegistry(tmp_path / "unused", store=store)
+    assert not (tmp_path / "unused").exists()
+    registry.register_plugin_manager("llm", Manager({"a": {}}))
+    assert registry.save_plugin_config("llm_a", {"k": 1}) and store.data == {"llm_a": {"k": 1}}
+    assert registry.get_plugin("llm_a").is_configured
+    registry.write_plugin_config("llm_a", {"k": 2}, expected_revision=registry.get_config_revision("llm_a"))
+    assert registry.update_plugin_config("llm_a", {"j": 0}) == {"k": 2, "j": 0}
