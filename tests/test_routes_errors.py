@@ -1,0 +1,117 @@
+"""Error answers of `plugin_router`: 400 for malformed ids, 404 for unknown ones, 500 without a traceback."""
+import errno
+
+import pytest
+from fasthtml.common import FastHTML
+from starlette.testclient import TestClient
+
+from cjm_fasthtml_plugins.components.routes import plugin_router
+from cjm_fasthtml_plugins.core.registry import UnifiedPluginRegistry
+
+HX = {"HX-Request": "true"}
+
+
+class Info:
+    def __init__(self, name): self.name, self.version = name, "1.0"
+
+
+class Manager:
+    def discover_plugins(self): return [Info("whisper")]
+    def get_plugin_config_schema(self, name):
+        return {"title": "Whisper", "type": "object", "properties": {"beam_size": {"type": "integer", "default": 5}}}
+
+
+@pytest.fixture
+def registry(tmp_path):
+    registry = UnifiedPluginRegistry(tmp_path)
+    registry.register_plugin_manager("transcription", Manager())
+    return registry
+
+
+def client_for(registry, **kw):
+    app = FastHTML(secret_key="test")
+    router = plugin_router(registry, **kw)
+    router.to_app(app)
+    return router, TestClient(app, raise_server_exceptions=False)
+
+
+MALFORMED = [".hidden", "a b", "x" * 201, "caf%C3%A9", "semi;colon", "%2e%2e", "a%2Fb"]
+
+
+@pytest.mark.parametrize("plugin_id", MALFORMED)
+@pytest.mark.parametrize("method,path", [("get", "/plugins/settings/{}"), ("post", "/plugins/settings/{}"),
+                                         ("post", "/plugins/reset/{}"), ("get", "/plugins/details?plugin_id={}")])
+def test_a_malformed_id_answers_400(registry, plugin_id, method, path):
+    _, client = client_for(registry)
+    r = getattr(client, method)(path.format(plugin_id), headers=HX)
+    assert r.status_code == 400, r.text
+    assert "Invalid plugin id" in r.text and 'role="alert"' in r.text
+
+
+def test_dot_dot_answers_400(registry):
+    _, client = client_for(registry)  # in a path, clients resolve '..' themselves; in a query it reaches the route
+    assert client.get("/plugins/details?plugin_id=..", headers=HX).status_code == 400
+    assert client.post("/plugins/select", data={"plugin_id": "../x"}).status_code == 404  # no hook: no select route
+
+
+def test_an_empty_id_answers_400(registry):
+    _, client = client_for(registry)
+    assert client.get("/plugins/details", headers=HX).status_code == 400
+    assert client.get("/plugins/settings/", headers=HX).status_code == 400
+
+
+@pytest.mark.parametrize("method,path", [("get", "/plugins/settings/transcription_nope"),
+                                         ("post", "/plugins/settings/transcription_nope"),
+                                         ("post", "/plugins/reset/llm_gpt"),
+                                         ("get", "/plugins/details?plugin_id=transcription_nope"),
+                                         ("get", "/plugins/category/video"),
+                                         ("get", "/plugins/compare?category=video"),
+                                         ("get", "/plugins/compare")])
+def test_an_unknown_plugin_or_category_answers_404_with_a_clear_message(registry, method, path):
+    _, client = client_for(registry)
+    for headers in (HX, {}):
+        r = getattr(client, method)(path, headers=headers)
+        assert r.status_code == 404
+        assert "is registered." in r.text and "Not found" in r.text
+
+
+def test_an_unknown_plugin_in_the_selection_hook_answers_404(registry):
+    router, client = client_for(registry, on_select=lambda p, r: None)
+    assert client.post(router.select.to(), data={"plugin_id": "transcription_nope"}, headers=HX).status_code == 404
+    assert client.post(router.select.to(), data={}, headers=HX).status_code == 400
+
+
+def test_a_failing_hook_answers_500_without_a_traceback(registry, caplog):
+    def explode(plugin, request): raise RuntimeError("database is down")
+    router, client = client_for(registry, on_select=explode)
+    for headers in (HX, {}):
+        r = client.post(router.select.to(), data={"plugin_id": "transcription_whisper"}, headers=headers)
+        assert r.status_code == 500
+        assert "Traceback" not in r.text and "database is down" not in r.text
+        assert "the server log has the details" in r.text
+    assert "database is down" in caplog.text
+
+
+def test_a_write_failure_is_shown_in_the_form(registry, monkeypatch, caplog):
+    router, client = client_for(registry)
+    def fail(*args, **kwargs): raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(registry, "write_plugin_config", fail)
+    r = client.post(router.save.to(plugin_id="transcription_whisper"), data={"beam_size": "3", "__revision__": ""},
+                    headers=HX)
+    assert r.status_code == 200
+    assert "No space left on device" in r.text and "nothing was saved" in r.text
+    assert r.text.count('data-testid="form-errors"') == 1
+
+
+def test_a_failed_reset_says_so(registry, monkeypatch):
+    router, client = client_for(registry)
+    monkeypatch.setattr(registry, "delete_plugin_config", lambda uid: False)
+    r = client.post(router.reset.to(plugin_id="transcription_whisper"), headers=HX)
+    assert "could not be deleted" in r.text
+
+
+def test_errors_use_the_apps_page_wrapper(registry):
+    from fasthtml.common import Main, Title
+    _, client = client_for(registry, page=lambda title, *c: (Title(title), Main(*c, id="app-layout")))
+    r = client.get("/plugins/settings/transcription_nope")
+    assert r.status_code == 404 and "<title>Error 404</title>" in r.text and 'id="app-layout"' in r.text

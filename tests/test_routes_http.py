@@ -1,0 +1,274 @@
+"""HTTP behaviour of `plugin_router` against a real registry on a temporary config directory."""
+import json
+
+import pytest
+from fasthtml.common import FastHTML, Main, Title
+from lxml import html as lxml_html
+from starlette.testclient import TestClient
+
+from cjm_fasthtml_plugins.components.routes import plugin_router
+from cjm_fasthtml_plugins.core.registry import UnifiedPluginRegistry
+
+HX = {"HX-Request": "true"}
+SECRET = "sk-VERY-SECRET-42"
+WHISPER = {"title": "Whisper", "type": "object", "required": ["model"],
+           "properties": {"model": {"type": "string", "enum": ["tiny", "base", "large"], "default": "base"},
+                          "beam_size": {"type": "integer", "minimum": 1, "maximum": 10, "default": 5},
+                          "temperature": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.0},
+                          "supports_streaming": {"type": "boolean", "default": True},
+                          "outputs": {"type": "array", "items": {"type": "string", "enum": ["txt", "srt"]}, "default": ["txt"]},
+                          "api_key": {"type": "string", "format": "password"}}}
+
+
+class Info:
+    def __init__(self, name, **details): self.name, self.version = name, "1.0"; vars(self).update(details)
+
+
+class Manager:
+    def __init__(self, plugins): self.plugins = plugins
+    def discover_plugins(self): return [info for info, _ in self.plugins.values()]
+    def get_plugin_config_schema(self, name):
+        schema = self.plugins[name][1]
+        if isinstance(schema, Exception): raise schema
+        return schema
+
+
+def make_registry(config_dir):
+    registry = UnifiedPluginRegistry(config_dir)
+    registry.register_plugin_manager("transcription", Manager({
+        "whisper": (Info("whisper"), WHISPER),
+        "cloud": (Info("cloud", execution_mode="cloud_gpu"), {"title": "Cloud", "type": "object"}),
+        "broken": (Info("broken"), RuntimeError("schema server down"))}))
+    registry.register_plugin_manager("llm", Manager({"gemini": (Info("gemini"), {"title": "Gemini", "type": "object"})}))
+    return registry
+
+
+@pytest.fixture
+def setup(tmp_path):
+    registry = make_registry(tmp_path)
+    selections = []
+    app = FastHTML(secret_key="test")
+    router = plugin_router(registry, on_select=lambda plugin, request: selections.append(plugin.get_unique_id()))
+    router.to_app(app)
+    return registry, router, TestClient(app), tmp_path, selections
+
+
+def xpath(text, query):
+    return lxml_html.fromstring(f"<div>{text}</div>").xpath(query)
+
+
+def save(client, router, data, hx=True):
+    return client.post(router.save.to(plugin_id="transcription_whisper"), data=data, headers=HX if hx else {})
+
+
+def test_every_get_route_is_a_fragment_for_htmx_and_a_page_otherwise(setup):
+    registry, router, client, _, _ = setup
+    urls = ["/plugins", router.category_page.to(category="transcription"),
+            router.details.to(plugin_id="transcription_whisper"), router.compare.to(category="transcription"),
+            router.settings.to(plugin_id="transcription_whisper")]
+    for url in urls:
+        page, fragment = client.get(url), client.get(url, headers=HX)
+        assert page.status_code == fragment.status_code == 200, url
+        assert page.text.startswith("<!doctype html>"), url
+        assert "<html" not in fragment.text and "<title" not in fragment.text, url
+
+
+def test_history_restore_gets_a_full_page(setup):
+    _, router, client, _, _ = setup
+    r = client.get(router.category_page.to(category="llm"), headers={**HX, "HX-History-Restore-Request": "true"})
+    assert r.text.startswith("<!doctype html>")
+
+
+def test_a_valid_save_survives_a_reload(setup, tmp_path):
+    registry, router, client, _, _ = setup
+    r = save(client, router, {"model": "large", "beam_size": "8", "temperature": "0.25", "outputs": ["txt", "srt"],
+                              "__revision__": ""})
+    assert "Settings saved." in r.text
+    stored = json.loads((tmp_path / "transcription_whisper.json").read_text())
+    assert stored == {"model": "large", "beam_size": 8, "temperature": 0.25, "supports_streaming": False,
+                      "outputs": ["txt", "srt"]}
+    page = client.get(router.category_page.to(category="transcription")).text
+    assert xpath(page, '//select[@name="model"]/option[@selected]/@value') == ["large"]
+    assert xpath(page, '//input[@name="beam_size"]/@value') == ["8"]
+    assert xpath(page, '//input[@name="outputs"][@checked]/@value') == ["txt", "srt"]
+    assert xpath(page, '//input[@name="supports_streaming"]/@checked') == []
+    assert xpath(page, '//input[@name="__revision__"]/@value') == [registry.get_config_revision("transcription_whisper")]
+
+
+def test_an_invalid_value_is_shown_next_to_its_field_and_nothing_changes_on_disk(setup, tmp_path):
+    _, router, client, _, _ = setup
+    save(client, router, {"model": "base", "beam_size": "4", "__revision__": ""})
+    path = tmp_path / "transcription_whisper.json"
+    before = path.read_bytes()
+    revision = xpath(client.get(router.settings.to(plugin_id="transcription_whisper")).text,
+                     '//input[@name="__revision__"]/@value')[0]
+    r = save(client, router, {"model": "base", "beam_size": "0", "temperature": "abc", "__revision__": revision})
+    assert r.status_code == 200
+    assert xpath(r.text, '//*[@data-field-error="beam_size"]/li/text()') == ["0 is less than the minimum of 1"]
+    assert xpath(r.text, '//*[@data-field-error="temperature"]/li/text()') == ["Enter a number (got 'abc')."]
+    assert xpath(r.text, '//input[@name="temperature"]/@aria-invalid') == ["true"]
+    assert path.read_bytes() == before
+
+
+def test_a_missing_required_field_is_reported_on_that_field(setup):
+    _, router, client, _, _ = setup
+    r = save(client, router, {"model": "", "__revision__": ""})
+    assert xpath(r.text, '//*[@data-field-error="model"]/li/text()') == ["'model' is a required property"]
+
+
+def test_the_secret_never_appears_in_any_response(setup, tmp_path):
+    registry, router, client, _, _ = setup
+    responses = [save(client, router, {"model": "base", "api_key": SECRET, "__revision__": ""})]
+    assert json.loads((tmp_path / "transcription_whisper.json").read_text())["api_key"] == SECRET
+    revision = registry.get_config_revision("transcription_whisper")
+    responses += [save(client, router, {"model": "base", "beam_size": "99", "__revision__": revision}),  # validation error
+                  save(client, router, {"model": "base", "__revision__": "stale"}),  # conflict
+                  save(client, router, {"model": "tiny", "__revision__": revision}, hx=False)]  # full page
+    for url in ("/plugins", router.category_page.to(category="transcription"),
+                router.details.to(plugin_id="transcription_whisper", settings=1),
+                router.compare.to(category="transcription"), router.settings.to(plugin_id="transcription_whisper")):
+        responses += [client.get(url), client.get(url, headers=HX)]
+    for r in responses:
+        assert SECRET not in r.text, r.url
+        assert "sk-VERY" not in r.text
+    assert json.loads((tmp_path / "transcription_whisper.json").read_text())["api_key"] == SECRET
+
+
+def test_clearing_a_secret_removes_it(setup, tmp_path):
+    registry, router, client, _, _ = setup
+    save(client, router, {"model": "base", "api_key": SECRET, "__revision__": ""})
+    revision = registry.get_config_revision("transcription_whisper")
+    r = save(client, router, {"model": "base", "api_key": "", "__clear__": "api_key", "__revision__": revision})
+    assert "api_key" not in json.loads((tmp_path / "transcription_whisper.json").read_text())
+    assert "No value is set." in r.text
+
+
+def test_a_save_from_another_process_is_never_silently_overwritten(setup, tmp_path):
+    _, router, client, _, _ = setup
+    form = client.get(router.settings.to(plugin_id="transcription_whisper")).text
+    revision = xpath(form, '//input[@name="__revision__"]/@value')[0]
+    assert revision == ""
+    other = make_registry(tmp_path)  # another worker on the same config directory
+    other.write_plugin_config("transcription_whisper", {"model": "tiny", "beam_size": 9, "api_key": "sk-OTHER"})
+    before = (tmp_path / "transcription_whisper.json").read_bytes()
+    r = save(client, router, {"model": "large", "beam_size": "2", "__revision__": revision})
+    assert (tmp_path / "transcription_whisper.json").read_bytes() == before
+    conflict = xpath(r.text, '//*[@data-testid="conflict"]')[0].text_content()
+    assert "tiny" in conflict and "9" in conflict and "sk-OTHER" not in r.text
+    current = other.get_config_revision("transcription_whisper")
+    assert xpath(r.text, '//input[@name="__revision__"]/@value') == [current]
+    r = save(client, router, {"model": "large", "beam_size": "2", "__revision__": current})  # a deliberate overwrite
+    assert "Settings saved." in r.text
+    stored = json.loads((tmp_path / "transcription_whisper.json").read_text())
+    assert (stored["model"], stored["beam_size"], stored["api_key"]) == ("large", 2, "sk-OTHER")
+
+
+def test_a_config_deleted_elsewhere_is_reported_as_a_conflict(setup):
+    registry, router, client, _, _ = setup
+    save(client, router, {"model": "base", "__revision__": ""})
+    revision = registry.get_config_revision("transcription_whisper")
+    registry.delete_plugin_config("transcription_whisper")
+    r = save(client, router, {"model": "tiny", "__revision__": revision})
+    assert "deleted elsewhere" in r.text
+    assert xpath(r.text, '//input[@name="__revision__"]/@value') == [""]
+
+
+def test_reset_restores_defaults(setup, tmp_path):
+    _, router, client, _, _ = setup
+    save(client, router, {"model": "large", "beam_size": "9", "__revision__": ""})
+    r = client.post(router.reset.to(plugin_id="transcription_whisper"), headers=HX)
+    assert not (tmp_path / "transcription_whisper.json").exists()
+    assert xpath(r.text, '//input[@name="beam_size"]/@value') == ["5"]
+    assert xpath(r.text, '//select[@name="model"]/option[@selected]/@value') == ["base"]
+    assert xpath(r.text, '//input[@name="__revision__"]/@value') == [""]
+
+
+def test_reset_without_javascript_answers_with_a_page(setup, tmp_path):
+    _, router, client, _, _ = setup
+    save(client, router, {"model": "large", "__revision__": ""})
+    r = client.post(router.reset.to(plugin_id="transcription_whisper"))
+    assert r.text.startswith("<!doctype html>") and "Settings reset to defaults." in r.text
+
+
+def test_a_corrupt_config_is_reported_kept_and_resettable(setup, tmp_path):
+    _, router, client, _, _ = setup
+    path = tmp_path / "transcription_whisper.json"
+    path.write_bytes(b'{"model": "tiny",')
+    for r in (client.get(router.settings.to(plugin_id="transcription_whisper"), headers=HX),
+              client.get(router.category_page.to(category="transcription")),
+              save(client, router, {"model": "large", "__revision__": ""})):
+        assert r.status_code == 200
+        assert "The saved config cannot be read." in r.text
+        assert xpath(r.text, '//button/@hx-post') [-1] == router.reset.to(plugin_id="transcription_whisper")
+    assert path.read_bytes() == b'{"model": "tiny",'
+    details = client.get(router.details.to(plugin_id="transcription_whisper"), headers=HX)
+    assert details.status_code == 200
+    client.post(router.reset.to(plugin_id="transcription_whisper"), headers=HX)
+    assert not path.exists()
+
+
+def test_load_failures_are_visible_and_the_rest_works(setup):
+    _, router, client, _, _ = setup
+    page = client.get(router.category_page.to(category="transcription")).text
+    assert xpath(page, '//select[@id="plugin-select"]/option[@disabled]/text()') == ["broken (failed to load)"]
+    assert "schema server down" in page
+    compare = client.get(router.compare.to(category="transcription"), headers=HX).text
+    assert len(xpath(compare, '//tr[@data-failed="true"]')) == 1
+    assert len(xpath(compare, '//tr[@data-plugin-id]')) == 2
+
+
+def test_the_comparison_reads_each_config_once(setup, monkeypatch):
+    registry, router, client, _, _ = setup
+    calls = []
+    original = registry.load_plugin_config
+    monkeypatch.setattr(registry, "load_plugin_config", lambda uid: calls.append(uid) or original(uid))
+    client.get(router.compare.to(category="transcription"), headers=HX)
+    assert sorted(calls) == ["transcription_cloud", "transcription_whisper"]
+
+
+def test_the_selection_hook_receives_the_plugin(setup):
+    _, router, client, _, selections = setup
+    r = client.post(router.select.to(), data={"plugin_id": "llm_gemini"}, headers=HX)
+    assert selections == ["llm_gemini"]
+    assert "Selected Gemini." in r.text
+    r = client.post(router.select.to(), data={"plugin_id": "llm_gemini"})
+    assert r.text.startswith("<!doctype html>")
+    assert xpath(r.text, '//a/@href')[-1] == "/plugins/category/llm?plugin_id=llm_gemini"
+
+
+def test_custom_prefix_and_page_wrapper(tmp_path):
+    registry = make_registry(tmp_path)
+    app = FastHTML(secret_key="test")
+    router = plugin_router(registry, "admin/plugins/", page=lambda title, *c: (Title(f"Admin | {title}"), Main(*c, id="layout")))
+    router.to_app(app)
+    client = TestClient(app)
+    r = client.get("/admin/plugins")
+    assert r.status_code == 200 and "<title>Admin | Plugins</title>" in r.text and 'id="layout"' in r.text
+    r = client.get("/admin/plugins/category/llm")
+    assert xpath(r.text, '//form[@id="plugin-settings-form"]/@action') == ["/admin/plugins/settings/llm_gemini"]
+    assert client.get("/admin/plugins/category/nope").text.count("Admin | Error 404") == 1
+    root = FastHTML(secret_key="test")
+    plugin_router(registry, "").to_app(root)
+    assert TestClient(root).get("/").status_code == 200
+    assert TestClient(root).get("/category/llm").status_code == 200
+
+
+def test_hostile_plugin_text_is_escaped_everywhere(tmp_path):
+    registry = UnifiedPluginRegistry(tmp_path)
+    schema = {"title": "<script>alert(1)</script>", "description": "<img src=x onerror=alert(2)>",
+              "properties": {"mode": {"type": "string", "title": "<b>t</b>", "enum": ["<i>a</i>"],
+                                      "enumNames": ["<script>alert(3)</script>"], "description": "<svg onload=alert(4)>"}}}
+    registry.register_plugin_manager("evil", Manager({"x": (Info("x", description="<iframe src=javascript:alert(5)>"), schema)}))
+    app = FastHTML(secret_key="test")
+    router = plugin_router(registry, on_select=lambda p, r: None)
+    router.to_app(app)
+    client = TestClient(app)
+    save_r = client.post(router.save.to(plugin_id="evil_x"), data={"mode": "<i>a</i>", "__revision__": ""}, headers=HX)
+    texts = [save_r.text] + [client.get(u, headers=h).text for u in
+                             ("/plugins", router.category_page.to(category="evil"), router.compare.to(category="evil"),
+                              router.details.to(plugin_id="evil_x"), router.settings.to(plugin_id="evil_x"))
+                             for h in ({}, HX)]
+    for text in texts:
+        for raw in ("<script>alert", "<img src", "<svg", "<iframe", "<b>t</b>", "<i>a</i>"):
+            assert raw not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in texts[3]  # the category page
