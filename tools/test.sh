@@ -16,6 +16,15 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 /usr/bin/chromium --version
 
+step "Installing Node.js and npm for the offline front-end assets"
+if ! command -v npm >/dev/null; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null
+fi
+
+step "Fetching the front-end assets from npm (htmx, Franken UI, DaisyUI, Tailwind)"
+python -c 'from cjm_fasthtml_plugins.components.assets import ensure_assets; print(ensure_assets())'
+
 step "Checking that notebooks and package agree (nbdev-export, nbdev-clean)"
 snapshot() { git status --porcelain --untracked-files=all; git diff; }
 before="$(snapshot)"

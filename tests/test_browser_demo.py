@@ -1,0 +1,267 @@
+"""The demo app in a real browser: headless Debian Chromium driving `python -m cjm_fasthtml_plugins.demo` on 127.0.0.1.
+
+Every test gets a fresh server (its own config dir) and a fresh browser context that blocks and records any request
+not addressed to 127.0.0.1; the `page_and_net` fixture fails the test if one was attempted.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+import psutil
+import pytest
+
+from browser_support import ARTIFACTS, assets_ready, browser, color_scheme, demo_server, page_and_net  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+WHISPER, WORKER, RUNPOD, LLAMA = ("transcription_whisper_local", "transcription_voxtral_worker", "llm_runpod_vllm",
+                                  "llm_llama_docker")
+SECRET = "rp_live_SECRET_4f1d9a77"
+HX = lambda r: r.request.headers.get("hx-request") == "true"  # noqa: E731
+
+
+# -- helpers -------------------------------------------------------------------------------------------------------
+def open_category(page, server, title: str):
+    "Open a category page from the home page's navbar, as a user would."
+    page.goto(server.url + "/")
+    page.get_by_role("navigation").get_by_role("link", name=title, exact=True).click()
+    page.wait_for_selector("#plugin-select")
+
+
+def choose(page, unique_id: str):
+    "Pick `unique_id` in the dropdown and wait for the HTMX swap of the details card and settings panel."
+    with page.expect_response(HX):
+        page.select_option("#plugin-select", unique_id)
+    page.wait_for_selector(f"#plugin-details [data-plugin-id='{unique_id}']")
+    page.wait_for_selector(f"#plugin-settings[data-plugin-id='{unique_id}']")
+
+
+def field(page, name: str):
+    return page.locator(f"#plugin-settings-form [name='{name}']")
+
+
+def save(page):
+    with page.expect_response(lambda r: HX(r) and r.request.method == "POST"):
+        page.locator("#plugin-settings-form").get_by_role("button", name="Save", exact=True).click()
+
+
+def reset(page):
+    page.once("dialog", lambda d: d.accept())  # hx-confirm asks first
+    with page.expect_response(lambda r: HX(r) and r.request.method == "POST"):
+        page.locator("#plugin-settings-form").get_by_role("button", name="Reset to defaults").click()
+
+
+def alive(pid: int) -> bool:
+    try: return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess: return False
+
+
+# -- the page itself -----------------------------------------------------------------------------------------------
+def test_page_uses_offline_assets_only(demo_server, page_and_net):
+    page, net = page_and_net
+    page.goto(demo_server.url + "/")
+    assert page.evaluate("typeof htmx") == "object"
+    assert page.evaluate("document.documentElement.classList.contains('uk-theme-blue')")
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(255, 255, 255)"
+    assert page.evaluate("getComputedStyle(document.querySelector('.uk-btn-primary')).backgroundColor") != "rgba(0, 0, 0, 0)"
+    assert page.locator("#theme-toggle svg").count() == 1  # Franken's icon script rendered the icon
+    assert any(u.endswith("/_assets/tailwind.css") for u in net.requests)
+    assert net.requests and all(u.startswith(demo_server.url) for u in net.requests)
+
+
+def test_theme_toggle_switches_dark_mode_and_persists(demo_server, page_and_net):
+    page, _ = page_and_net
+    page.goto(demo_server.url + "/")
+    light_bg = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    page.click("#theme-toggle")
+    assert page.evaluate("document.documentElement.classList.contains('dark')")
+    assert page.get_attribute("#theme-toggle", "aria-pressed") == "true"
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") != light_bg
+    page.reload()
+    assert page.evaluate("document.documentElement.classList.contains('dark')")
+
+
+# -- selector and comparison ---------------------------------------------------------------------------------------
+def test_dropdown_change_swaps_details_card_without_reload(demo_server, page_and_net):
+    page, net = page_and_net
+    open_category(page, demo_server, "Transcription")
+    page.evaluate("window.__noReload = true")
+    assert page.locator("#plugin-details [data-plugin-id]").get_attribute("data-plugin-id") == WHISPER
+    choose(page, WORKER)
+    card = page.locator("#plugin-details")
+    assert "Voxtral (worker process)" in card.inner_text() and "Local (Subprocess)" in card.inner_text()
+    assert page.evaluate("window.__noReload") is True  # same document: swapped, not reloaded
+    assert any("/plugins/details" in r["url"] and "plugin_id=" + WORKER in r["url"] for r in net.htmx)
+    # the failed plugin is listed, disabled, with its reason
+    failed = page.locator("#plugin-select option[disabled]")
+    assert "pyannote_broken" in failed.inner_text()
+    assert "pyannote_gpu_kernels" in page.locator("[data-testid='load-failures']").inner_text()
+
+
+def test_worker_pids_are_shown_and_stopped_on_shutdown(demo_server, page_and_net):
+    page, _ = page_and_net
+    open_category(page, demo_server, "Transcription")
+    choose(page, WORKER)
+    text = page.locator("#plugin-details").inner_text()
+    pids = [int(p) for p in re.findall(r"\d+", text.split("Processes:", 1)[1].splitlines()[0])]
+    assert len(pids) == 2, text  # the worker and its helper (a grandchild of the server)
+    server = psutil.Process(demo_server.process.pid)
+    assert set(pids) <= {c.pid for c in server.children(recursive=True)}
+    assert demo_server.stop() == 0  # SIGINT: uvicorn's graceful shutdown runs registry.shutdown()
+    assert [p for p in pids if alive(p)] == []
+    assert "Stopped worker process" in demo_server.log()
+
+
+def test_comparison_lists_every_plugin_once_with_badges(demo_server, page_and_net):
+    page, net = page_and_net
+    open_category(page, demo_server, "Language Models")
+    with page.expect_response(HX):
+        page.click("#comparison-toggle")
+    rows = page.locator("#plugin-comparison tbody tr[data-plugin-id]")
+    ids = [rows.nth(i).get_attribute("data-plugin-id") for i in range(rows.count())]
+    assert sorted(ids) == sorted([LLAMA, RUNPOD])  # each plugin exactly once
+    pod = page.locator(f"#plugin-comparison tr[data-plugin-id='{RUNPOD}']")
+    assert pod.locator(".badge", has_text="Cloud GPU").first.get_attribute("class").count("badge-info") == 1
+    assert pod.locator(".badge", has_text="$4.40/hr").count() == 1
+    assert pod.locator(".badge", has_text="4x A100").count() == 1
+    assert pod.locator(".badge", has_text="Supported").count() == 1  # streaming
+    llama = page.locator(f"#plugin-comparison tr[data-plugin-id='{LLAMA}']")
+    assert "badge-success" in llama.locator(".badge", has_text="Local (Docker)").get_attribute("class")
+    assert any("/plugins/compare" in r["url"] for r in net.htmx)
+
+
+# -- settings ------------------------------------------------------------------------------------------------------
+def test_invalid_value_shows_field_error_and_file_is_unchanged(demo_server, page_and_net):
+    page, _ = page_and_net
+    open_category(page, demo_server, "Transcription")
+    field(page, "memory").fill("12"); save(page)
+    before = demo_server.config_file(WHISPER).read_bytes()
+    field(page, "memory").fill("999"); field(page, "language").fill("EN")
+    save(page)
+    assert "64" in page.locator("[data-field-error='memory']").inner_text()
+    assert page.locator("[data-field-error='language']").count() == 1
+    assert field(page, "memory").get_attribute("aria-invalid") == "true"
+    assert demo_server.config_file(WHISPER).read_bytes() == before
+
+
+def test_valid_save_changes_the_file_and_survives_reload(demo_server, page_and_net):
+    page, _ = page_and_net
+    open_category(page, demo_server, "Transcription")
+    assert demo_server.read_config(WHISPER) is None
+    field(page, "model").select_option("small")
+    field(page, "beam_size").fill("7")
+    field(page, "supports_streaming").uncheck()
+    save(page)
+    assert page.locator("[data-testid='form-message']").inner_text().strip() == "Settings saved."
+    saved = demo_server.read_config(WHISPER)
+    assert (saved["model"], saved["beam_size"], saved["supports_streaming"]) == ("small", 7, False)
+    page.reload()
+    assert field(page, "model").input_value() == "small"
+    assert field(page, "beam_size").input_value() == "7"
+    assert not field(page, "supports_streaming").is_checked()
+    assert "Not Supported" in page.locator("#plugin-details").inner_text()
+
+
+def test_reset_restores_defaults(demo_server, page_and_net):
+    page, _ = page_and_net
+    open_category(page, demo_server, "Transcription")
+    field(page, "beam_size").fill("9"); save(page)
+    assert demo_server.read_config(WHISPER)["beam_size"] == 9
+    reset(page)
+    assert field(page, "beam_size").input_value() == "5"
+    assert demo_server.read_config(WHISPER) is None
+    page.reload()
+    assert field(page, "beam_size").input_value() == "5"
+
+
+def test_secret_never_reaches_the_browser(demo_server, page_and_net):
+    page, net = page_and_net
+    open_category(page, demo_server, "Language Models")
+    choose(page, RUNPOD)
+    field(page, "api_key").fill(SECRET)
+    field(page, "gpu_count").fill("2")
+    save(page)
+    assert demo_server.read_config(RUNPOD)["api_key"] == SECRET  # stored server-side ...
+    assert "A value is set" in field(page, "api_key").get_attribute("placeholder")
+    assert field(page, "api_key").input_value() == ""
+    # ... saving again with the field empty keeps it
+    field(page, "gpu_count").fill("3"); save(page)
+    assert (demo_server.read_config(RUNPOD)["gpu_count"], demo_server.read_config(RUNPOD)["api_key"]) == (3, SECRET)
+    page.reload(); choose(page, LLAMA); choose(page, RUNPOD)
+    with page.expect_response(HX):
+        page.click("#comparison-toggle")
+    assert SECRET not in page.content()
+    assert net.htmx, "expected HTMX responses to inspect"
+    leaks = [r["url"] for r in net.responses if SECRET in r["body"]]
+    assert leaks == [], f"the secret was sent to the browser by {leaks}"
+
+
+def test_config_change_restarts_the_cloud_plugin_with_new_cost(demo_server, page_and_net):
+    page, _ = page_and_net
+    open_category(page, demo_server, "Language Models")
+    choose(page, RUNPOD)
+    assert "$4.40/hr" in page.locator("#plugin-details").inner_text()
+    field(page, "api_key").fill(SECRET); field(page, "gpu_count").fill("2"); field(page, "gpu_type").select_option("H100")
+    save(page)
+    choose(page, LLAMA); choose(page, RUNPOD)
+    details = page.locator("#plugin-details").inner_text()
+    assert "$4.98/hr" in details and "2x H100" in details
+
+
+# -- keyboard only -------------------------------------------------------------------------------------------------
+def focus_on(page, selector: str, limit: int = 80):
+    "Press Tab until the element matching `selector` has focus."
+    for _ in range(limit):
+        if page.evaluate(f"document.activeElement && document.activeElement.matches({json.dumps(selector)})"): return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+def test_whole_flow_works_with_the_keyboard_alone(demo_server, page_and_net):
+    page, net = page_and_net
+    page.goto(demo_server.url + "/")
+    focus_on(page, "nav a[href='/plugins/category/transcription']")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    focus_on(page, "#plugin-select")
+    with page.expect_response(HX):
+        page.keyboard.press("ArrowDown")  # Chromium changes a focused closed <select> with the arrow keys
+    page.wait_for_selector(f"#plugin-settings[data-plugin-id='{WORKER}']")
+    focus_on(page, "#plugin-settings-form [name='memory']")
+    page.keyboard.press("Control+A"); page.keyboard.type("16")
+    focus_on(page, "#plugin-settings-form [name='restart_on_crash']")
+    page.keyboard.press("Space")  # switch off
+    focus_on(page, "#plugin-settings-form button.uk-btn-primary")  # Save
+    with page.expect_response(lambda r: HX(r) and r.request.method == "POST"):
+        page.keyboard.press("Enter")
+    page.wait_for_selector("[data-testid='form-message']")
+    saved = demo_server.read_config(WORKER)
+    assert (saved["memory"], saved["restart_on_crash"]) == (16, False)
+    focus_on(page, "#comparison-toggle")
+    with page.expect_response(HX):
+        page.keyboard.press("Enter")
+    page.wait_for_selector("#plugin-comparison table")
+    focus_on(page, "#theme-toggle")
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.documentElement.classList.contains('dark')")
+
+
+# -- screenshots ---------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("color_scheme", ["light", "dark"], indirect=True)
+def test_screenshots(demo_server, page_and_net, color_scheme):
+    page, _ = page_and_net
+    ARTIFACTS.mkdir(exist_ok=True)
+    open_category(page, demo_server, "Language Models")
+    assert page.evaluate("document.documentElement.classList.contains('dark')") == (color_scheme == "dark")
+    page.locator("#plugin-selector").screenshot(path=ARTIFACTS / f"selector-{color_scheme}.png")
+    with page.expect_response(HX):
+        page.click("#comparison-toggle")
+    page.wait_for_selector("#plugin-comparison table")
+    page.locator("#plugin-comparison").screenshot(path=ARTIFACTS / f"comparison-{color_scheme}.png")
+    choose(page, RUNPOD)
+    field(page, "gpu_count").fill("99"); save(page)  # show a field error too
+    page.locator("#plugin-settings").screenshot(path=ARTIFACTS / f"settings-{color_scheme}.png")
+    page.screenshot(path=ARTIFACTS / f"page-{color_scheme}.png", full_page=True)
+    for name in ("selector", "comparison", "settings", "page"):
+        assert (ARTIFACTS / f"{name}-{color_scheme}.png").stat().st_size > 5_000
