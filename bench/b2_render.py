@@ -68,7 +68,7 @@ def run(quick: bool = False) -> GroupResult:
     for name, render in renders.items():
         variants = {n: (lambda render=render, ps=plugins[n]: to_xml(render(ps, CountingConfig()))) for n in plugins}
         s = interleave(variants, rounds, inner={small: max(1, large // small // 4), large: 1},
-                       stable=None if quick else (large, small), max_rounds=15, clock=CPU)
+                       stable=None if quick else (large, small), max_rounds=11, clock=CPU)
         ratio, spread = s.ratio(large, small) * small / large, s.spread(large, small)
         counter = CountingConfig()
         html = to_xml(render(plugins[large], counter))
@@ -82,7 +82,7 @@ def run(quick: bool = False) -> GroupResult:
     t.notes.append("Plugins cycle through all 12 execution modes; cloud ones carry a running 4x A100 resource, local ones "
                    "get a config with device/memory/streaming, so every feature column is filled.")
     res.tables.append(t)
-    res.tables.append(_diagnose(plugins, small, large, rounds, ct, to_xml))
+    res.tables.append(_diagnose(plugins, small, large, 3 if quick else 5, ct, to_xml))
     return res
 
 

@@ -105,18 +105,44 @@ def run(quick: bool = False) -> GroupResult:
                        f"missing so far: {', '.join(sorted(set(COMPONENTS) - set(components))) or 'none'}.")
     if "cjm_fasthtml_plugins.core.registry" in light:
         res.tables.append(importtime_table("cjm_fasthtml_plugins.core.registry", env, cwd))
+    if components:
+        res.tables.append(on_top_of_monsterui_table(components, env, cwd))
     return res
 
 
-def importtime_table(module: str, env: Dict[str, str], cwd: str, top: int = 8) -> Table:
-    "The largest imports under `module` by cumulative time, from `python -X importtime` (one process)."
-    out = subprocess.run([sys.executable, "-X", "importtime", "-c", f"import {module}"], env=env, cwd=cwd,
+def _importtime_rows(code: str, env: Dict[str, str], cwd: str) -> List[tuple]:
+    "(name, self µs, cumulative µs, indent) for every line of `python -X importtime -c code`."
+    out = subprocess.run([sys.executable, "-X", "importtime", "-c", code], env=env, cwd=cwd,
                          capture_output=True, text=True, check=True).stderr
-    rows = []  # (name, self µs, cumulative µs, indent of the name)
+    rows = []
     for line in out.splitlines():
         parts = line.replace("import time:", "", 1).split("|")
         if not line.startswith("import time:") or len(parts) != 3 or not parts[0].strip().isdigit(): continue
         rows.append((parts[2].strip(), int(parts[0]), int(parts[1]), len(parts[2]) - len(parts[2].lstrip())))
+    return rows
+
+
+def on_top_of_monsterui_table(components: List[str], env: Dict[str, str], cwd: str) -> Table:
+    "What importing components.* costs once monsterui.all is already imported (python -X importtime, one process)."
+    rows = _importtime_rows("import monsterui.all\n" + "".join(f"import {m}\n" for m in components), env, cwd)
+    names = [r[0] for r in rows]
+    mui = rows[names.index("monsterui.all")] if "monsterui.all" in names else None
+    after = rows[names.index("monsterui.all") + 1:] if mui else rows
+    top = [r for r in after if r[3] <= 1]
+    t = Table("4c. What components.* add on top of an already imported MonsterUI (python -X importtime, one process)",
+              ["module (top-level import)", "cumulative", "self"])
+    if mui: t.add("monsterui.all (the baseline itself)", fmt_time(mui[2] / 1e6), fmt_time(mui[1] / 1e6))
+    for name, self_us, cum_us, _ in sorted(top, key=lambda r: -r[2]):
+        t.add(name, fmt_time(cum_us / 1e6), fmt_time(self_us / 1e6))
+    extra = sum(r[2] for r in top)
+    if mui: t.notes.append(f"components.* add {fmt_time(extra / 1e6)} to MonsterUI's {fmt_time(mui[2] / 1e6)} "
+                           f"({extra / mui[2]:.0%}) in this process; -X importtime inflates both.")
+    return t
+
+
+def importtime_table(module: str, env: Dict[str, str], cwd: str, top: int = 8) -> Table:
+    "The largest imports under `module` by cumulative time, from `python -X importtime` (one process)."
+    rows = _importtime_rows(f"import {module}", env, cwd)
     names = [r[0] for r in rows]
     start = names.index(module) if module in names else len(rows) - 1
     # entries printed before the module line, back to the previous top-level entry, are the module's imports
