@@ -131,6 +131,57 @@ def test_comparison_lists_every_plugin_once_with_badges(demo_server, page_and_ne
     assert any("/plugins/compare" in r["url"] for r in net.htmx)
 
 
+def box(page, selector: str) -> dict:
+    "The element's bounding box in page coordinates."
+    return page.evaluate("""s => { const r = document.querySelector(s).getBoundingClientRect();
+        return {left: r.left + scrollX, right: r.right + scrollX, top: r.top + scrollY, bottom: r.bottom + scrollY}; }""",
+                         selector)
+
+
+def page_overflows_sideways(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth > document.documentElement.clientWidth")
+
+
+def test_comparison_opens_full_width_below_selector_and_settings(demo_server, page_and_net):
+    page, _ = page_and_net
+    open_category(page, demo_server, "Language Models")
+    choose(page, RUNPOD)
+    with page.expect_response(HX):
+        page.click("#comparison-toggle")
+    page.wait_for_selector("#plugin-comparison table")
+    comparison, settings, selector = (box(page, s) for s in ("#plugin-comparison", "#plugin-settings", "#plugin-selector"))
+    assert comparison["top"] >= max(settings["bottom"], selector["bottom"])  # below the two-column row, overlapping nothing
+    assert abs(comparison["left"] - selector["left"]) < 1 and abs(comparison["right"] - settings["right"]) < 1  # full width
+    scroller = page.locator("#plugin-comparison table").locator("xpath=..")
+    assert scroller.evaluate("e => getComputedStyle(e).overflowX") == "auto"
+    assert box(page, "#plugin-comparison table")["right"] <= comparison["right"] + 1  # the table fits at 1200px
+    assert not page_overflows_sideways(page)
+    assert page.evaluate("scrollY") > 0  # the toggle scrolled the opened table into view
+    page.set_viewport_size({"width": 640, "height": 900})  # narrower than the table: it scrolls in its own box
+    assert scroller.evaluate("e => e.scrollWidth > e.clientWidth")
+    assert not page_overflows_sideways(page)
+
+
+def test_comparison_highlight_follows_the_dropdown(demo_server, page_and_net):
+    page, net = page_and_net
+    open_category(page, demo_server, "Language Models")
+    with page.expect_response(HX):
+        page.click("#comparison-toggle")
+    current = "#plugin-comparison tr[aria-current='true']"
+    assert page.locator(current).get_attribute("data-plugin-id") == LLAMA
+    with page.expect_response(lambda r: HX(r) and "/plugins/compare" in r.url and "plugin_id=" + RUNPOD in r.url):
+        page.select_option("#plugin-select", RUNPOD)
+    page.wait_for_selector(f"{current}[data-plugin-id='{RUNPOD}']")
+    assert page.locator(current).count() == 1
+    assert page.locator("#plugin-comparison tbody tr[data-plugin-id]").count() == 2
+    page.click("#plugin-comparison button:has-text('Hide comparison')")
+    assert page.locator("#plugin-comparison table").count() == 0
+    before = len(net.htmx)
+    choose(page, LLAMA)  # hidden: the comparison is not fetched again
+    assert not any("/plugins/compare" in r["url"] for r in net.htmx[before:])
+    assert page.locator("#plugin-comparison table").count() == 0
+
+
 # -- settings ------------------------------------------------------------------------------------------------------
 def test_invalid_value_shows_field_error_and_file_is_unchanged(demo_server, page_and_net):
     page, _ = page_and_net
@@ -183,7 +234,8 @@ def test_secret_never_reaches_the_browser(demo_server, page_and_net):
     field(page, "gpu_count").fill("2")
     save(page)
     assert demo_server.read_config(RUNPOD)["api_key"] == SECRET  # stored server-side ...
-    assert "A value is set" in field(page, "api_key").get_attribute("placeholder")
+    assert "keep the stored value" in field(page, "api_key").get_attribute("placeholder")
+    assert page.locator("#" + field(page, "api_key").get_attribute("aria-describedby").split()[0]).inner_text() == "A value is set."
     assert field(page, "api_key").input_value() == ""
     # ... saving again with the field empty keeps it
     field(page, "gpu_count").fill("3"); save(page)
@@ -261,6 +313,7 @@ def test_screenshots(demo_server, page_and_net, color_scheme):
     page.locator("#plugin-comparison").screenshot(path=ARTIFACTS / f"comparison-{color_scheme}.png")
     choose(page, RUNPOD)
     field(page, "gpu_count").fill("99"); save(page)  # show a field error too
+    assert page.locator("[data-field-error='api_key']").inner_text().strip() == "A value is required."
     page.locator("#plugin-settings").screenshot(path=ARTIFACTS / f"settings-{color_scheme}.png")
     page.screenshot(path=ARTIFACTS / f"page-{color_scheme}.png", full_page=True)
     for name in ("selector", "comparison", "settings", "page"):

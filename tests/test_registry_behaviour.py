@@ -146,7 +146,7 @@ def test_validation_collects_every_error_with_dotted_paths(registry):
     registry.register_plugin_manager("tr", Manager({"whisper": SCHEMA}))
     errors = registry.validate_plugin_config("tr_whisper", {"languages": ["en", "de", "xx"], "limits": {"memory_gb": 0}})
     assert [e.path for e in errors] == ["device", "languages.1", "languages.2", "limits.memory_gb", "model"]
-    assert errors[0] == FieldError("device", "'device' is a required property")
+    assert errors[0] == FieldError("device", "A value is required.")
     assert errors[0].field == "device" and errors[3].field == "limits"
     with pytest.raises(ConfigValidationError) as info:
         registry.write_plugin_config("tr_whisper", {"model": 3, "device": "tpu"})

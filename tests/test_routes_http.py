@@ -113,7 +113,7 @@ def test_an_invalid_value_is_shown_next_to_its_field_and_nothing_changes_on_disk
 def test_a_missing_required_field_is_reported_on_that_field(setup):
     _, router, client, _, _ = setup
     r = save(client, router, {"model": "", "__revision__": ""})
-    assert xpath(r.text, '//*[@data-field-error="model"]/li/text()') == ["'model' is a required property"]
+    assert xpath(r.text, '//*[@data-field-error="model"]/li/text()') == ["A value is required."]
 
 
 def test_the_secret_never_appears_in_any_response(setup, tmp_path):
@@ -272,3 +272,61 @@ def test_hostile_plugin_text_is_escaped_everywhere(tmp_path):
         for raw in ("<script>alert", "<img src", "<svg", "<iframe", "<b>t</b>", "<i>a</i>"):
             assert raw not in text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in texts[3]  # the category page
+
+
+# -- layout, the comparison following the dropdown, human field errors ----------------------------------------------
+def test_the_comparison_sits_full_width_below_the_selector_and_settings(setup):
+    _, router, client, _, _ = setup
+    page = client.get(router.category_page.to(category="transcription")).text
+    grid, = xpath(page, '//div[contains(@class, "lg:grid-cols-2")]')
+    assert [c.get("class").split()[0] for c in grid] == ["min-w-0", "min-w-0"]  # neither column outgrows its half
+    assert grid.xpath('.//*[@id="plugin-comparison"]') == []
+    assert grid.getnext().get("id") == "plugin-comparison"  # the sibling after the two-column row
+    assert xpath(page, '//button[@id="comparison-toggle"]/@hx-target') == ["#plugin-comparison"]
+    compare = client.get(router.compare.to(category="transcription"), headers=HX).text
+    assert xpath(compare, '//table/parent::div/@class') == ["overflow-x-auto"]  # a wide table scrolls in its box
+
+
+def test_the_open_comparison_follows_the_dropdown(setup):
+    _, router, client, _, _ = setup
+    url = router.compare.to(category="transcription")
+    first = client.get(router.compare.to(category="transcription", plugin_id="transcription_whisper"), headers=HX).text
+    follower, = xpath(first, './div[@data-testid="comparison"]')
+    assert (follower.get("hx-get"), follower.get("hx-trigger"), follower.get("hx-include"), follower.get("hx-target"),
+            follower.get("hx-swap")) == (url, "change from:#plugin-select", "#plugin-select", "this", "outerHTML")
+    assert xpath(first, '//tr[@aria-current="true"]/@data-plugin-id') == ["transcription_whisper"]
+    # what the follower asks for after the dropdown changed: the same table, the new choice highlighted
+    again = client.get(url + "&plugin_id=transcription_cloud", headers=HX).text  # htmx appends the included select
+    assert xpath(again, '//tr[@aria-current="true"]/@data-plugin-id') == ["transcription_cloud"]
+    assert xpath(again, './div[@data-testid="comparison"]/@hx-get') == [url]
+
+
+TUNED = {"title": "Tuned", "type": "object", "required": ["region"],
+         "properties": {"region": {"type": "string", "enum": ["eu", "us"], "enumNames": ["Europe", "United States"]},
+                        "step": {"type": "number", "multipleOf": 0.1}}}
+
+
+@pytest.fixture
+def tuned(tmp_path):
+    registry = UnifiedPluginRegistry(tmp_path)
+    registry.register_plugin_manager("llm", Manager({"tuned": (Info("tuned"), TUNED)}))
+    app = FastHTML(secret_key="test")
+    router = plugin_router(registry)
+    router.to_app(app)
+    client = TestClient(app)
+    return lambda data: client.post(router.save.to(plugin_id="llm_tuned"), data={"__revision__": "", **data}, headers=HX)
+
+
+def test_field_errors_are_written_for_people(tuned, tmp_path):
+    r = tuned({"region": "", "step": "0.35"})
+    assert xpath(r.text, '//*[@data-field-error="region"]/li/text()') == ["A value is required."]
+    assert xpath(r.text, '//*[@data-field-error="step"]/li/text()') == ["0.35 is not a multiple of 0.1"]
+    r = tuned({"region": "mars", "step": "0.3"})  # a value the form never offered: named by the schema's titles
+    assert xpath(r.text, '//*[@data-field-error="region"]/li/text()') == ["Must be one of: Europe, United States."]
+    assert not (tmp_path / "llm_tuned.json").exists()
+
+
+def test_a_decimal_multiple_of_a_float_step_saves(tuned, tmp_path):
+    r = tuned({"region": "eu", "step": "0.3"})
+    assert xpath(r.text, 'normalize-space(//*[@data-testid="form-message"])') == "Settings saved."
+    assert json.loads((tmp_path / "llm_tuned.json").read_text()) == {"region": "eu", "step": 0.3}

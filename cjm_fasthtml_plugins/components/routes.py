@@ -21,8 +21,9 @@ from monsterui.daisy import AlertT
 from monsterui.franken import AT, Button, ButtonT, Card, CardTitle, TabContainer, TextPresets, Titled
 
 from .html_ids import PluginSelectorHtmlIds
-from .selector import (render_comparison_table, render_dropdown_selector,
-                                                      render_load_failures, render_plugin_details)
+from .selector import (render_comparison_container, render_comparison_table,
+                                                      render_dropdown_selector, render_load_failures,
+                                                      render_plugin_details)
 from .settings import (PluginSettingsHtmlIds, read_settings_form, render_config_error,
                                                       render_settings_form, secret_field_names)
 from ..core.errors import (ConfigConflictError, ConfigValidationError, CorruptConfigError,
@@ -171,7 +172,7 @@ def plugin_router(
         selector = render_dropdown_selector(
             plugins, chosen and chosen.get_unique_id(), get_plugin_config=safe_config,
             details_endpoint=R["details"].to(settings=1), comparison_endpoint=R["compare"].to(category=category),
-            failures=registry.get_load_failures(category))
+            failures=registry.get_load_failures(category), comparison_container=False)
         confirm = None
         if on_select is not None and plugins:
             confirm = fh.Div(Button("Use this plugin", cls=ButtonT.primary, submit=False, hx_post=R["select"].to(),
@@ -179,9 +180,11 @@ def plugin_router(
                                     hx_target=f"#{SELECTION_STATUS_ID}"),
                              fh.Div(id=SELECTION_STATUS_ID, role="status", aria_live="polite"), cls="space-y-3")
         title = f"{registry.get_category_display_name(category)} plugins"
-        return respond(request, title, nav(category),
-                       fh.Div(fh.Div(selector, confirm, cls="space-y-4"), settings_panel(chosen) if chosen else None,
-                              cls="grid gap-6 lg:grid-cols-2 mt-4"))
+        columns = fh.Div(fh.Div(selector, confirm, cls="min-w-0 space-y-4"),  # min-w-0: no column outgrows its half
+                         fh.Div(settings_panel(chosen), cls="min-w-0") if chosen else None,
+                         cls="grid gap-6 lg:grid-cols-2 mt-4")
+        comparison = render_comparison_container(cls="min-w-0 mt-6") if plugins else None  # full width, below
+        return respond(request, title, nav(category), columns, comparison)
 
     @route("/details", "get")
     async def details(request, plugin_id: str = "", settings: bool = False):
@@ -197,10 +200,13 @@ def plugin_router(
                                         selection_endpoint=R["select"].to() if on_select else None,
                                         target_id=SELECTION_STATUS_ID if on_select else None,
                                         failures=registry.get_load_failures(category))
+        title = f"Compare {registry.get_category_display_name(category)} plugins"
+        if not _is_htmx(request): return page(title, table)
         hide = Button("Hide comparison", cls=ButtonT.ghost, submit=False,
                       onclick=f"const c = this.closest('{ids.as_selector(ids.PLUGIN_COMPARISON)}'); if (c) c.replaceChildren()")
-        return respond(request, f"Compare {registry.get_category_display_name(category)} plugins", table,
-                       hide if _is_htmx(request) else None)
+        select = ids.as_selector(ids.PLUGIN_SELECT)  # while shown, the table re-renders for each new choice
+        return fh.Div(table, hide, cls="space-y-2", data_testid="comparison", hx_get=R["compare"].to(category=category),
+                      hx_trigger=f"change from:{select}", hx_include=select, hx_target="this", hx_swap="outerHTML")
 
     @route("/settings/{plugin_id:path}", "get")
     async def settings(request, plugin_id: str):

@@ -6,8 +6,8 @@ Docs: https://cj-mills.github.io/cjm-fasthtml-plugins/components/selector.html.m
 
 # %% auto #0
 __all__ = ['format_execution_mode', 'get_execution_badge_color', 'FeatureBadge', 'extract_plugin_features',
-           'render_plugin_details', 'render_load_failures', 'render_comparison_table', 'render_dropdown_selector',
-           'render_plugin_selector']
+           'render_plugin_details', 'render_load_failures', 'render_comparison_table', 'render_comparison_container',
+           'render_dropdown_selector', 'render_plugin_selector']
 
 # %% ../../nbs/components/selector.ipynb #8ccf1669
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence
@@ -232,14 +232,23 @@ def _details_follower(selection_endpoint: Optional[str], details_endpoint: Optio
                   hx_trigger=f"change from:{ids.as_selector(ids.PLUGIN_SELECT)}",
                   hx_target=ids.as_selector(ids.PLUGIN_DETAILS), hx_swap="innerHTML")
 
-def _comparison_toggle(plugins, selected_id, get_plugin_config, comparison_endpoint, failures) -> tuple:
-    "The comparison toggle and its container."
+def render_comparison_container(
+    *content: Any,  # What the container holds at first (usually nothing: the comparison toggle fills it)
+    cls: str = "min-w-0",  # Classes; `min-w-0` lets the table's scroll box shrink inside a grid or flex item
+    **kwargs  # Additional attributes for the `Div`
+) -> FT:  # Div(id='plugin-comparison')
+    "The element the comparison toggle fills, for pages that place it themselves."
+    return fh.Div(*content, id=PluginSelectorHtmlIds.PLUGIN_COMPARISON, cls=cls, **kwargs)
+
+def _comparison_toggle(plugins, selected_id, get_plugin_config, comparison_endpoint, failures, container: bool) -> tuple:
+    "The comparison toggle and (with `container`) its container."
     ids = PluginSelectorHtmlIds
-    if comparison_endpoint:
+    if comparison_endpoint:  # a container placed elsewhere may be below the fold: bring the table into view
         return (Button("Compare all plugins", cls=ButtonT.default, submit=False, id=ids.COMPARISON_TOGGLE,
                        hx_get=comparison_endpoint, hx_include=ids.as_selector(ids.PLUGIN_SELECT),
-                       hx_target=ids.as_selector(ids.PLUGIN_COMPARISON), hx_swap="innerHTML"),
-                fh.Div(id=ids.PLUGIN_COMPARISON))
+                       hx_target=ids.as_selector(ids.PLUGIN_COMPARISON),
+                       hx_swap="innerHTML" if container else "innerHTML show:top"),
+                render_comparison_container() if container else None)
     table = render_comparison_table(plugins, selected_id, get_plugin_config, failures=failures)
     return (fh.Details(fh.Summary("Compare all plugins", id=ids.COMPARISON_TOGGLE, cls="cursor-pointer"),
                        fh.Div(table, id=ids.PLUGIN_COMPARISON, cls="mt-3")),)
@@ -256,6 +265,7 @@ def render_dropdown_selector(
     details_endpoint: Optional[str] = None,  # HTMX endpoint (GET, `plugin_id` query) returning the details card
     comparison_endpoint: Optional[str] = None,  # HTMX endpoint (GET) returning the comparison table
     failures: Sequence[LoadFailure] = (),  # Load failures to show as disabled entries with their reasons
+    comparison_container: bool = True,  # With `comparison_endpoint`: put `#plugin-comparison` right after the toggle (False: the page places `render_comparison_container()`)
 ) -> FT:  # Complete plugin selector UI
     "Render plugin selector with dropdown and details panel."
     ids, unique = PluginSelectorHtmlIds, _unique_plugins(plugins)
@@ -266,8 +276,8 @@ def render_dropdown_selector(
     select = fh.Select(*options, id=ids.PLUGIN_SELECT, name="plugin_id", cls="uk-select",
                        **_select_wiring(selection_endpoint, target_id, details_endpoint))
     config = get_plugin_config(selected_id) if get_plugin_config else None
-    toggle = (_comparison_toggle(list(unique.values()), selected_id, get_plugin_config, comparison_endpoint, failures)
-              if show_comparison_toggle else ())
+    toggle = (_comparison_toggle(list(unique.values()), selected_id, get_plugin_config, comparison_endpoint, failures,
+                                 comparison_container) if show_comparison_toggle else ())
     return fh.Div(fh.Div(FormLabel(label, fr=ids.PLUGIN_SELECT), select, cls="space-y-2"),
                   _details_follower(selection_endpoint, details_endpoint),
                   render_load_failures(failures),
@@ -275,7 +285,7 @@ def render_dropdown_selector(
                   *toggle, id=ids.PLUGIN_SELECTOR, cls="space-y-4")
 
 # %% ../../nbs/components/selector.ipynb #c125fdf5
-_DROPDOWN_ONLY = ("label", "show_comparison_toggle", "details_endpoint", "comparison_endpoint")
+_DROPDOWN_ONLY = ("label", "show_comparison_toggle", "details_endpoint", "comparison_endpoint", "comparison_container")
 
 def render_plugin_selector(
     plugins: List[PluginMetadata],  # Available plugins

@@ -127,7 +127,7 @@ def _control(widget: str, name: str, fid: str, prop: Mapping[str, Any], value: A
         return Input(id=fid, name=name, value=_show(value), **_number_attrs(prop, widget == "integer"), **attrs)
     if widget == "text": return Input(id=fid, name=name, value=_show(value), **_text_attrs(prop), **attrs)
     if widget == "secret":
-        hint = "A value is set. Leave empty to keep it." if secret_set else "No value set."
+        hint = "Leave empty to keep the stored value" if secret_set else "Enter a value"
         return Input(id=fid, name=name, type="password", autocomplete="new-password", placeholder=hint, **attrs)
     if widget == "lines": text = "\n".join(_show(v) for v in value) if isinstance(value, list) else _show(value)
     elif widget == "json": text = "" if value is None else json.dumps(value, indent=2, ensure_ascii=False)
@@ -146,13 +146,22 @@ def _checkbox_group(name: str, fid: str, prop: Mapping[str, Any], value: Any, la
     return fh.Fieldset(fh.Legend(label, cls="uk-form-label"), fh.Div(*boxes, cls="flex flex-wrap gap-4"), *notes,
                        id=fid, cls="space-y-2", data_field=name)
 
+def _default_text(prop: Mapping[str, Any]) -> str:
+    "A property's default as a person reads it: the enum's display name, 'on'/'off' for a switch."
+    default = prop["default"]
+    if isinstance(default, bool) and prop.get("type") == "boolean": return "on" if default else "off"
+    names, values = prop.get("enumNames"), prop.get("enum")
+    if isinstance(names, list) and isinstance(values, list) and len(names) == len(values) and default in values:
+        return str(names[values.index(default)])
+    return _show(default)
+
 def _render_field(name: str, prop: Mapping[str, Any], value: Any, fid: str, required: bool,
                   errors: Sequence[FieldError], secret_set: bool) -> FT:
     "One labelled field with its description and errors."
     widget = _widget(prop)
     title = fh.Span(prop.get("title") or name, fh.Span(" *", cls=TextT.error, aria_hidden="true") if required else None)
     desc = [prop["description"]] if prop.get("description") else []
-    if "default" in prop and widget != "secret": desc.append(f"Default: {_show(prop['default'])}.")
+    if "default" in prop and widget != "secret": desc.append(f"Default: {_default_text(prop)}.")
     if widget == "secret": desc.append("A value is set." if secret_set else "No value is set.")
     notes = [fh.P(" ".join(map(str, desc)), id=f"{fid}-desc", cls=TextPresets.muted_sm)] if desc else []
     if errors:

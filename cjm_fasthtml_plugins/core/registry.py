@@ -8,10 +8,12 @@ Docs: https://cj-mills.github.io/cjm-fasthtml-plugins/core/registry.html.md"""
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 import os
+from fractions import Fraction
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Mapping, Optional, Type, TypeVar, Union
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Type, TypeVar, Union
 
 from .errors import (ConfigConflictError, ConfigValidationError, CorruptConfigError, FieldError,
                                               InvalidPluginIdError, LoadFailure, PluginLoadError, PluginRegistryError,
@@ -22,7 +24,8 @@ from .metadata import PluginMetadata
 from .store import ConfigStore, JsonDirectoryStore, validate_plugin_id
 
 # %% auto #0
-__all__ = ['T', 'STRICT_ENV_VAR', 'strict_mode_from_env', 'schema_defaults', 'merge_config', 'UnifiedPluginRegistry']
+__all__ = ['T', 'STRICT_ENV_VAR', 'REQUIRED_MESSAGE', 'strict_mode_from_env', 'schema_defaults', 'merge_config',
+           'UnifiedPluginRegistry']
 
 # %% ../../nbs/core/registry.ipynb #9a872032
 _logger = logging.getLogger(__name__)
@@ -35,13 +38,43 @@ def strict_mode_from_env() -> bool:  # True if `CJM_PLUGINS_STRICT` asks for str
     "Read strict mode from the `CJM_PLUGINS_STRICT` environment variable."
     return os.environ.get(STRICT_ENV_VAR, "").strip().lower() in {"1", "true", "yes", "on"}
 
+def _log_skipped(failure: LoadFailure) -> None:
+    "Log a discovery failure that non-strict mode records and skips."
+    what = failure.describe().rstrip(". ")
+    _logger.warning("%s%s; continuing without it (set %s=1 to raise instead).", what[:1].upper(), what[1:], STRICT_ENV_VAR)
+
 # %% ../../nbs/core/registry.ipynb #5e3245d6
+def _decimal_multiple(number: Any, divisor: Any) -> Optional[bool]:
+    "Whether `number` is a whole multiple of `divisor`, both read as the decimals they print as (None: divisor 0)."
+    try: return (Fraction(str(number)) / Fraction(str(divisor))).denominator == 1
+    except ValueError: return False  # inf or nan: no multiple of anything
+    except ZeroDivisionError: return None
+
+@functools.lru_cache(maxsize=None)
+def _with_decimal_multiple_of(cls: type) -> type:
+    "`cls` (a jsonschema validator class) with a `multipleOf` that treats floats as the decimals they print as."
+    standard = cls.VALIDATORS.get("multipleOf")
+    if standard is None: return cls  # draft 3 has no multipleOf
+    from jsonschema.exceptions import ValidationError
+    from jsonschema.validators import extend
+    def multiple_of(validator: Any, divisor: Any, instance: Any, schema: Dict[str, Any]) -> Iterator[Any]:
+        if validator.is_type(instance, "number") and (isinstance(divisor, float) or isinstance(instance, float)):
+            exact = _decimal_multiple(instance, divisor)
+            if exact is not None:
+                if not exact: yield ValidationError(f"{instance!r} is not a multiple of {divisor}")
+                return
+        yield from standard(validator, divisor, instance, schema)
+    return extend(cls, {"multipleOf": multiple_of})
+
 def _compile_validator(schema: Dict[str, Any]) -> Any:
-    "A jsonschema validator for `schema` (the draft it declares, default the latest)."
+    "A jsonschema validator for `schema` (the draft it declares, default the latest), with a decimal `multipleOf`."
     from jsonschema.validators import validator_for  # imported on first use: keeps `import` of the registry light
-    cls = validator_for(schema)
-    cls.check_schema(schema)
-    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+    base = validator_for(schema)
+    base.check_schema(schema)
+    cls = _with_decimal_multiple_of(base)
+    return cls(schema, format_checker=base.FORMAT_CHECKER)
+
+REQUIRED_MESSAGE = "A value is required."  # What a missing required property reports
 
 def _missing_property(error: Any) -> Optional[str]:
     "The property a 'required' error is about."
@@ -50,17 +83,39 @@ def _missing_property(error: Any) -> Optional[str]:
             return name
     return None
 
+def _choice_titles(error: Any) -> Optional[List[str]]:
+    "Display titles of the values an `enum`/`oneOf`/`anyOf` error allows, when the schema names all of them."
+    schema, keyword = error.schema, error.validator
+    if not isinstance(schema, Mapping): return None
+    if keyword == "enum":
+        values, names = schema.get("enum"), schema.get("enumNames")
+        if isinstance(values, list) and isinstance(names, list) and len(names) == len(values): return [str(n) for n in names]
+    elif keyword in ("oneOf", "anyOf"):
+        options = schema.get(keyword)
+        if (isinstance(options, list) and options
+                and all(isinstance(o, Mapping) and "const" in o and isinstance(o.get("title"), str) for o in options)
+                and error.instance not in [o["const"] for o in options]):
+            return [o["title"] for o in options]
+    return None
+
+def _message(error: Any, missing: Optional[str]) -> str:
+    "The message people see for one jsonschema error."
+    if missing is not None: return REQUIRED_MESSAGE
+    titles = _choice_titles(error)
+    return f"Must be one of: {', '.join(titles)}." if titles else error.message
+
 def _field_errors(validator: Any, config: Any) -> List[FieldError]:
     "Every validation problem of `config`, as `FieldError`s sorted by path."
     errors = []
     for error in validator.iter_errors(config):
         parts = [str(p) for p in error.absolute_path]
-        if error.validator == "required":
-            missing = _missing_property(error)
-            if missing is not None: parts.append(missing)
-        errors.append(FieldError(".".join(parts), error.message))
+        missing = _missing_property(error) if error.validator == "required" else None
+        if missing is not None: parts.append(missing)
+        errors.append(FieldError(".".join(parts), _message(error, missing)))
     return sorted(errors, key=lambda e: e.path)
 
+
+# %% ../../nbs/core/registry.ipynb #b7d2c4e1
 def schema_defaults(
     schema: Mapping[str, Any]  # JSON Schema of an object
 ) -> Dict[str, Any]:  # The `default` of each property (nested objects' defaults included)
@@ -138,7 +193,7 @@ class UnifiedPluginRegistry:
             failure = LoadFailure(category, name, type(error).__name__, str(error),
                                   entry_point=getattr(info, "entry_point", None), distribution=getattr(info, "distribution", None))
             if self.strict: raise PluginLoadError(failure) from error
-            _logger.warning("Could not register %s", failure.describe())
+            _log_skipped(failure)
             failures.append(failure)
         try: infos = list(manager.discover_plugins())
         except Exception as e: infos = []; fail(e)
@@ -150,7 +205,7 @@ class UnifiedPluginRegistry:
                                   str(getattr(r, "message", r)), entry_point=getattr(r, "entry_point", None),
                                   distribution=getattr(r, "distribution", None))
             if self.strict: raise PluginLoadError(failure)
-            _logger.warning("Could not register %s", failure.describe())
+            _log_skipped(failure)
             failures.append(failure)
         for info in infos:
             name = getattr(info, "name", None)
