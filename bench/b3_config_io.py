@@ -85,12 +85,11 @@ def run(quick: bool = False) -> GroupResult:
         t.notes.append(f"Scratch directory {root} is on {fstype} (mount {mnt}, device {dev})"
                        + (": NOT a real disk, the save figures understate fsync." if fstype in ("tmpfs", "ramfs") else "."))
         res.tables.append(t)
+        save_checks = []
         for name in ("store.save", "registry.save_plugin_config (validates)"):
             r = s.ratio(name, base)
-            res.check(f"{name} vs floor", f"{r:.2f}x", f"<= {SAVE_WITHIN}x", r <= SAVE_WITHIN, quick=quick,
-                      note="; ".join(x for x in (stable_note(s, name, base), "" if r <= SAVE_WITHIN else
-                           "the store's cross-process lock (filelock acquire + release, plus a re-entrant acquire "
-                           "in write_plugin_config) is the gap: see 3b, where the save without its lock is within target") if x))
+            save_checks.append((res.check(f"{name} vs floor", f"{r:.2f}x", f"<= {SAVE_WITHIN}x", r <= SAVE_WITHIN,
+                                          quick=quick), stable_note(s, name, base)))
         if fstype in ("tmpfs", "ramfs"):
             res.check("save measured on a real disk", fstype, "not tmpfs", False)
 
@@ -133,10 +132,18 @@ def run(quick: bool = False) -> GroupResult:
                   "1.00x" if name == floor_name else fmt_ratio(s2.ratio(name, floor_name)))
         t.add("store.lock re-entered while already held (measured separately)", fmt_time(held), "", "")
         unlocked = "store.save minus the lock (same steps via the private _write_atomically)"
+        lock_share = s2.ratio("store.lock acquire + release alone (filelock)", floor_name)
         if unlocked in locks:
             r = s2.ratio(unlocked, floor_name)
             res.check("store.save without its lock vs floor (diagnostic)", f"{r:.2f}x", f"<= {SAVE_WITHIN}x",
-                      r <= SAVE_WITHIN, quick=quick, note="shows what the save would cost with a cheaper lock")
+                      r <= SAVE_WITHIN, quick=quick, note="what the save costs with its lock taken out"
+                      + ("" if r <= SAVE_WITHIN else "; the rest: serialising (json.dumps with indent, ~30 µs here), "
+                         "id checks and pathlib (~15 µs), and fsync time that varies between rounds"))
+        for check, unstable in save_checks:
+            if check.met is False:
+                check.note = "; ".join(x for x in (unstable,
+                    f"the file lock alone costs {lock_share:.2f}x the floor per save (filelock; a bare flock pair "
+                    "costs ~0.00x), and write_plugin_config re-enters it once more: see 3b") if x)
         lock_cost = s2.median("store.lock acquire + release alone (filelock)")
         t.notes.append(f"Lock acquire + release costs {fmt_time(lock_cost)} per save "
                        f"({lock_cost / s2.median('store.save') * 100:.0f}% of a save); a bare flock pair costs "
