@@ -43,6 +43,9 @@ nbdev-test
 step "Checking the docs (nbdev-proc-nbs, README drift, public names, offline site)"
 python tools/docs.py check
 
+step "Running the benchmarks in quick mode (small N, no timing targets: they only must not crash)"
+python bench/run.py --quick
+
 step "Running pytest"
 set +e
 python -m pytest -q "$@"
