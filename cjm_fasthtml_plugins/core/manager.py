@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from importlib import metadata as importlib_metadata
 from typing import Any, Dict, List, Optional, Type
 
 from .errors import LoadFailure
@@ -98,6 +97,7 @@ class EntryPointPluginManager:
 
     def discover_plugins(self) -> List[DiscoveredPlugin]:  # Plugins that loaded, in entry-point order
         "Scan the entry-point group; broken plugins become load failures, not exceptions."
+        from importlib import metadata as importlib_metadata  # on first use: importing it costs 20-60 ms (email.*)
         self._failures, found = [], {}
         for ep in importlib_metadata.entry_points(group=self.entry_point_group):
             if ep.name in found:

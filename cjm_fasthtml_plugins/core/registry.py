@@ -434,6 +434,12 @@ class UnifiedPluginRegistry:
             return self.store.load(unique_id), self.store.revision(unique_id)
         except CorruptConfigError: return None, self.store.revision(unique_id)
 
+    def _save_holding_lock(self, unique_id: str, config: Dict[str, Any]) -> str:
+        "Save while this thread holds the store's lock of `unique_id`: without re-locking when the store can."
+        save_while_locked = getattr(self.store, "save_while_locked", None)
+        if save_while_locked is not None: return save_while_locked(unique_id, config)
+        return self.store.save(unique_id, config)  # other stores: their lock is re-entrant
+
     def write_plugin_config(self,
                             unique_id: str,  # Plugin unique identifier
                             config: Mapping[str, Any],  # Complete config to store
@@ -449,7 +455,7 @@ class UnifiedPluginRegistry:
             current_config, current = self._current(unique_id)
             if current != (expected_revision or None):
                 raise ConfigConflictError(unique_id, expected_revision, current, current_config)
-            return self.store.save(unique_id, config)
+            return self._save_holding_lock(unique_id, config)
 
     def update_plugin_config(self,
                              unique_id: str,  # Plugin unique identifier
@@ -463,7 +469,7 @@ class UnifiedPluginRegistry:
             current = self.store.load(unique_id) or {}
             updated = changes(current) if callable(changes) else {**current, **changes}
             updated = self._checked(unique_id, updated, validate)
-            self.store.save(unique_id, updated)
+            self._save_holding_lock(unique_id, updated)
         return updated
 
     def save_plugin_config(self,
