@@ -225,3 +225,24 @@ def test_portable_filelock_fallback(tmp_path, child_env, monkeypatch):
         assert try_lock_in_other_process(config_dir, child_env) == "timeout"
     assert store._locks[UID] is lock and store.load(UID) == {"a": 3}
     assert try_lock_in_other_process(config_dir, child_env, timeout=10) == "acquired"
+
+
+@pytest.mark.skipif(not store_module._descriptor_locks_work(), reason="kept-open lock files are the POSIX path")
+def test_discarded_stores_close_their_lock_files(tmp_path):
+    import gc
+    gc.collect()
+    before = open_fds()
+    for i in range(50):
+        store = JsonDirectoryStore(tmp_path / "configs")
+        for uid in ("app_a", "app_b", f"app_{i}"):
+            with store.lock(uid): pass
+    del store
+    gc.collect()
+    assert open_fds() <= before
+
+
+def test_unlimited_timeout_waits(tmp_path):
+    for timeout in (-1, float("inf")):
+        store = JsonDirectoryStore(tmp_path / "configs", lock_timeout=timeout)
+        with store.lock(UID): store.save(UID, {"timeout": str(timeout)})
+        assert store.load(UID) == {"timeout": str(timeout)}

@@ -116,7 +116,7 @@ class _IdLock:
                 timeout: float  # Seconds to wait (negative: no limit)
                ) -> bool:  # False if the lock was retired before this thread got it (the caller looks it up again)
         "Take the lock; `filelock.Timeout` if another process or thread holds it longer than `timeout`."
-        deadline = None if timeout < 0 else time.monotonic() + timeout
+        deadline = None if timeout < 0 or timeout >= threading.TIMEOUT_MAX else time.monotonic() + timeout
         if not self._threads.acquire(timeout=-1 if deadline is None else timeout):
             raise _filelock().Timeout(self.path)
         if self._depth:  # re-entered by the holder: it already holds the file lock
@@ -188,12 +188,20 @@ class _DescriptorLock(_IdLock):
             time.sleep(LOCK_POLL_INTERVAL)
 
     def _unlock_file(self) -> None:
-        if self._fd is not None: _filelock().unlock_descriptor(self._fd)
+        if self._fd is None: return  # closed in a forked child: the parent's lock is not this process's to release
+        try: _filelock().unlock_descriptor(self._fd)
+        except OSError:
+            self.close()  # closing the file drops its lock too
+            raise
 
     def close(self) -> None:
         "Close the kept-open lock file (never while the lock is held)."
         fd, self._fd = self._fd, None
         if fd is not None: os.close(fd)
+
+    def __del__(self) -> None:  # a store that is garbage-collected closes its lock files
+        try: self.close()
+        except OSError: pass
 
 class _PortableLock(_IdLock):
     "Other platforms: one reused `filelock.FileLock` (Windows `LockFileEx`, or a soft lock without `fcntl`)."
