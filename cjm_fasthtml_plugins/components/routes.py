@@ -19,17 +19,20 @@ import fasthtml.common as fh
 from fasthtml.common import FT, APIRouter, FtResponse
 from monsterui.daisy import AlertT
 from monsterui.franken import AT, Button, ButtonT, Card, CardTitle, TabContainer, TextPresets, Titled
+from starlette.concurrency import run_in_threadpool
 
 from .html_ids import PluginSelectorHtmlIds
 from .selector import (render_comparison_container, render_comparison_table,
                                                       render_dropdown_selector, render_load_failures,
-                                                      render_plugin_details)
+                                                      render_plugin_details, render_plugin_details_html)
 from .settings import (PluginSettingsHtmlIds, read_settings_form, render_config_error,
-                                                      render_settings_form, secret_field_names)
+                                                      render_settings_form, render_settings_form_html,
+                                                      secret_field_names)
 from ..core.errors import (ConfigConflictError, ConfigValidationError, CorruptConfigError,
                                               FieldError, InvalidPluginIdError, UnknownPluginError)
 from ..core.metadata import PluginMetadata
-from ..core.registry import UnifiedPluginRegistry, merge_config
+from ..core.registry import UnifiedPluginRegistry, merge_config, schema_defaults
+from ..core.store import validate_plugin_id
 
 _logger = logging.getLogger(__name__)
 
@@ -93,6 +96,15 @@ def _safe_config(registry: UnifiedPluginRegistry) -> Callable[[str], Optional[Di
         except CorruptConfigError: return None
     return get
 
+def _saved_config(registry: UnifiedPluginRegistry, unique_id: str) -> tuple:
+    "(saved config or {}, its revision or None), from one read of the file when the store offers that."
+    read_both = getattr(getattr(registry, "store", None), "load_with_revision", None)
+    if read_both is None:
+        revision = registry.get_config_revision(unique_id)  # read before the config: a race can only cause a false conflict
+        return registry.load_plugin_config(unique_id), revision
+    config, revision = read_both(validate_plugin_id(unique_id))
+    return ({} if config is None else config), revision
+
 def _display_config(schema: Dict[str, Any], submitted: Dict[str, Any], stored: Dict[str, Any], form: Any,
                     errors: List[FieldError]) -> Dict[str, Any]:
     "What a re-rendered form shows: the user's values (raw text where unparseable), secrets as stored."
@@ -134,17 +146,25 @@ def plugin_router(
     def respond(request, title: str, *content: Any) -> Any:
         return content if _is_htmx(request) else page(title, *content)
 
-    def form(plugin: PluginMetadata, config: Dict[str, Any], **kw) -> FT:
-        uid = plugin.get_unique_id()
-        return render_settings_form(plugin, config, action=R["save"].to(plugin_id=uid),
-                                    reset_action=R["reset"].to(plugin_id=uid), **kw)
+    def form(plugin: PluginMetadata, config: Dict[str, Any], *, html: bool = False, oob: bool = False, **kw) -> Any:
+        "The settings form; with `html`, as HTML (from the render cache when only revision/message vary)."
+        uid, attrs = plugin.get_unique_id(), (dict(hx_swap_oob="true") if oob else {})
+        urls = dict(action=R["save"].to(plugin_id=uid), reset_action=R["reset"].to(plugin_id=uid))
+        if html and kw.keys() <= {"revision", "message"}: return render_settings_form_html(plugin, config, **urls, **kw, **attrs)
+        panel = render_settings_form(plugin, config, **urls, **kw)
+        panel = panel(**attrs) if attrs else panel
+        return fh.to_xml(panel) if html else panel
 
-    def settings_panel(plugin: PluginMetadata, **kw) -> FT:
+    def settings_panel(plugin: PluginMetadata, *, html: bool = False, oob: bool = False, **kw) -> Any:
+        "The settings panel of the saved config (schema defaults filling the gaps), or the corrupt-config panel."
         uid = plugin.get_unique_id()
-        revision = registry.get_config_revision(uid)  # read before the config: a race can only cause a false conflict
-        try: config = registry.get_effective_config(uid)
-        except CorruptConfigError as e: return render_config_error(plugin, e, reset_action=R["reset"].to(plugin_id=uid))
-        return form(plugin, config, revision=revision or "", **kw)
+        try: saved, revision = _saved_config(registry, uid)  # one read: config and revision always match
+        except CorruptConfigError as e:
+            panel = render_config_error(plugin, e, reset_action=R["reset"].to(plugin_id=uid))
+            panel = panel(hx_swap_oob="true") if oob else panel
+            return fh.to_xml(panel) if html else panel
+        config = merge_config(schema_defaults(plugin.config_schema), saved)
+        return form(plugin, config, html=html, oob=oob, revision=revision or "", **kw)
 
     def require_category(category: str) -> str:
         if category not in registry.get_categories(): raise _UnknownCategoryError(category)
@@ -189,9 +209,11 @@ def plugin_router(
     @route("/details", "get")
     async def details(request, plugin_id: str = "", settings: bool = False):
         plugin = registry.require_plugin(plugin_id)
-        card = render_plugin_details(plugin, safe_config(plugin.get_unique_id()))
-        if not _is_htmx(request): return page(plugin.title, card, settings_panel(plugin) if settings else None)
-        return (card, settings_panel(plugin)(hx_swap_oob="true")) if settings else card
+        config = safe_config(plugin.get_unique_id())
+        if not _is_htmx(request):
+            return page(plugin.title, render_plugin_details(plugin, config), settings_panel(plugin) if settings else None)
+        card = render_plugin_details_html(plugin, config)  # HTML, memoised on everything the card shows
+        return card + settings_panel(plugin, html=True, oob=True) if settings else card
 
     @route("/compare", "get")
     async def compare(request, category: str = "", plugin_id: str = ""):
@@ -211,12 +233,13 @@ def plugin_router(
     @route("/settings/{plugin_id:path}", "get")
     async def settings(request, plugin_id: str):
         plugin = registry.require_plugin(plugin_id)
-        return respond(request, f"{plugin.title} settings", settings_panel(plugin))
+        return respond(request, f"{plugin.title} settings", settings_panel(plugin, html=_is_htmx(request)))
 
     @route("/settings/{plugin_id:path}", "post")
     async def save(request, plugin_id: str):
         plugin = registry.require_plugin(plugin_id)
         uid, schema, title = plugin.get_unique_id(), plugin.config_schema or {}, f"{plugin.title} settings"
+        htmx = _is_htmx(request)
         submitted = await request.form()
         expected = submitted.get(PluginSettingsHtmlIds.REVISION_FIELD)
         expected = expected if isinstance(expected, str) else None
@@ -228,7 +251,8 @@ def plugin_router(
             bad = {e.field for e in errors}
             errors += [e for e in registry.validate_plugin_config(uid, config) if e.field not in bad]
         else:
-            try: revision = registry.write_plugin_config(uid, config, expected_revision=expected)
+            try:  # lock, write and fsyncs in a worker thread: the event loop keeps serving other requests meanwhile
+                revision = await run_in_threadpool(registry.write_plugin_config, uid, config, expected_revision=expected)
             except ConfigValidationError as e: errors = list(e.errors)
             except ConfigConflictError as e:
                 shown = _display_config(schema, config, stored, submitted, [])
@@ -238,8 +262,8 @@ def plugin_router(
                 errors = [FieldError("", f"The config file could not be written ({e.strerror or e}); nothing was saved. "
                                          "Check that the config directory is writable, then save again.")]
             else:
-                shown = merge_config(registry.get_config_defaults(uid), config)
-                return respond(request, title, form(plugin, shown, revision=revision, message="Settings saved."))
+                shown = merge_config(schema_defaults(plugin.config_schema), config)
+                return respond(request, title, form(plugin, shown, html=htmx, revision=revision, message="Settings saved."))
         shown = _display_config(schema, config, stored, submitted, errors)
         return respond(request, title, form(plugin, shown, errors=errors, revision=expected))
 
@@ -247,10 +271,11 @@ def plugin_router(
     async def reset(request, plugin_id: str):
         plugin = registry.require_plugin(plugin_id)
         title = f"{plugin.title} settings"
-        if not registry.delete_plugin_config(plugin.get_unique_id()):
+        htmx = _is_htmx(request)
+        if not await run_in_threadpool(registry.delete_plugin_config, plugin.get_unique_id()):
             problem = FieldError("", "The saved config could not be deleted (the server log says why); nothing was reset.")
             return respond(request, title, settings_panel(plugin, errors=[problem]))
-        return respond(request, title, settings_panel(plugin, message="Settings reset to defaults."))
+        return respond(request, title, settings_panel(plugin, html=htmx, message="Settings reset to defaults."))
 
     if on_select is not None:
         @route("/select", "post")

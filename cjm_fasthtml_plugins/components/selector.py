@@ -6,10 +6,12 @@ Docs: https://cj-mills.github.io/cjm-fasthtml-plugins/components/selector.html.m
 
 # %% auto #0
 __all__ = ['format_execution_mode', 'get_execution_badge_color', 'FeatureBadge', 'extract_plugin_features',
-           'render_plugin_details', 'render_load_failures', 'render_comparison_table', 'render_comparison_container',
-           'render_dropdown_selector', 'render_plugin_selector']
+           'render_plugin_details', 'render_plugin_details_html', 'render_load_failures', 'render_comparison_table',
+           'render_comparison_container', 'render_dropdown_selector', 'render_plugin_selector']
 
 # %% ../../nbs/components/selector.ipynb #8ccf1669
+import threading
+from collections import OrderedDict
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence
 
 import fasthtml.common as fh
@@ -111,8 +113,8 @@ def _feature_row(features: Iterable[tuple]) -> FT:
                             cls="inline-flex items-center gap-1")
                     for label, value, badge in features), cls="flex flex-wrap gap-3")
 
-def _resource_lines(plugin: PluginMetadata) -> List[FT]:
-    "Lines describing the resources a plugin holds."
+def _resource_facts(plugin: PluginMetadata) -> List[tuple]:
+    "(label, text) of each resource a plugin holds right now."
     lines = []
     if plugin.spawned_pids: lines.append(("Processes", ", ".join(map(str, plugin.spawned_pids))))
     if plugin.container_id: lines.append(("Container", plugin.container_id))
@@ -122,22 +124,87 @@ def _resource_lines(plugin: PluginMetadata) -> List[FT]:
         where = " / ".join(str(v) for v in (res.provider.value, res.region, res.resource_type) if v)
         lines.append(("Remote", f"{where} ({res.status})"))
         if res.endpoint_url: lines.append(("Endpoint", res.endpoint_url))
-    return [fh.Div(fh.Span(f"{k}: ", cls=TextT.medium), fh.Code(v), cls=TextT.sm) for k, v in lines]
+    return lines
+
+def _details_facts(plugin: PluginMetadata, config: Optional[Dict[str, Any]]) -> tuple:
+    "Every value the details card shows, as plain values: the card is a function of this tuple alone."
+    return (plugin.get_unique_id(), plugin.title, plugin.version, plugin.description, bool(plugin.is_configured),
+            tuple(extract_plugin_features(plugin, config)), tuple(_resource_facts(plugin)))
+
+def _details_card(uid: str, title: Any, version: Any, description: Any, configured: bool,
+                  features: Sequence[tuple], resources: Sequence[tuple]) -> FT:
+    "The details card drawn from `_details_facts` (and nothing else)."
+    version = fh.Span(f"v{version}", cls=TextPresets.muted_sm) if version else None
+    header = (fh.Div(CardTitle(title), version, cls="flex items-baseline justify-between gap-2"),
+              fh.P(description, cls=TextPresets.muted_sm) if description else None)
+    status = "Configured" if configured else "Not configured (using defaults)"
+    return Card(_feature_row(features),
+                fh.Div(fh.Span("ID: ", cls=TextT.medium), fh.Code(uid), cls=TextT.sm),
+                fh.Div(status, cls=TextPresets.muted_sm),
+                *(fh.Div(fh.Span(f"{label}: ", cls=TextT.medium), fh.Code(text), cls=TextT.sm) for label, text in resources),
+                header=header, body_cls="space-y-3", data_plugin_id=uid)
 
 def render_plugin_details(
     plugin: PluginMetadata,  # Plugin to display
     config: Optional[Dict[str, Any]] = None  # Optional plugin configuration
 ) -> FT:  # Card element with plugin details
     "Render detailed information about a plugin."
-    version = fh.Span(f"v{plugin.version}", cls=TextPresets.muted_sm) if plugin.version else None
-    header = (fh.Div(CardTitle(plugin.title), version, cls="flex items-baseline justify-between gap-2"),
-              fh.P(plugin.description, cls=TextPresets.muted_sm) if plugin.description else None)
-    status = "Configured" if plugin.is_configured else "Not configured (using defaults)"
-    return Card(_feature_row(extract_plugin_features(plugin, config)),
-                fh.Div(fh.Span("ID: ", cls=TextT.medium), fh.Code(plugin.get_unique_id()), cls=TextT.sm),
-                fh.Div(status, cls=TextPresets.muted_sm),
-                *_resource_lines(plugin),
-                header=header, body_cls="space-y-3", data_plugin_id=plugin.get_unique_id())
+    return _details_card(*_details_facts(plugin, config))
+
+# %% ../../nbs/components/selector.ipynb #25c31e8f
+_PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
+
+def _is_plain(value: Any, depth: int = 0) -> bool:
+    "Whether `value` is built only of str/int/float/bool/None/list/tuple/dict (exact types), so its repr identifies it."
+    kind = type(value)
+    if kind in _PLAIN_TYPES: return True
+    if depth > 32: return False  # deep (or self-containing) structures are simply not cached
+    if kind is list or kind is tuple: return all(_is_plain(v, depth + 1) for v in value)
+    if kind is dict: return all(type(k) in _PLAIN_TYPES and _is_plain(v, depth + 1) for k, v in value.items())
+    return False
+
+class _HtmlCache:
+    "A small thread-safe LRU of rendered HTML, keyed by the repr of the plain values the HTML is drawn from."
+    def __init__(self, maxsize: int = 256):  # Most entries kept; the least recently used goes first
+        self.maxsize, self.hits, self.misses = maxsize, 0, 0
+        self._items: "OrderedDict[str, str]" = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int: return len(self._items)
+
+    def clear(self) -> None:
+        with self._lock: self._items.clear()
+
+    def get_or_render(self,
+                      inputs: tuple,  # Every value the HTML depends on
+                      render: Callable[[], FT]  # Draws the element from `inputs` alone
+                     ) -> str:  # to_xml(render()), reused while `inputs` are the same
+        "The HTML of `render()`, from the cache when the same plain `inputs` were rendered before."
+        if not _is_plain(inputs): return fh.to_xml(render())
+        key = repr(inputs)
+        with self._lock:
+            html = self._items.get(key)
+            if html is not None:
+                self._items.move_to_end(key)
+                self.hits += 1
+                return html
+        html = fh.to_xml(render())
+        with self._lock:
+            self.misses += 1
+            self._items[key] = html
+            self._items.move_to_end(key)
+            while len(self._items) > self.maxsize: self._items.popitem(last=False)
+        return html
+
+_DETAILS_HTML = _HtmlCache(256)
+
+def render_plugin_details_html(
+    plugin: PluginMetadata,  # Plugin to display
+    config: Optional[Dict[str, Any]] = None  # Optional plugin configuration
+) -> str:  # The same HTML as to_xml(render_plugin_details(plugin, config))
+    "Render the details card as HTML, reusing the last rendering of the same card."
+    facts = _details_facts(plugin, config)
+    return _DETAILS_HTML.get_or_render(facts, lambda: _details_card(*facts))
 
 # %% ../../nbs/components/selector.ipynb #479f543d
 def render_load_failures(
@@ -166,6 +233,8 @@ def _select_button(uid: str, title: str, selection_endpoint: str, target_id: Opt
     return fh.Form(fh.Input(type="hidden", name="plugin_id", value=uid),
                    Button("Select", cls=(ButtonT.primary, ButtonT.xs), aria_label=f"Select {title}"),
                    action=selection_endpoint, method="post", hx_post=selection_endpoint, **target)
+
+_TBODY_ROWS = 100  # rows per <tbody>: fastcore's to_xml builds each element's HTML by appending to one string
 
 def render_comparison_table(
     plugins: List[PluginMetadata],  # Plugins to compare
@@ -199,7 +268,8 @@ def render_comparison_table(
     body += [fh.Tr(fh.Td(f.plugin_name or f.category), fh.Td(f"Failed to load: {f.error_type}: {f.message}",
                                                             colspan=width - 1, cls=TextT.error),
                    cls="opacity-70", data_failed="true") for f in failures]
-    return fh.Div(Table(head, fh.Tbody(*body), cls=(TableT.middle, TableT.divider, TableT.hover, TableT.sm)),
+    bodies = [fh.Tbody(*body[i:i + _TBODY_ROWS]) for i in range(0, len(body), _TBODY_ROWS)]
+    return fh.Div(Table(head, *bodies, cls=(TableT.middle, TableT.divider, TableT.hover, TableT.sm)),
                   cls="overflow-x-auto")
 
 # %% ../../nbs/components/selector.ipynb #3b49653c

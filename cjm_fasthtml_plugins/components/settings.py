@@ -6,7 +6,7 @@ Docs: https://cj-mills.github.io/cjm-fasthtml-plugins/components/settings.html.m
 
 # %% auto #0
 __all__ = ['SECRET_MASK', 'secret_field_names', 'mask_secrets', 'PluginSettingsHtmlIds', 'render_settings_form',
-           'render_config_error', 'read_settings_form', 'parse_settings_form']
+           'render_settings_form_html', 'render_config_error', 'read_settings_form', 'parse_settings_form']
 
 # %% ../../nbs/components/settings.ipynb #128902dd
 import json
@@ -20,6 +20,7 @@ from monsterui.daisy import AlertT
 from monsterui.franken import (Button, ButtonT, Card, CardTitle, CheckboxX, FormLabel, Input, Switch, TextArea,
                                TextPresets, TextT)
 
+from .selector import _HtmlCache
 from ..core.errors import ConfigConflictError, ConfigValidationError, FieldError
 from ..core.metadata import PluginMetadata
 
@@ -207,10 +208,9 @@ def _general_errors(errors: Sequence[FieldError]) -> Optional[FT]:
                                        fh.Ul(*(fh.Li(f"{e.path}: {e.message}" if e.path else e.message) for e in errors),
                                              cls="list-disc list-inside")), role="alert", data_testid="form-errors")
 
-def _panel_header(plugin: PluginMetadata) -> tuple:
+def _panel_header(title: Any, description: Any) -> tuple:
     "Card header: the plugin's title and description."
-    return (CardTitle(f"{plugin.title} settings"),
-            fh.P(plugin.description, cls=TextPresets.muted_sm) if plugin.description else None)
+    return (CardTitle(f"{title} settings"), fh.P(description, cls=TextPresets.muted_sm) if description else None)
 
 def _reset_button(reset_action: Optional[str], title: str) -> Optional[FT]:
     "A button that posts to the reset endpoint after a confirmation."
@@ -218,6 +218,32 @@ def _reset_button(reset_action: Optional[str], title: str) -> Optional[FT]:
     return Button("Reset to defaults", cls=ButtonT.default, formaction=reset_action, formnovalidate=True,
                   hx_post=reset_action, hx_target=f"#{PluginSettingsHtmlIds.PANEL}", hx_swap="outerHTML",
                   hx_confirm=f"Reset {title} to its defaults? Saved values, secrets included, are deleted.")
+
+def _settings_panel(uid: str, title: Any, description: Any, schema: Mapping[str, Any], config: Mapping[str, Any],
+                    *, action: str, errors: Sequence[FieldError] = (), revision: Optional[str] = None,
+                    conflict: Optional[ConfigConflictError] = None, reset_action: Optional[str] = None,
+                    message: Optional[str] = None, browser_validation: bool = False, id_prefix: str = "cfg-",
+                    panel_attrs: Optional[Mapping[str, Any]] = None) -> FT:
+    "The settings panel drawn from these values alone (`render_settings_form` without the plugin object)."
+    ids = PluginSettingsHtmlIds
+    props, required = _properties(schema), set(schema.get("required") or [])
+    by_field: Dict[str, List[FieldError]] = {}
+    for e in errors: by_field.setdefault(e.field if e.field in props else "", []).append(e)
+    fields = [_render_field(name, prop, config.get(name, prop.get("default")), _field_id(id_prefix, i, name),
+                            name in required, by_field.get(name, ()), config.get(name) not in (None, ""))
+              for i, (name, prop) in enumerate(props.items())]
+    hidden = fh.Input(type="hidden", name=ids.REVISION_FIELD, value=revision) if revision is not None else None
+    buttons = fh.Div(Button("Save", cls=ButtonT.primary) if props else None, _reset_button(reset_action, title),
+                     cls="flex gap-3")
+    form = fh.Form(_general_errors(by_field.get("", ())), *fields,
+                   fh.P("This plugin has no settings.", cls=TextPresets.muted_sm) if not props else None,
+                   hidden, buttons, id=ids.FORM, action=action, method="post", hx_post=action,
+                   hx_target=f"#{ids.PANEL}", hx_swap="outerHTML", novalidate=not browser_validation, cls="space-y-5")
+    notices = (_alert(AlertT.success, fh.Span(message), role="status", data_testid="form-message") if message else None,
+               _conflict_notice(schema, conflict) if conflict else None)
+    panel = fh.Div(Card(*notices, form, header=_panel_header(title, description), body_cls="space-y-4"),
+                   id=ids.PANEL, data_plugin_id=uid)
+    return panel(**panel_attrs) if panel_attrs else panel
 
 def render_settings_form(
     plugin: PluginMetadata,  # Plugin whose settings are edited
@@ -233,24 +259,34 @@ def render_settings_form(
     id_prefix: str = "cfg-",  # Prefix of the field element ids
 ) -> FT:  # Div#plugin-settings holding the form card
     "Render the settings form of a plugin from its JSON Schema."
-    ids, schema = PluginSettingsHtmlIds, plugin.config_schema or {}
-    props, required = _properties(schema), set(schema.get("required") or [])
-    by_field: Dict[str, List[FieldError]] = {}
-    for e in errors: by_field.setdefault(e.field if e.field in props else "", []).append(e)
-    fields = [_render_field(name, prop, config.get(name, prop.get("default")), _field_id(id_prefix, i, name),
-                            name in required, by_field.get(name, ()), config.get(name) not in (None, ""))
-              for i, (name, prop) in enumerate(props.items())]
-    hidden = fh.Input(type="hidden", name=ids.REVISION_FIELD, value=revision) if revision is not None else None
-    buttons = fh.Div(Button("Save", cls=ButtonT.primary) if props else None, _reset_button(reset_action, plugin.title),
-                     cls="flex gap-3")
-    form = fh.Form(_general_errors(by_field.get("", ())), *fields,
-                   fh.P("This plugin has no settings.", cls=TextPresets.muted_sm) if not props else None,
-                   hidden, buttons, id=ids.FORM, action=action, method="post", hx_post=action,
-                   hx_target=f"#{ids.PANEL}", hx_swap="outerHTML", novalidate=not browser_validation, cls="space-y-5")
-    notices = (_alert(AlertT.success, fh.Span(message), role="status", data_testid="form-message") if message else None,
-               _conflict_notice(schema, conflict) if conflict else None)
-    return fh.Div(Card(*notices, form, header=_panel_header(plugin), body_cls="space-y-4"),
-                  id=ids.PANEL, data_plugin_id=plugin.get_unique_id())
+    return _settings_panel(plugin.get_unique_id(), plugin.title, plugin.description, plugin.config_schema or {}, config,
+                           action=action, errors=errors, revision=revision, conflict=conflict,
+                           reset_action=reset_action, message=message, browser_validation=browser_validation,
+                           id_prefix=id_prefix)
+
+
+# %% ../../nbs/components/settings.ipynb #8a0919b0
+_SETTINGS_HTML = _HtmlCache(128)
+
+def render_settings_form_html(
+    plugin: PluginMetadata,  # Plugin whose settings are edited
+    config: Dict[str, Any],  # Values to pre-fill (saved values; schema defaults fill the gaps)
+    *,
+    action: str,  # URL the form posts to
+    revision: Optional[str] = None,  # Config revision the form starts from ('' = none saved; None = no check)
+    reset_action: Optional[str] = None,  # URL the Reset button posts to (no button when None)
+    message: Optional[str] = None,  # Success message to show above the fields
+    **panel_attrs: Any  # Extra attributes of the panel `Div` (e.g. hx_swap_oob="true")
+) -> str:  # The same HTML as to_xml(render_settings_form(...)), with panel_attrs added to the panel
+    "Render the settings form as HTML, reusing the last rendering of the same form."
+    schema = plugin.config_schema or {}
+    inputs = (plugin.get_unique_id(), plugin.title, plugin.description, schema, mask_secrets(schema, config),
+              action, revision, reset_action, message, panel_attrs)
+    def render() -> FT:
+        uid, title, description, schema_, masked, action_, revision_, reset_, message_, attrs = inputs
+        return _settings_panel(uid, title, description, schema_, masked, action=action_, revision=revision_,
+                               reset_action=reset_, message=message_, panel_attrs=attrs)
+    return _SETTINGS_HTML.get_or_render(inputs, render)
 
 # %% ../../nbs/components/settings.ipynb #ce6a12f4
 def render_config_error(
@@ -266,7 +302,7 @@ def render_config_error(
                             cls=TextPresets.muted_sm),
                        fh.Form(_reset_button(reset_action, plugin.title), action=reset_action, method="post")
                        if reset_action else None,
-                       header=_panel_header(plugin), body_cls="space-y-4"),
+                       header=_panel_header(plugin.title, plugin.description), body_cls="space-y-4"),
                   id=PluginSettingsHtmlIds.PANEL, data_plugin_id=plugin.get_unique_id())
 
 # %% ../../nbs/components/settings.ipynb #4b9d3b1f
