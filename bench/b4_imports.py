@@ -41,6 +41,9 @@ def _env() -> Dict[str, str]:
     import cjm_fasthtml_plugins
     root = os.path.dirname(os.path.dirname(os.path.abspath(cjm_fasthtml_plugins.__file__)))
     env = dict(os.environ)
+    # With PYTHONDONTWRITEBYTECODE set (this sandbox sets it) no child writes a .pyc, so every timed import would
+    # also compile the package from source. Unset it for the children; run() also precompiles the package.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPATH"] = os.pathsep.join([root] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
     return env
 
@@ -76,6 +79,10 @@ def run(quick: bool = False) -> GroupResult:
     if light: variants["all of core/protocols/utils above"] = "".join(f"import {m}\n" for m in light)
     variants["monsterui (import monsterui.all)"] = "import monsterui.all"
     if components: variants["all components.* present"] = "".join(f"import {m}\n" for m in components)
+    import cjm_fasthtml_plugins
+    package_dir = os.path.dirname(os.path.abspath(cjm_fasthtml_plugins.__file__))
+    compiled = subprocess.run([sys.executable, "-m", "compileall", "-q", package_dir], env=env, cwd=cwd,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
     for code in variants.values(): _run(code, env, cwd)  # warm-up: byte-code caches written, files in page cache
     times: Dict[str, List[float]] = {k: [] for k in variants}
     cpu: Dict[str, List[float]] = {k: [] for k in variants}
@@ -98,6 +105,12 @@ def run(quick: bool = False) -> GroupResult:
         heavy_of[name] = loaded_heavy(mods, env, cwd) if mods else []
         t.add(name, fmt_time(wall_med[name]), fmt_time(med[name]), fmt_ratio(med[name] / bare), fmt_time(med[name] - bare),
               ", ".join(heavy_of[name]) or "none")
+    dwb = os.environ.get("PYTHONDONTWRITEBYTECODE")
+    t.notes.append("Byte code: the child processes run without PYTHONDONTWRITEBYTECODE"
+                   + (f" (unset for them; it is {dwb!r} in this process)" if dwb else "")
+                   + f", the package was precompiled with `python -m compileall` ({'ok' if compiled else 'FAILED'}) and "
+                   "one untimed warm-up process per variant writes any other missing .pyc, so no timed import compiles "
+                   "source.")
     res.tables.append(t)
     for m in light:
         bad = [h for h in heavy_of[m] if h in MUST_NOT_LOAD]

@@ -17,6 +17,28 @@ sys.path.insert(0, HERE)
 if os.path.dirname(HERE) not in sys.path: sys.path.append(os.path.dirname(HERE))
 
 
+_CACHE_NAMES = (("selector", "_DETAILS_HTML"), ("settings", "_SETTINGS_HTML"))
+_ORIGINAL_CACHES: dict = {}
+
+
+def html_caches() -> int:
+    "How many of the rendered-HTML caches (details card, settings form; private module globals) exist."
+    import importlib
+    return sum(hasattr(importlib.import_module(f"cjm_fasthtml_plugins.components.{m}"), n) for m, n in _CACHE_NAMES)
+
+
+def set_html_caches(on: bool) -> None:
+    """Benchmark only. Off: swap each rendered-HTML cache for an empty one of size 0, so every render is a miss
+    (render, store, evict: exactly the cost of a miss). On: put the original cache back, contents untouched."""
+    import importlib
+    for m, n in _CACHE_NAMES:
+        mod = importlib.import_module(f"cjm_fasthtml_plugins.components.{m}")
+        cache = getattr(mod, n, None)
+        if cache is None: continue
+        original = _ORIGINAL_CACHES.setdefault((m, n), cache)
+        setattr(mod, n, original if on else type(original)(0))
+
+
 def build_app(config_dir: str, categories: int, per_category: int):
     from fasthtml.common import Div, FastHTML, P
     from cjm_fasthtml_plugins.components.routes import plugin_router
@@ -36,6 +58,11 @@ def build_app(config_dir: str, categories: int, per_category: int):
     def bare_sync():  # the same as a plain `def` route (FastHTML runs it in a worker thread), for reference
         return Div(P("Hello from a bare FastHTML route."), id="bare")
 
+    @app.post("/bench/html-cache/{state}")
+    async def html_cache(state: str):  # benchmark only: "off" makes every details/settings render a miss, "on" restores
+        set_html_caches(state == "on")
+        return Div(state, id="bench")
+
     router = plugin_router(registry, prefix="/plugins")
     router.to_app(app)
     uids = [p.get_unique_id() for p in registry.get_all_plugins()]
@@ -43,7 +70,7 @@ def build_app(config_dir: str, categories: int, per_category: int):
             "details": [router.details.to(plugin_id=u) for u in uids],
             "settings": [router.settings.to(plugin_id=u) for u in uids],
             "save": [router.save.to(plugin_id=u) for u in uids],
-            "uids": uids}
+            "uids": uids, "html_cache": html_caches()}
     return app, urls
 
 
