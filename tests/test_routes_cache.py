@@ -6,6 +6,7 @@ fragments show, from this process and from "another" one (a second registry on t
 that the very next response shows it, byte for byte what an uncached rendering gives.
 """
 import asyncio
+import threading
 import json
 import time
 
@@ -205,8 +206,12 @@ def test_save_and_reset_write_in_a_worker_thread(setup, monkeypatch):
 def test_a_slow_disk_does_not_stall_other_requests(setup, monkeypatch):
     registry, router, app, _ = setup
     write = registry.write_plugin_config
+    write_started, details_served = threading.Event(), threading.Event()
     def slow_write(*args, **kwargs):
-        time.sleep(0.6)  # a disk that takes its time to fsync
+        # The write only finishes once a details request was served meanwhile: if the write blocked
+        # the event loop, that request could never run and the wait would give up.
+        write_started.set()
+        if not details_served.wait(timeout=30): raise TimeoutError("no request was served while the save was writing")
         return write(*args, **kwargs)
     monkeypatch.setattr(registry, "write_plugin_config", slow_write)
     finished = []
@@ -217,8 +222,9 @@ def test_a_slow_disk_does_not_stall_other_requests(setup, monkeypatch):
                 r = await client.post(router.save.to(plugin_id=UID), data={"beam_size": "2", "__revision__": ""}, headers=HX)
                 finished.append(("save", r.status_code, "Settings saved." in r.text))
             async def look():
-                await asyncio.sleep(0.1)  # the save is in its write by now
+                await asyncio.to_thread(write_started.wait, 30)
                 r = await client.get(router.details.to(plugin_id=UID), headers=HX)
+                details_served.set()
                 finished.append(("details", r.status_code, True))
             await asyncio.gather(save(), look())
     asyncio.run(scenario())
