@@ -21,6 +21,8 @@ from cjm_fasthtml_plugins.components.selector import render_plugin_details
 from cjm_fasthtml_plugins.components.settings import render_settings_form
 from cjm_fasthtml_plugins.core.registry import UnifiedPluginRegistry, merge_config
 
+from fake_plugins import Info, Manager
+
 HX = {"HX-Request": "true"}
 UID = "transcription_whisper"
 SCHEMA = {"title": "Whisper", "type": "object",
@@ -28,19 +30,6 @@ SCHEMA = {"title": "Whisper", "type": "object",
                          "beam_size": {"type": "integer", "minimum": 1, "maximum": 10, "default": 5},
                          "supports_streaming": {"type": "boolean", "default": True},
                          "api_key": {"type": "string", "format": "password"}}}
-
-
-class Info:
-    def __init__(self, name, **details): self.name, self.version = name, "1.0"; vars(self).update(details)
-
-
-class Manager:
-    def __init__(self, plugins): self.plugins = plugins
-    def discover_plugins(self): return [info for info, _ in self.plugins.values()]
-    def get_plugin_config_schema(self, name):
-        schema = self.plugins[name][1]
-        if isinstance(schema, Exception): raise schema
-        return schema
 
 
 def make_registry(config_dir, **extra):
