@@ -6,6 +6,7 @@ fragments show, from this process and from "another" one (a second registry on t
 that the very next response shows it, byte for byte what an uncached rendering gives.
 """
 import asyncio
+import threading
 import json
 import time
 
@@ -20,6 +21,8 @@ from cjm_fasthtml_plugins.components.selector import render_plugin_details
 from cjm_fasthtml_plugins.components.settings import render_settings_form
 from cjm_fasthtml_plugins.core.registry import UnifiedPluginRegistry, merge_config
 
+from fake_plugins import Info, Manager
+
 HX = {"HX-Request": "true"}
 UID = "transcription_whisper"
 SCHEMA = {"title": "Whisper", "type": "object",
@@ -27,19 +30,6 @@ SCHEMA = {"title": "Whisper", "type": "object",
                          "beam_size": {"type": "integer", "minimum": 1, "maximum": 10, "default": 5},
                          "supports_streaming": {"type": "boolean", "default": True},
                          "api_key": {"type": "string", "format": "password"}}}
-
-
-class Info:
-    def __init__(self, name, **details): self.name, self.version = name, "1.0"; vars(self).update(details)
-
-
-class Manager:
-    def __init__(self, plugins): self.plugins = plugins
-    def discover_plugins(self): return [info for info, _ in self.plugins.values()]
-    def get_plugin_config_schema(self, name):
-        schema = self.plugins[name][1]
-        if isinstance(schema, Exception): raise schema
-        return schema
 
 
 def make_registry(config_dir, **extra):
@@ -205,8 +195,12 @@ def test_save_and_reset_write_in_a_worker_thread(setup, monkeypatch):
 def test_a_slow_disk_does_not_stall_other_requests(setup, monkeypatch):
     registry, router, app, _ = setup
     write = registry.write_plugin_config
+    write_started, details_served = threading.Event(), threading.Event()
     def slow_write(*args, **kwargs):
-        time.sleep(0.6)  # a disk that takes its time to fsync
+        # The write only finishes once a details request was served meanwhile: if the write blocked
+        # the event loop, that request could never run and the wait would give up.
+        write_started.set()
+        if not details_served.wait(timeout=30): raise TimeoutError("no request was served while the save was writing")
         return write(*args, **kwargs)
     monkeypatch.setattr(registry, "write_plugin_config", slow_write)
     finished = []
@@ -217,8 +211,9 @@ def test_a_slow_disk_does_not_stall_other_requests(setup, monkeypatch):
                 r = await client.post(router.save.to(plugin_id=UID), data={"beam_size": "2", "__revision__": ""}, headers=HX)
                 finished.append(("save", r.status_code, "Settings saved." in r.text))
             async def look():
-                await asyncio.sleep(0.1)  # the save is in its write by now
+                await asyncio.to_thread(write_started.wait, 30)
                 r = await client.get(router.details.to(plugin_id=UID), headers=HX)
+                details_served.set()
                 finished.append(("details", r.status_code, True))
             await asyncio.gather(save(), look())
     asyncio.run(scenario())

@@ -9,6 +9,8 @@ from starlette.testclient import TestClient
 from cjm_fasthtml_plugins.components.routes import plugin_router
 from cjm_fasthtml_plugins.core.registry import UnifiedPluginRegistry
 
+from fake_plugins import Info, Manager
+
 HX = {"HX-Request": "true"}
 SECRET = "sk-VERY-SECRET-42"
 WHISPER = {"title": "Whisper", "type": "object", "required": ["model"],
@@ -18,19 +20,6 @@ WHISPER = {"title": "Whisper", "type": "object", "required": ["model"],
                           "supports_streaming": {"type": "boolean", "default": True},
                           "outputs": {"type": "array", "items": {"type": "string", "enum": ["txt", "srt"]}, "default": ["txt"]},
                           "api_key": {"type": "string", "format": "password"}}}
-
-
-class Info:
-    def __init__(self, name, **details): self.name, self.version = name, "1.0"; vars(self).update(details)
-
-
-class Manager:
-    def __init__(self, plugins): self.plugins = plugins
-    def discover_plugins(self): return [info for info, _ in self.plugins.values()]
-    def get_plugin_config_schema(self, name):
-        schema = self.plugins[name][1]
-        if isinstance(schema, Exception): raise schema
-        return schema
 
 
 def make_registry(config_dir):

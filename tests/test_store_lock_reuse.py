@@ -4,7 +4,6 @@ import subprocess
 import sys
 import textwrap
 import threading
-import time
 
 import filelock
 import pytest
@@ -72,22 +71,23 @@ def test_reused_lock_still_excludes_another_process(tmp_path, child_env, how):
 
 
 def test_reused_lock_waits_for_another_process(tmp_path, child_env):
-    config_dir = tmp_path / "configs"
+    config_dir, marker = tmp_path / "configs", tmp_path / "holder-finished"
     store = JsonDirectoryStore(config_dir, lock_timeout=0.2)
     with store.lock(UID): pass
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time\nfrom cjm_fasthtml_plugins.core.store import JsonDirectoryStore\n"
+        [sys.executable, "-c", "import sys, time\nfrom pathlib import Path\n"
+                               "from cjm_fasthtml_plugins.core.store import JsonDirectoryStore\n"
                                f"with JsonDirectoryStore({str(config_dir)!r}).lock({UID!r}):\n"
-                               "    print('held', flush=True); time.sleep(1.5)\n"],
+                               "    print('held', flush=True); time.sleep(1.5)\n"
+                               f"    Path({str(marker)!r}).write_text('done')  # last thing done while holding the lock\n"],
         stdout=subprocess.PIPE, text=True, env=child_env)
     try:
         assert holder.stdout.readline().strip() == "held"
         with pytest.raises(filelock.Timeout):
             with store.lock(UID): pass
         store.lock_timeout = 30
-        start = time.monotonic()
-        with store.lock(UID): waited = time.monotonic() - start
-        assert waited > 0.3  # it waited for the other process to let go
+        with store.lock(UID):
+            assert marker.read_text() == "done"  # we got the lock only after the other process's critical section
     finally:
         holder.wait(timeout=30)
 
