@@ -192,6 +192,17 @@ def test_save_and_reset_write_in_a_worker_thread(setup, monkeypatch):
     assert seen == [("write", False), ("delete", False)]
 
 
+def run_in_fresh_event_loop(coroutine):
+    "Run `coroutine` to completion on a new event loop in its own thread (Playwright's sync API may own this thread's loop)."
+    outcome = {}
+    def target():
+        try: outcome["result"] = asyncio.run(coroutine)
+        except BaseException as e: outcome["error"] = e
+    thread = threading.Thread(target=target); thread.start(); thread.join()
+    if "error" in outcome: raise outcome["error"]
+    return outcome.get("result")
+
+
 def test_a_slow_disk_does_not_stall_other_requests(setup, monkeypatch):
     registry, router, app, _ = setup
     write = registry.write_plugin_config
@@ -216,5 +227,5 @@ def test_a_slow_disk_does_not_stall_other_requests(setup, monkeypatch):
                 details_served.set()
                 finished.append(("details", r.status_code, True))
             await asyncio.gather(save(), look())
-    asyncio.run(scenario())
+    run_in_fresh_event_loop(scenario())
     assert finished == [("details", 200, True), ("save", 200, True)]
