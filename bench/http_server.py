@@ -17,26 +17,54 @@ sys.path.insert(0, HERE)
 if os.path.dirname(HERE) not in sys.path: sys.path.append(os.path.dirname(HERE))
 
 
-_CACHE_NAMES = (("selector", "_DETAILS_HTML"), ("settings", "_SETTINGS_HTML"))
-_ORIGINAL_CACHES: dict = {}
+_STATE = {"cold": False}  # benchmark only: True makes every details/settings render a miss
 
 
 def html_caches() -> int:
-    "How many of the rendered-HTML caches (details card, settings form; private module globals) exist."
+    "1 when the package exposes `clear_render_caches` (so cold renders can be measured), else 0."
     import importlib
-    return sum(hasattr(importlib.import_module(f"cjm_fasthtml_plugins.components.{m}"), n) for m, n in _CACHE_NAMES)
+    return int(hasattr(importlib.import_module("cjm_fasthtml_plugins.components.selector"), "clear_render_caches"))
 
 
 def set_html_caches(on: bool) -> None:
-    """Benchmark only. Off: swap each rendered-HTML cache for an empty one of size 0, so every render is a miss
-    (render, store, evict: exactly the cost of a miss). On: put the original cache back, contents untouched."""
-    import importlib
-    for m, n in _CACHE_NAMES:
-        mod = importlib.import_module(f"cjm_fasthtml_plugins.components.{m}")
-        cache = getattr(mod, n, None)
-        if cache is None: continue
-        original = _ORIGINAL_CACHES.setdefault((m, n), cache)
-        setattr(mod, n, original if on else type(original)(0))
+    """Benchmark only. Off: every request starts with `clear_render_caches()`, so each details/settings render is a
+    miss (render and store: exactly the cost of a miss). On: requests keep the caches (refill them with
+    `warm_html_caches`)."""
+    from cjm_fasthtml_plugins.components.selector import clear_render_caches
+    _STATE["cold"] = not on
+    if not on: clear_render_caches()
+
+
+class ColdSwitch:
+    "ASGI wrapper: while `set_html_caches(False)` holds, empty the rendered-HTML caches before each request."
+    def __init__(self, app):
+        from cjm_fasthtml_plugins.components.selector import clear_render_caches
+        self.app, self.clear = app, clear_render_caches
+
+    async def __call__(self, scope, receive, send):
+        if _STATE["cold"] and scope["type"] == "http": self.clear()
+        await self.app(scope, receive, send)
+
+
+async def asgi_get(app, url: str) -> int:
+    "One HTMX GET straight into the ASGI app (no socket): its status."
+    from urllib.parse import urlsplit
+    parts, status = urlsplit(url), 0
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+             "path": parts.path, "raw_path": parts.path.encode(), "query_string": parts.query.encode(), "root_path": "",
+             "headers": [(b"host", b"bench"), (b"hx-request", b"true")], "client": ("127.0.0.1", 1),
+             "server": ("127.0.0.1", 80)}
+    async def receive(): return {"type": "http.request", "body": b"", "more_body": False}
+    async def send(message):
+        nonlocal status
+        if message["type"] == "http.response.start": status = message["status"]
+    await app(scope, receive, send)
+    return status
+
+
+async def warm_html_caches(app, urls: dict) -> None:
+    "Render every details card and settings form once, so the caches hold them all again (untimed)."
+    for url in urls["details"] + urls["settings"]: await asgi_get(app, url)
 
 
 def build_app(config_dir: str, categories: int, per_category: int):
@@ -58,9 +86,11 @@ def build_app(config_dir: str, categories: int, per_category: int):
     def bare_sync():  # the same as a plain `def` route (FastHTML runs it in a worker thread), for reference
         return Div(P("Hello from a bare FastHTML route."), id="bare")
 
+    served: dict = {}
     @app.post("/bench/html-cache/{state}")
-    async def html_cache(state: str):  # benchmark only: "off" makes every details/settings render a miss, "on" restores
+    async def html_cache(state: str):  # benchmark only: "off" makes every details/settings render a miss, "on" refills
         set_html_caches(state == "on")
+        if state == "on": await warm_html_caches(served["app"], served["urls"])
         return Div(state, id="bench")
 
     router = plugin_router(registry, prefix="/plugins")
@@ -71,6 +101,8 @@ def build_app(config_dir: str, categories: int, per_category: int):
             "settings": [router.settings.to(plugin_id=u) for u in uids],
             "save": [router.save.to(plugin_id=u) for u in uids],
             "uids": uids, "html_cache": html_caches()}
+    if urls["html_cache"]: app = ColdSwitch(app)
+    served.update(app=app, urls=urls)
     return app, urls
 
 

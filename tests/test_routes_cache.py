@@ -229,3 +229,17 @@ def test_a_slow_disk_does_not_stall_other_requests(setup, monkeypatch):
             await asyncio.gather(save(), look())
     run_in_fresh_event_loop(scenario())
     assert finished == [("details", 200, True), ("save", 200, True)]
+
+
+def test_clear_render_caches_forces_a_fresh_render_with_the_same_html(setup):
+    from cjm_fasthtml_plugins.components import selector, settings as settings_module
+    from cjm_fasthtml_plugins.components.selector import clear_render_caches
+    registry, router, app, client = setup
+    registry.save_plugin_config(UID, {"device": "cuda", "api_key": "sk-SECRET"})
+    card, form = details(client, router), settings(client, router)
+    assert clear_render_caches() >= 2  # at least the card and the form were cached
+    assert len(selector._DETAILS_HTML) == 0 and len(settings_module._SETTINGS_HTML) == 0
+    misses = selector._DETAILS_HTML.misses, settings_module._SETTINGS_HTML.misses
+    assert details(client, router) == card and settings(client, router) == form
+    assert (selector._DETAILS_HTML.misses, settings_module._SETTINGS_HTML.misses) == (misses[0] + 1, misses[1] + 1)
+    assert "sk-SECRET" not in form

@@ -6,11 +6,13 @@ Docs: https://cj-mills.github.io/cjm-fasthtml-plugins/components/selector.html.m
 
 # %% auto #0
 __all__ = ['format_execution_mode', 'get_execution_badge_color', 'FeatureBadge', 'extract_plugin_features',
-           'render_plugin_details', 'render_plugin_details_html', 'render_load_failures', 'render_comparison_table',
-           'render_comparison_container', 'render_dropdown_selector', 'render_plugin_selector']
+           'render_plugin_details', 'render_plugin_details_html', 'clear_render_caches', 'render_load_failures',
+           'render_comparison_table', 'render_comparison_container', 'render_dropdown_selector',
+           'render_plugin_selector']
 
 # %% ../../nbs/components/selector.ipynb #8ccf1669
 import threading
+import weakref
 from collections import OrderedDict
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence
 
@@ -163,12 +165,15 @@ def _is_plain(value: Any, depth: int = 0) -> bool:
     if kind is dict: return all(type(k) in _PLAIN_TYPES and _is_plain(v, depth + 1) for k, v in value.items())
     return False
 
+_RENDER_CACHES = weakref.WeakSet()  # every rendered-HTML cache, so clear_render_caches reaches them all
+
 class _HtmlCache:
     "A small thread-safe LRU of rendered HTML, keyed by the repr of the plain values the HTML is drawn from."
     def __init__(self, maxsize: int = 256):  # Most entries kept; the least recently used goes first
         self.maxsize, self.hits, self.misses = maxsize, 0, 0
         self._items: "OrderedDict[str, str]" = OrderedDict()
         self._lock = threading.Lock()
+        _RENDER_CACHES.add(self)
 
     def __len__(self) -> int: return len(self._items)
 
@@ -205,6 +210,15 @@ def render_plugin_details_html(
     "Render the details card as HTML, reusing the last rendering of the same card."
     facts = _details_facts(plugin, config)
     return _DETAILS_HTML.get_or_render(facts, lambda: _details_card(*facts))
+
+# %% ../../nbs/components/selector.ipynb #57ccf015
+def clear_render_caches() -> int:  # How many cached renderings were dropped
+    "Empty every rendered-HTML cache (details cards, settings forms): the next render of each is drawn afresh."
+    dropped = 0
+    for cache in list(_RENDER_CACHES):
+        dropped += len(cache)
+        cache.clear()
+    return dropped
 
 # %% ../../nbs/components/selector.ipynb #479f543d
 def render_load_failures(
