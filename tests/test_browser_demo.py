@@ -29,12 +29,18 @@ def open_category(page, server, title: str):
     page.wait_for_selector("#plugin-select")
 
 
+def wait_for_htmx_settled(page):
+    "Wait until HTMX has finished swapping and settling (new content gets its triggers when it settles)."
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+
+
 def choose(page, unique_id: str):
     "Pick `unique_id` in the dropdown and wait for the HTMX swap of the details card and settings panel."
     with page.expect_response(HX):
         page.select_option("#plugin-select", unique_id)
     page.wait_for_selector(f"#plugin-details [data-plugin-id='{unique_id}']")
     page.wait_for_selector(f"#plugin-settings[data-plugin-id='{unique_id}']")
+    wait_for_htmx_settled(page)
 
 
 def field(page, name: str):
@@ -167,6 +173,7 @@ def test_comparison_highlight_follows_the_dropdown(demo_server, page_and_net):
     open_category(page, demo_server, "Language Models")
     with page.expect_response(HX):
         page.click("#comparison-toggle")
+    wait_for_htmx_settled(page)  # the table listens to the dropdown only once HTMX has processed it
     current = "#plugin-comparison tr[aria-current='true']"
     assert page.locator(current).get_attribute("data-plugin-id") == LLAMA
     with page.expect_response(lambda r: HX(r) and "/plugins/compare" in r.url and "plugin_id=" + RUNPOD in r.url):
