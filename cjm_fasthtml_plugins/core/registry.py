@@ -189,24 +189,22 @@ class UnifiedPluginRegistry:
         "Ask `manager` for its plugins: (metadata by unique id, failures). Raises `PluginLoadError` in strict mode."
         plugins: Dict[str, PluginMetadata] = {}
         failures: List[LoadFailure] = []
-        def fail(error: BaseException, name: Optional[str] = None, info: Any = None) -> None:
-            failure = LoadFailure(category, name, type(error).__name__, str(error),
-                                  entry_point=getattr(info, "entry_point", None), distribution=getattr(info, "distribution", None))
-            if self.strict: raise PluginLoadError(failure) from error
+        def record(failure: LoadFailure, cause: Optional[BaseException] = None) -> None:
+            if self.strict: raise PluginLoadError(failure) from cause
             _log_skipped(failure)
             failures.append(failure)
+        def fail(error: BaseException, name: Optional[str] = None, info: Any = None) -> None:
+            record(LoadFailure(category, name, type(error).__name__, str(error), entry_point=getattr(info, "entry_point", None),
+                               distribution=getattr(info, "distribution", None)), error)
         try: infos = list(manager.discover_plugins())
         except Exception as e: infos = []; fail(e)
         get_failures = getattr(manager, "get_load_failures", None)  # optional hook: failures the manager isolated itself
         try: reported = list(get_failures()) if callable(get_failures) else []
         except Exception as e: reported = []; fail(e)
         for r in reported:
-            failure = LoadFailure(category, getattr(r, "plugin_name", None), str(getattr(r, "error_type", "Error")),
-                                  str(getattr(r, "message", r)), entry_point=getattr(r, "entry_point", None),
-                                  distribution=getattr(r, "distribution", None))
-            if self.strict: raise PluginLoadError(failure)
-            _log_skipped(failure)
-            failures.append(failure)
+            record(LoadFailure(category, getattr(r, "plugin_name", None), str(getattr(r, "error_type", "Error")),
+                               str(getattr(r, "message", r)), entry_point=getattr(r, "entry_point", None),
+                               distribution=getattr(r, "distribution", None)))
         for info in infos:
             name = getattr(info, "name", None)
             try:
