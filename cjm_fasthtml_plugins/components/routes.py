@@ -32,7 +32,6 @@ from ..core.errors import (ConfigConflictError, ConfigValidationError, CorruptCo
                                               FieldError, InvalidPluginIdError, UnknownPluginError)
 from ..core.metadata import PluginMetadata
 from ..core.registry import UnifiedPluginRegistry, merge_config, schema_defaults
-from ..core.store import validate_plugin_id
 
 _logger = logging.getLogger(__name__)
 
@@ -96,14 +95,6 @@ def _safe_config(registry: UnifiedPluginRegistry) -> Callable[[str], Optional[Di
         except CorruptConfigError: return None
     return get
 
-def _saved_config(registry: UnifiedPluginRegistry, unique_id: str) -> tuple:
-    "(saved config or {}, its revision or None), from one read of the file when the store offers that."
-    read_both = getattr(getattr(registry, "store", None), "load_with_revision", None)
-    if read_both is None:
-        revision = registry.get_config_revision(unique_id)  # read before the config: a race can only cause a false conflict
-        return registry.load_plugin_config(unique_id), revision
-    config, revision = read_both(validate_plugin_id(unique_id))
-    return ({} if config is None else config), revision
 
 def _display_config(schema: Dict[str, Any], submitted: Dict[str, Any], stored: Dict[str, Any], form: Any,
                     errors: List[FieldError]) -> Dict[str, Any]:
@@ -158,7 +149,7 @@ def plugin_router(
     def settings_panel(plugin: PluginMetadata, *, html: bool = False, oob: bool = False, **kw) -> Any:
         "The settings panel of the saved config (schema defaults filling the gaps), or the corrupt-config panel."
         uid = plugin.get_unique_id()
-        try: saved, revision = _saved_config(registry, uid)  # one read: config and revision always match
+        try: saved, revision = registry.load_plugin_config_with_revision(uid)  # one read: config and revision always match
         except CorruptConfigError as e:
             panel = render_config_error(plugin, e, reset_action=R["reset"].to(plugin_id=uid))
             panel = panel(hx_swap_oob="true") if oob else panel

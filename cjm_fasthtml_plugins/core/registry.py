@@ -415,6 +415,18 @@ class UnifiedPluginRegistry:
         config = self.store.load(validate_plugin_id(unique_id))
         return {} if config is None else config
 
+    def load_plugin_config_with_revision(self,
+                                         unique_id: str  # Plugin unique identifier
+                                        ) -> tuple:  # (config, empty if none; its revision, None if none)
+        "Load a plugin's saved config and its revision together, from one read when the store offers that."
+        uid = validate_plugin_id(unique_id)
+        read_both = getattr(self.store, "load_with_revision", None)
+        if read_both is None:  # revision first: a race can then only cause a false conflict, never a lost update
+            revision = self.store.revision(uid)
+            return self.load_plugin_config(uid), revision
+        config, revision = read_both(uid)
+        return ({} if config is None else config), revision
+
     def _checked(self, unique_id: str, config: Any, validate: bool) -> Dict[str, Any]:
         if not isinstance(config, Mapping):
             raise TypeError(f"Config for plugin {unique_id!r} must be a dict, not {type(config).__name__}.")
