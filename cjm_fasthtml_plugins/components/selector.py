@@ -11,10 +11,13 @@ __all__ = ['format_execution_mode', 'get_execution_badge_color', 'FeatureBadge',
            'render_plugin_selector']
 
 # %% ../../nbs/components/selector.ipynb #8ccf1669
+import functools
+import secrets
+import re
 import threading
 import weakref
 from collections import OrderedDict
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import fasthtml.common as fh
 from fasthtml.common import FT
@@ -133,18 +136,26 @@ def _details_facts(plugin: PluginMetadata, config: Optional[Dict[str, Any]]) -> 
     return (plugin.get_unique_id(), plugin.title, plugin.version, plugin.description, bool(plugin.is_configured),
             tuple(extract_plugin_features(plugin, config)), tuple(_resource_facts(plugin)))
 
-def _details_card(uid: str, title: Any, version: Any, description: Any, configured: bool,
-                  features: Sequence[tuple], resources: Sequence[tuple]) -> FT:
-    "The details card drawn from `_details_facts` (and nothing else)."
+def _details_frame(uid: str, title: Any, version: Any, description: Any, resources: Sequence[tuple],
+                   feature_row: FT, status_line: FT) -> FT:
+    "The details card around its two config-dependent parts, the feature row and the status line."
     version = fh.Span(f"v{version}", cls=TextPresets.muted_sm) if version else None
     header = (fh.Div(CardTitle(title), version, cls="flex items-baseline justify-between gap-2"),
               fh.P(description, cls=TextPresets.muted_sm) if description else None)
-    status = "Configured" if configured else "Not configured (using defaults)"
-    return Card(_feature_row(features),
+    return Card(feature_row,
                 fh.Div(fh.Span("ID: ", cls=TextT.medium), fh.Code(uid), cls=TextT.sm),
-                fh.Div(status, cls=TextPresets.muted_sm),
+                status_line,
                 *(fh.Div(fh.Span(f"{label}: ", cls=TextT.medium), fh.Code(text), cls=TextT.sm) for label, text in resources),
                 header=header, body_cls="space-y-3", data_plugin_id=uid)
+
+def _status_line(configured: bool) -> FT:
+    "Whether the plugin has a saved config."
+    return fh.Div("Configured" if configured else "Not configured (using defaults)", cls=TextPresets.muted_sm)
+
+def _details_card(uid: str, title: Any, version: Any, description: Any, configured: bool,
+                  features: Sequence[tuple], resources: Sequence[tuple]) -> FT:
+    "The details card drawn from `_details_facts` (and nothing else)."
+    return _details_frame(uid, title, version, description, resources, _feature_row(features), _status_line(configured))
 
 def render_plugin_details(
     plugin: PluginMetadata,  # Plugin to display
@@ -153,7 +164,7 @@ def render_plugin_details(
     "Render detailed information about a plugin."
     return _details_card(*_details_facts(plugin, config))
 
-# %% ../../nbs/components/selector.ipynb #25c31e8f
+# %% ../../nbs/components/selector.ipynb #0ac5e924
 _PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
 
 def _is_plain(value: Any, depth: int = 0) -> bool:
@@ -168,10 +179,10 @@ def _is_plain(value: Any, depth: int = 0) -> bool:
 _RENDER_CACHES = weakref.WeakSet()  # every rendered-HTML cache, so clear_render_caches reaches them all
 
 class _HtmlCache:
-    "A small thread-safe LRU of rendered HTML, keyed by the repr of the plain values the HTML is drawn from."
+    "A small thread-safe LRU of rendered HTML (or anything drawn from plain values), keyed by the repr of those values."
     def __init__(self, maxsize: int = 256):  # Most entries kept; the least recently used goes first
         self.maxsize, self.hits, self.misses = maxsize, 0, 0
-        self._items: "OrderedDict[str, str]" = OrderedDict()
+        self._items: "OrderedDict[str, Any]" = OrderedDict()
         self._lock = threading.Lock()
         _RENDER_CACHES.add(self)
 
@@ -180,40 +191,112 @@ class _HtmlCache:
     def clear(self) -> None:
         with self._lock: self._items.clear()
 
+    def get_or_make(self,
+                    inputs: tuple,  # Every value the result depends on
+                    make: Callable[[], Any]  # Builds the result from `inputs` alone (never None)
+                   ) -> Any:  # make(), reused while `inputs` are the same
+        "The result of `make()`, from the cache when the same plain `inputs` were seen before."
+        if not _is_plain(inputs): return make()
+        key = repr(inputs)
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+                self.hits += 1
+                return found
+        made = make()
+        with self._lock:
+            self.misses += 1
+            self._items[key] = made
+            self._items.move_to_end(key)
+            while len(self._items) > self.maxsize: self._items.popitem(last=False)
+        return made
+
     def get_or_render(self,
                       inputs: tuple,  # Every value the HTML depends on
                       render: Callable[[], FT]  # Draws the element from `inputs` alone
                      ) -> str:  # to_xml(render()), reused while `inputs` are the same
         "The HTML of `render()`, from the cache when the same plain `inputs` were rendered before."
-        if not _is_plain(inputs): return fh.to_xml(render())
-        key = repr(inputs)
-        with self._lock:
-            html = self._items.get(key)
-            if html is not None:
-                self._items.move_to_end(key)
-                self.hits += 1
-                return html
-        html = fh.to_xml(render())
-        with self._lock:
-            self.misses += 1
-            self._items[key] = html
-            self._items.move_to_end(key)
-            while len(self._items) > self.maxsize: self._items.popitem(last=False)
-        return html
+        return self.get_or_make(inputs, lambda: fh.to_xml(render()))
 
-_DETAILS_HTML = _HtmlCache(256)
+# %% ../../nbs/components/selector.ipynb #1e6384db
+_SLOT_TOKEN = secrets.token_hex(6)
+_SLOT = re.compile(rf'( *)<div data-render-slot="{_SLOT_TOKEN}-(\d+)">\n( *)<div></div>\n( *)</div>\n')
+
+def _slot(
+    index: int  # Which part of the frame this placeholder stands for
+) -> FT:  # A block <div> holding an empty block <div>
+    "Placeholder for part `index` of a frame; the inner <div> starts a line, so its indentation tells the depth."
+    return fh.Div(fh.Div(), data_render_slot=f"{_SLOT_TOKEN}-{index}")
+
+def _split_frame(
+    html: str,  # HTML of a frame drawn with placeholders _slot(0) ... _slot(parts - 1)
+    parts: int  # How many placeholders it was drawn with
+) -> Optional[Tuple[Tuple[str, ...], Tuple[int, ...]]]:  # (texts around the placeholders, their depths), or None
+    "Cut a frame's HTML at its placeholders; None unless it holds each of them once, in order, indented."
+    texts, depths, start = [], [], 0
+    for m in _SLOT.finditer(html):
+        lead, index, inner, close = m.groups()
+        depth = len(inner) - 2  # the lead may also hold spaces of the text before the placeholder
+        if int(index) != len(depths) or depth < 0 or len(lead) < depth or len(close) != depth: return None
+        texts.append(html[start:m.start() + len(lead) - depth]); depths.append(depth); start = m.end()
+    if len(depths) != parts: return None
+    texts.append(html[start:])
+    return tuple(texts), tuple(depths)
+
+_Part = Tuple[Optional[tuple], Callable[[], Any]]  # (plain values the part is drawn from, or None: never cache; draw)
+
+class _PartsCache:
+    "Frames and parts of one kind of element: its HTML drawn again only where its values changed."
+    def __init__(self,
+                 frames: int = 128,  # Most frames kept
+                 parts: int = 1024):  # Most rendered parts kept
+        self.frames, self.parts = _HtmlCache(frames), _HtmlCache(parts)
+
+    def _part(self, part: _Part, depth: int) -> str:
+        inputs, draw = part
+        if inputs is None: return fh.to_xml(draw(), lvl=depth)
+        return self.parts.get_or_make((inputs, depth), lambda: fh.to_xml(draw(), lvl=depth))
+
+    def render(self,
+               frame_inputs: tuple,  # Every value the frame (the element without its parts) depends on
+               draw_frame: Callable[[List[FT]], FT],  # Draws the element with the given children in the parts' places
+               parts: Sequence[_Part]  # The parts, in the order draw_frame places them
+              ) -> str:  # to_xml(draw_frame([draw() for each part]))
+        "The element's HTML: the frame and every part from the caches where their values are unchanged."
+        def split():
+            frame = _split_frame(fh.to_xml(draw_frame([_slot(i) for i in range(len(parts))])), len(parts))
+            return frame or ()  # () = cannot be cut: draw the whole element (cached as such, so decided once)
+        frame = self.frames.get_or_make((frame_inputs, len(parts)), split)
+        if not frame: return fh.to_xml(draw_frame([draw() for _, draw in parts]))
+        texts, depths = frame
+        out = [texts[0]]
+        for part, depth, text in zip(parts, depths, texts[1:]): out += (self._part(part, depth), text)
+        return "".join(out)
+
+# %% ../../nbs/components/selector.ipynb #171c87f2
+_DETAILS_HTML = _HtmlCache(256)  # whole cards
+_DETAILS_PARTS = _PartsCache(frames=256, parts=512)  # the card around the feature row and status line, and those
+
+def _details_card_html(uid: str, title: Any, version: Any, description: Any, configured: bool,
+                       features: Sequence[tuple], resources: Sequence[tuple]) -> str:
+    "The card's HTML from cached parts: a config change redraws the feature row (and the status line), not the card."
+    parts = [((features,), functools.partial(_feature_row, features)),
+             ((configured,), functools.partial(_status_line, configured))]
+    def frame(slots: List[FT]) -> FT: return _details_frame(uid, title, version, description, resources, *slots)
+    return _DETAILS_PARTS.render((uid, title, version, description, resources), frame, parts)
 
 def render_plugin_details_html(
     plugin: PluginMetadata,  # Plugin to display
     config: Optional[Dict[str, Any]] = None  # Optional plugin configuration
 ) -> str:  # The same HTML as to_xml(render_plugin_details(plugin, config))
-    "Render the details card as HTML, reusing the last rendering of the same card."
+    "Render the details card as HTML, reusing the last rendering of the same card, or of its unchanged parts."
     facts = _details_facts(plugin, config)
-    return _DETAILS_HTML.get_or_render(facts, lambda: _details_card(*facts))
+    return _DETAILS_HTML.get_or_make(facts, lambda: _details_card_html(*facts))
 
 # %% ../../nbs/components/selector.ipynb #57ccf015
 def clear_render_caches() -> int:  # How many cached renderings were dropped
-    "Empty every rendered-HTML cache (details cards, settings forms): the next render of each is drawn afresh."
+    "Empty every rendered-HTML cache (details cards, settings forms, their parts): the next render of each is drawn afresh."
     dropped = 0
     for cache in list(_RENDER_CACHES):
         dropped += len(cache)
