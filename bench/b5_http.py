@@ -290,11 +290,13 @@ def in_process_table(quick: bool) -> Tuple[Table, Dict[str, float]]:
         loop = asyncio.new_event_loop()
         def endpoint(e):
             fixed = None if e == "save" else _requests(urls, e, 15)  # saves: fresh values on every call
-            def call():
+            async def fifteen():
                 for method, url, data in fixed or _requests(urls, e, 15):
-                    status = loop.run_until_complete(_asgi_call(app, method, url, data))
+                    status = await _asgi_call(app, method, url, data)
                     if status != 200: raise RuntimeError(f"{method} {url} answered HTTP {status} in-process")
-            return call
+            # one task for the 15 requests: anyio keeps its worker threads while their root task lives, so a task
+            # per request would start a new thread for every thread-pool hop (uvicorn's long-lived task does not)
+            return lambda: loop.run_until_complete(fifteen())
         def setup(e):  # untimed: cold variants start every request with empty caches, the others find them full
             if not urls.get("html_cache"): return
             if e in COLD: http_server.set_html_caches(False)
@@ -386,14 +388,16 @@ LABELS = {"bare": "bare route (async def, GET, small fragment)",
           "bare_sync": "bare route as a plain def (runs in a worker thread), for reference",
           "details": "details fragment (GET /plugins/details), HTML cache warm",
           "settings": "settings form (GET /plugins/settings/{id}), HTML cache warm",
-          "details_cold": "details fragment, HTML cache cold (every render a miss)",
-          "settings_cold": "settings form, HTML cache cold (every render a miss)",
+          "details_cold": "details fragment, every render cache empty (first view since start)",
+          "settings_cold": "settings form, every render cache empty (first view since start)",
           "save": "save (POST /plugins/settings/{id}), new values each time"}
 CACHE_NOTE = ("Warm: the 15 plugins' cards and forms are in the routes' rendered-HTML caches (a user re-opening "
               "them). Cold: the same requests, each starting with the package's public clear_render_caches() "
-              "(bench/http_server.py set_html_caches, benchmark only), so every response is rendered: the first "
-              "view after a config change. Every save posts values never posted before (device cuda:<k>, "
-              "batch_size cycling 1..64), so each save writes new bytes and renders a fresh form.")
+              "(bench/http_server.py set_html_caches, benchmark only), so every response is drawn from nothing, "
+              "every part of it too: the first view of a plugin since the server started. Every save posts values "
+              "never posted before (device cuda:<k>, batch_size cycling 1..64), so each save writes new bytes and "
+              "its response is a form never rendered whole before: the first view after a config change, drawn "
+              "from the cached card and fields with the two changed fields redrawn.")
 
 
 def _why(endpoint: str, cost: Dict[str, float]) -> str:

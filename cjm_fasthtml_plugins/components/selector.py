@@ -227,7 +227,7 @@ def _slot(
     index: int  # Which part of the frame this placeholder stands for
 ) -> FT:  # A block <div> holding an empty block <div>
     "Placeholder for part `index` of a frame; the inner <div> starts a line, so its indentation tells the depth."
-    return fh.Div(fh.Div(), data_render_slot=f"{_SLOT_TOKEN}-{index}")
+    return FT("div", (FT("div", (), {}),), {"data-render-slot": f"{_SLOT_TOKEN}-{index}"})  # plain FTs: cheap to build
 
 def _split_frame(
     html: str,  # HTML of a frame drawn with placeholders _slot(0) ... _slot(parts - 1)

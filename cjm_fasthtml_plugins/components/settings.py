@@ -293,15 +293,15 @@ _SETTINGS_PARTS = _PartsCache(frames=128, parts=1024)  # the card around the fie
 def _settings_panel_html(uid: str, title: Any, description: Any, schema: Mapping[str, Any], masked: Mapping[str, Any],
                          action: str, revision: Optional[str], reset_action: Optional[str], message: Optional[str],
                          panel_attrs: Mapping[str, Any]) -> str:
-    "The panel's HTML drawn from cached parts: a changed value redraws its field, a new revision the hidden input."
+    "The panel's HTML from cached parts: a changed value redraws its field, a new revision the hidden input."
+    notice = [((message,), functools.partial(_success_notice, message))]  # a part: views and saves share the card
     fields = [(args, functools.partial(_render_field, *args)) for args in _field_args(schema, masked, {}, "cfg-")]
     hidden = [(None, functools.partial(_revision_input, revision))] if revision is not None else []
     def frame(slots: List[FT]) -> FT:
-        return _panel_frame(uid, title, description, slots[:len(fields)], slots[len(fields)] if hidden else None,
-                            action=action, notices=(_success_notice(message),), reset_action=reset_action,
-                            panel_attrs=panel_attrs)
-    frame_inputs = (uid, title, description, action, reset_action, message, panel_attrs, bool(hidden))
-    return _SETTINGS_PARTS.render(frame_inputs, frame, fields + hidden)
+        return _panel_frame(uid, title, description, slots[1:1 + len(fields)], slots[-1] if hidden else None,
+                            action=action, notices=slots[:1], reset_action=reset_action, panel_attrs=panel_attrs)
+    frame_inputs = (uid, title, description, action, reset_action, panel_attrs, bool(hidden))
+    return _SETTINGS_PARTS.render(frame_inputs, frame, notice + fields + hidden)
 
 def render_settings_form_html(
     plugin: PluginMetadata,  # Plugin whose settings are edited
