@@ -223,6 +223,7 @@ class _HtmlCache:
 _SLOT_TOKEN = secrets.token_hex(6)
 _SLOT = re.compile(rf'( *)<div data-render-slot="{_SLOT_TOKEN}-(\d+)">\n( *)<div></div>\n( *)</div>\n')
 
+@functools.lru_cache(maxsize=None)  # one shared placeholder per index: frames place them, never change them
 def _slot(
     index: int  # Which part of the frame this placeholder stands for
 ) -> FT:  # A block <div> holding an empty block <div>
