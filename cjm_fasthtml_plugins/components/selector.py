@@ -255,6 +255,7 @@ class _PartsCache:
         self.frames, self.parts = _HtmlCache(frames), _HtmlCache(parts)
 
     def _part(self, part: _Part, depth: int) -> str:
+        "A part's HTML rendered at `depth`, from the part cache unless its inputs are None."
         inputs, draw = part
         if inputs is None: return fh.to_xml(draw(), lvl=depth)
         return self.parts.get_or_make((inputs, depth), lambda: fh.to_xml(draw(), lvl=depth))

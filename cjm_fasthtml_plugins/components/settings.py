@@ -249,6 +249,7 @@ def _panel_frame(uid: str, title: Any, description: Any, fields: Sequence[Any], 
     return panel(**panel_attrs) if panel_attrs else panel
 
 def _success_notice(message: Optional[str]) -> Optional[FT]:
+    "The success alert above the form (none without a message)."
     return _alert(AlertT.success, fh.Span(message), role="status", data_testid="form-message") if message else None
 
 def _settings_panel(uid: str, title: Any, description: Any, schema: Mapping[str, Any], config: Mapping[str, Any],
