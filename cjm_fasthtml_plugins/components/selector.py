@@ -212,13 +212,6 @@ class _HtmlCache:
             while len(self._items) > self.maxsize: self._items.popitem(last=False)
         return made
 
-    def get_or_render(self,
-                      inputs: tuple,  # Every value the HTML depends on
-                      render: Callable[[], FT]  # Draws the element from `inputs` alone
-                     ) -> str:  # to_xml(render()), reused while `inputs` are the same
-        "The HTML of `render()`, from the cache when the same plain `inputs` were rendered before."
-        return self.get_or_make(inputs, lambda: fh.to_xml(render()))
-
 # %% ../../nbs/components/selector.ipynb #1e6384db
 _SLOT_TOKEN = secrets.token_hex(6)
 _SLOT = re.compile(rf'( *)<div data-render-slot="{_SLOT_TOKEN}-(\d+)">\n( *)<div></div>\n( *)</div>\n')
