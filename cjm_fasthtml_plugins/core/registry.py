@@ -11,6 +11,7 @@ import copy
 import functools
 import logging
 import os
+import re
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Type, TypeVar, Union
@@ -115,6 +116,154 @@ def _field_errors(validator: Any, config: Any) -> List[FieldError]:
     return sorted(errors, key=lambda e: e.path)
 
 
+# %% ../../nbs/core/registry.ipynb #2e461d23
+_JSON_TYPES = {"string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,), "null": (type(None),),
+               "object": (dict,), "array": (list,)}  # exact Python types only; anything else goes to jsonschema
+_PLAIN = frozenset(t for types in _JSON_TYPES.values() for t in types)  # what json.loads and HTML forms produce
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_NUMBERS = frozenset({int, float})
+_NO_TEST = object()  # a keyword that can never reject (e.g. a format jsonschema does not check)
+
+def _typed(values: Any) -> frozenset:
+    "(type, value) of each scalar: 1, 1.0 and True stay apart, as jsonschema's enum keeps booleans apart."
+    return frozenset((type(x), x) for x in values if type(x) in _SCALARS)
+
+def _bound(limit: Any, ok: Callable[[Any, Any], bool]) -> Optional[Callable[[Any], bool]]:
+    if type(limit) not in _NUMBERS: return None
+    return lambda v: type(v) not in _NUMBERS or ok(v, limit)
+
+def _length(kinds: tuple, limit: Any, ok: Callable[[int, int], bool]) -> Optional[Callable[[Any], bool]]:
+    if type(limit) is not int: return None
+    return lambda v: type(v) not in kinds or ok(len(v), limit)
+
+def _multiple_of(step: Any) -> Optional[Callable[[Any], bool]]:
+    "The registry's multipleOf: integers exactly, floats as the decimals they print as (_decimal_multiple)."
+    if type(step) not in _NUMBERS or not step > 0: return None
+    def test(v: Any) -> bool:
+        if type(v) not in _NUMBERS: return True
+        if type(v) is int and type(step) is int: return v % step == 0
+        return _decimal_multiple(v, step) is True
+    return test
+
+def _unique_strings(v: Any) -> bool:  # uniqueItems, decided here for lists of strings only (plain == equality)
+    return type(v) is not list or (all(type(x) is str for x in v) and len(set(v)) == len(v))
+
+def _pattern(regex: Any) -> Optional[Callable[[Any], bool]]:
+    try: search = re.compile(regex).search
+    except (re.error, TypeError): return None
+    return lambda v: type(v) is not str or search(v) is not None
+
+def _properties(subs: Any, compile_: Callable) -> Optional[Callable[[Any], bool]]:
+    if not isinstance(subs, dict): return None
+    checks = {name: compile_(sub) for name, sub in subs.items()}
+    if None in checks.values(): return None
+    pairs = tuple(checks.items())
+    def test(v: Any) -> bool:
+        if type(v) is not dict: return True
+        for name, check in pairs:
+            if name in v and not check(v[name]): return False
+        return True
+    return test
+
+def _additional(extra: Any, node: dict, compile_: Callable) -> Any:
+    if extra is True: return _NO_TEST
+    named = frozenset(node.get("properties") or ())
+    if extra is False: return lambda v: type(v) is not dict or all(k in named for k in v)
+    check = compile_(extra)
+    if check is None: return None
+    return lambda v: type(v) is not dict or all(check(x) for k, x in v.items() if k not in named)
+
+def _items(sub: Any, compile_: Callable) -> Optional[Callable[[Any], bool]]:
+    check = compile_(sub) if isinstance(sub, (dict, bool)) else None  # a list of schemas (tuple form) is not handled
+    if check is None: return None
+    return lambda v: type(v) is not list or all(map(check, v))
+
+def _choices(options: Any, compile_: Callable, exactly_one: bool) -> Optional[Callable[[Any], bool]]:
+    if not isinstance(options, list) or not options: return None
+    if not exactly_one:  # anyOf: one option surely accepting is enough
+        checks = [compile_(o) for o in options]
+        return None if None in checks else (lambda v: any(check(v) for check in checks))
+    # oneOf: handled only as a choice of distinct string constants (titled choices), where "exactly one" is plain ==
+    if not all(isinstance(o, dict) and type(o.get("const")) is str for o in options): return None
+    if any(set(o) - {"const", "title", "description", "$comment"} for o in options): return None
+    consts = [o["const"] for o in options]
+    if len(set(consts)) != len(consts): return None
+    allowed = frozenset(consts)
+    return lambda v: type(v) is str and v in allowed
+
+def _keyword_test(key: str, arg: Any, node: dict, compile_: Callable, formats: Any) -> Any:
+    "The quick test for one keyword: a callable, _NO_TEST, or None when the keyword (or this use of it) is not handled."
+    if key == "type":
+        names = [arg] if isinstance(arg, str) else arg
+        if not isinstance(names, list) or not all(n in _JSON_TYPES for n in names): return None
+        kinds = frozenset(t for n in names for t in _JSON_TYPES[n])
+        return lambda v: type(v) in kinds
+    if key in ("enum", "const"):
+        if key == "enum" and not isinstance(arg, list): return None
+        allowed = _typed(arg if key == "enum" else [arg])
+        return lambda v: type(v) in _SCALARS and (type(v), v) in allowed
+    if key == "minimum": return _bound(arg, lambda v, m: not v < m)
+    if key == "maximum": return _bound(arg, lambda v, m: not v > m)
+    if key == "exclusiveMinimum": return _bound(arg, lambda v, m: not v <= m)
+    if key == "exclusiveMaximum": return _bound(arg, lambda v, m: not v >= m)
+    if key == "minLength": return _length((str,), arg, lambda n, m: not n < m)
+    if key == "maxLength": return _length((str,), arg, lambda n, m: not n > m)
+    if key == "minItems": return _length((list,), arg, lambda n, m: not n < m)
+    if key == "maxItems": return _length((list,), arg, lambda n, m: not n > m)
+    if key == "multipleOf": return _multiple_of(arg)
+    if key == "uniqueItems": return _NO_TEST if arg is False else _unique_strings if arg is True else None
+    if key == "pattern": return _pattern(arg)
+    if key == "format": return None if arg in formats else _NO_TEST
+    if key == "required":
+        if not isinstance(arg, list): return None
+        names = tuple(arg)
+        return lambda v: type(v) is not dict or all(n in v for n in names)
+    if key == "properties": return _properties(arg, compile_)
+    if key == "additionalProperties": return _additional(arg, node, compile_)
+    if key == "items": return _items(arg, compile_)
+    if key == "allOf":
+        checks = [compile_(o) for o in arg] if isinstance(arg, list) else [None]
+        return None if None in checks else (lambda v: all(check(v) for check in checks))
+    if key in ("anyOf", "oneOf"): return _choices(arg, compile_, exactly_one=key == "oneOf")
+    return None  # $ref, patternProperties, if/then, not, ...: jsonschema decides
+
+_REFERENCES = frozenset({"$ref", "$dynamicRef", "$recursiveRef", "$id", "$anchor", "$dynamicAnchor", "$recursiveAnchor"})
+
+def _refers(node: Any) -> bool:  # True if resolving references could need anything outside `node`
+    if isinstance(node, dict): return any(k in _REFERENCES or _refers(x) for k, x in node.items())
+    return isinstance(node, list) and any(map(_refers, node))
+
+def _always(v: Any) -> bool: return True
+
+def _quick_acceptor(
+    schema: Any,  # The JSON Schema `validator` was built from
+    validator: Any  # Its jsonschema validator (from _compile_validator)
+) -> Optional[Callable[[Any], bool]]:  # True only for values the validator accepts; None if nothing can be sped up
+    "A fast check compiled from `schema`: True means valid for sure, False means ask jsonschema (which finds the errors)."
+    known = validator.VALIDATORS
+    if "const" not in known or "exclusiveMinimum" not in known: return None  # drafts 3 and 4 read bounds differently
+    formats = getattr(validator.format_checker, "checkers", None) or {}
+    def delegate(node: Any) -> Optional[Callable[[Any], bool]]:
+        "jsonschema itself for a subschema the quick check does not handle (unless it holds references)."
+        return None if _refers(node) else validator.evolve(schema=node).is_valid
+    def compile_(node: Any, top: bool = False) -> Optional[Callable[[Any], bool]]:
+        if node is True: return _always
+        if not isinstance(node, dict): return None if top else delegate(node)
+        tests = []
+        for key, arg in node.items():
+            if key not in known: continue  # title, default, enumNames, x-...: jsonschema ignores them too
+            test = _keyword_test(key, arg, node, compile_, formats)
+            if test is None: return None if top else delegate(node)  # at the top: nothing to gain
+            if test is not _NO_TEST: tests.append(test)
+        tests = tuple(tests)
+        def check(v: Any) -> bool:
+            if type(v) not in _PLAIN: return False
+            for test in tests:
+                if not test(v): return False
+            return True
+        return check
+    return compile_(schema, top=True)
+
 # %% ../../nbs/core/registry.ipynb #b7d2c4e1
 def schema_defaults(
     schema: Mapping[str, Any]  # JSON Schema of an object
@@ -158,7 +307,7 @@ class UnifiedPluginRegistry:
         self._plugins: Dict[str, PluginMetadata] = {}  # unique id -> metadata
         self._by_category: Dict[str, List[PluginMetadata]] = {}  # category -> its plugins in discovery order
         self._failures: Dict[str, List[LoadFailure]] = {}  # category -> failures of its last discovery
-        self._validators: Dict[str, Any] = {}  # unique id -> compiled jsonschema validator
+        self._validators: Dict[str, tuple] = {}  # unique id -> (jsonschema validator, quick acceptor or None)
         self._sorted_categories: Optional[List[str]] = None  # cache, reset on every change
         self._sorted_categories_with_plugins: Optional[List[str]] = None  # cache, reset on every change
 
@@ -379,14 +528,17 @@ class UnifiedPluginRegistry:
                                config: Any  # Config to check against the plugin's JSON Schema
                               ) -> List[FieldError]:  # Every problem found (empty when valid)
         "Validate a config against the plugin's JSON Schema with `jsonschema`."
-        plugin = self.require_plugin(unique_id)
-        validator = self._validators.get(unique_id)
-        if validator is None:
+        plugin = self._plugins.get(validate_plugin_id(unique_id))  # not require_plugin: no need to stat the config file
+        if plugin is None: raise UnknownPluginError(unique_id)
+        compiled = self._validators.get(unique_id)
+        if compiled is None:
             try: validator = _compile_validator(plugin.config_schema)
             except Exception as e:
                 return [FieldError("", f"the plugin's config schema is itself invalid ({getattr(e, 'message', e)}); "
                                        "fix the plugin's get_config_schema()")]
-            self._validators[unique_id] = validator
+            compiled = self._validators[unique_id] = (validator, _quick_acceptor(plugin.config_schema, validator))
+        validator, quick = compiled
+        if quick is not None and quick(config): return []
         return _field_errors(validator, config)
 
     def get_config_defaults(self,
