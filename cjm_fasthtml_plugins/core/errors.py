@@ -106,6 +106,16 @@ class LoadFailure:
         where = f" from {self.distribution}" if self.distribution else ""
         return f"{what} in category {self.category!r}{where} failed: {self.error_type}: {self.message}"
 
+# %% ../../nbs/core/errors.ipynb #247688eb
+_DISCOVERY_ERRORS = (Exception, SystemExit)  # What discovery records as a LoadFailure instead of letting it stop the app
+
+def _failure_message(
+    error: BaseException  # What a manager or plugin raised during discovery
+) -> str:  # The message of its LoadFailure
+    "The message a LoadFailure keeps for `error`."
+    if isinstance(error, SystemExit): return f"it called sys.exit({error.code!r}) while being loaded"
+    return str(error)
+
 # %% ../../nbs/core/errors.ipynb #373af239
 class PluginLoadError(PluginRegistryError):
     "Raised in strict mode when a plugin or manager fails to load."

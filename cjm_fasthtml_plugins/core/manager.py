@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Type
 
-from .errors import LoadFailure
+from .errors import _DISCOVERY_ERRORS, LoadFailure, _failure_message
 
 # %% auto #0
 __all__ = ['DiscoveredPlugin', 'LoadedPlugin', 'EntryPointPluginManager']
@@ -72,7 +72,7 @@ class EntryPointPluginManager:
     def __repr__(self) -> str: return f"EntryPointPluginManager(group={self.entry_point_group!r}, discovered={len(self.discovered)})"
 
     def _failure(self, ep: Any, error: BaseException, name: Optional[str] = None) -> None:
-        failure = LoadFailure(self.entry_point_group, name or getattr(ep, "name", None), type(error).__name__, str(error),
+        failure = LoadFailure(self.entry_point_group, name or getattr(ep, "name", None), type(error).__name__, _failure_message(error),
                               entry_point=_entry_point_text(ep), distribution=_describe_distribution(ep))
         _logger.warning("Could not load %s", failure.describe())
         self._failures.append(failure)
@@ -109,7 +109,7 @@ class EntryPointPluginManager:
                         entry_point=_entry_point_text(ep), distribution=_describe_distribution(ep)))
                 continue
             try: found[ep.name] = self._inspect(ep)
-            except Exception as e: self._failure(ep, e)
+            except _DISCOVERY_ERRORS as e: self._failure(ep, e)
         self.discovered = found
         return list(found.values())
 

@@ -16,9 +16,9 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Type, TypeVar, Union
 
-from .errors import (ConfigConflictError, ConfigValidationError, CorruptConfigError, FieldError,
-                                              InvalidPluginIdError, LoadFailure, PluginLoadError, PluginRegistryError,
-                                              UnknownPluginError)
+from .errors import (_DISCOVERY_ERRORS, ConfigConflictError, ConfigValidationError,
+                                              CorruptConfigError, FieldError, InvalidPluginIdError, LoadFailure,
+                                              PluginLoadError, PluginRegistryError, UnknownPluginError, _failure_message)
 from .execution_mode import PluginExecutionMode
 from .manager import EntryPointPluginManager
 from .metadata import PluginMetadata
@@ -343,13 +343,13 @@ class UnifiedPluginRegistry:
             _log_skipped(failure)
             failures.append(failure)
         def fail(error: BaseException, name: Optional[str] = None, info: Any = None) -> None:
-            record(LoadFailure(category, name, type(error).__name__, str(error), entry_point=getattr(info, "entry_point", None),
+            record(LoadFailure(category, name, type(error).__name__, _failure_message(error), entry_point=getattr(info, "entry_point", None),
                                distribution=getattr(info, "distribution", None)), error)
         try: infos = list(manager.discover_plugins())
-        except Exception as e: infos = []; fail(e)
+        except _DISCOVERY_ERRORS as e: infos = []; fail(e)
         get_failures = getattr(manager, "get_load_failures", None)  # optional hook: failures the manager isolated itself
         try: reported = list(get_failures()) if callable(get_failures) else []
-        except Exception as e: reported = []; fail(e)
+        except _DISCOVERY_ERRORS as e: reported = []; fail(e)
         for r in reported:
             record(LoadFailure(category, getattr(r, "plugin_name", None), str(getattr(r, "error_type", "Error")),
                                str(getattr(r, "message", r)), entry_point=getattr(r, "entry_point", None),
@@ -366,7 +366,7 @@ class UnifiedPluginRegistry:
                 plugin.is_configured = self.store.exists(uid)
                 plugins[uid] = plugin
             except PluginLoadError: raise
-            except Exception as e: fail(e, name if isinstance(name, str) else None, info)
+            except _DISCOVERY_ERRORS as e: fail(e, name if isinstance(name, str) else None, info)
         return plugins, failures
 
     def _install(self, category: str, plugins: Dict[str, PluginMetadata], failures: List[LoadFailure]) -> None:
