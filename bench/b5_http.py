@@ -323,7 +323,8 @@ def in_process_table(quick: bool) -> Tuple[Table, Dict[str, float]]:
     cost = {e: s.ratio(e, "bare") for e in variants}
     t.notes.append("This isolates the application's work per request from the HTTP server and the load generator: "
                    "a ratio above 2x here means the 50% throughput target cannot be met by tuning the server. "
-                   "The floor row is the fsync'ed write every save must do: when it alone exceeds 2x the bare route, "
+                   "The floor row is the fsync'ed write every save must do, in a worker thread (the hop costs what the "
+                   "plain-def bare route adds to the bare route): when the two together exceed 2x the bare route, "
                    "no durable save endpoint can reach 50% of the bare route's req/s on this disk. "
                    + CACHE_NOTE)
     return t, cost
