@@ -12,8 +12,8 @@ import shutil
 import tempfile
 from typing import Any, Dict
 
-from common import (FakeManager, GroupResult, SMALL_SCHEMA, Table, bench_tmp_root, filesystem_of, fmt_ratio, fmt_time,
-                    interleave, require, stable_note)
+from common import (CPU, FakeManager, GroupResult, SMALL_SCHEMA, Table, bench_tmp_root, filesystem_of, fmt_ratio,
+                    fmt_time, interleave, require, stable_note)
 
 SAVE_WITHIN, LOAD_WITHIN = 1.3, 1.2
 
@@ -174,6 +174,34 @@ def run(quick: bool = False) -> GroupResult:
         for name in ("store.load", "registry.load_plugin_config"):
             r = s3.ratio(name, base)
             res.check(f"{name} vs json.load", f"{r:.2f}x", f"<= {LOAD_WITHIN}x", r <= LOAD_WITHIN, quick=quick)
+
+        # -- validation inside a save: the registry's path vs jsonschema alone (report only)
+        t = _validation_table(registry_mod, registry, uid, rounds)
+        if t is not None: res.tables.append(t)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     return res
+
+
+def _validation_table(registry_mod: Any, registry: Any, uid: str, rounds: int) -> Any:
+    """CPU per validation of the save's config: `registry.validate_plugin_config` (its quick check, where the
+    package has one) vs jsonschema's own validator on the same schema, and an invalid config for contrast."""
+    compile_validator = getattr(registry_mod, "_compile_validator", None)
+    if compile_validator is None: return None
+    validator = compile_validator(registry.get_plugin(uid).config_schema)
+    invalid = dict(CONFIG, batch_size=0)
+    assert registry.validate_plugin_config(uid, CONFIG) == [] and list(validator.iter_errors(CONFIG)) == []
+    variants = {"jsonschema: iter_errors (valid config)": lambda: list(validator.iter_errors(CONFIG)),
+                "registry.validate_plugin_config (valid config)": lambda: registry.validate_plugin_config(uid, CONFIG),
+                "registry.validate_plugin_config (invalid config: jsonschema reports)":
+                    lambda: registry.validate_plugin_config(uid, invalid)}
+    base = "jsonschema: iter_errors (valid config)"
+    s = interleave(variants, rounds, clock=CPU)
+    t = Table("3d. Validating the saved config (CPU time, same rounds; report only)", ["operation", "per call", "vs jsonschema"])
+    for name in variants:
+        t.add(name, fmt_time(s.median(name)), "1.00x" if name == base else fmt_ratio(s.ratio(name, base), s.spread(name, base)))
+    t.notes.append("A valid config is accepted by the quick check compiled from its schema; anything else goes to jsonschema, "
+                   "which produces every error (the invalid row: the quick check, jsonschema finding the error, and turning "
+                   "it into a FieldError).")
+    return t
+
