@@ -11,13 +11,12 @@ import hashlib
 import json
 import os
 import re
-import secrets
 import threading
 import time
 import weakref
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any, ContextManager, Dict, List, Mapping, Optional, Protocol, Union, runtime_checkable
+from typing import Any, Callable, ContextManager, Dict, List, Mapping, Optional, Protocol, Union, runtime_checkable
 
 from .errors import CorruptConfigError, InvalidPluginIdError
 
@@ -199,9 +198,11 @@ class _DescriptorLock(_IdLock):
         fd, self._fd = self._fd, None
         if fd is not None: os.close(fd)
 
-    def __del__(self) -> None:  # a store that is garbage-collected closes its lock files
-        try: self.close()
-        except OSError: pass
+    def __del__(self, _os_close: Callable[[int], None] = os.close) -> None:  # a discarded store closes its lock files
+        fd, self._fd = self._fd, None  # os.close bound at definition: at interpreter exit the module's `os` may be gone
+        if fd is not None:
+            try: _os_close(fd)
+            except OSError: pass
 
 class _PortableLock(_IdLock):
     "Other platforms: one reused `filelock.FileLock` (Windows `LockFileEx`, or a soft lock without `fcntl`)."
@@ -365,10 +366,12 @@ class JsonDirectoryStore:
 
     # -- writing ---------------------------------------------------------------------------------------------------
     def _write_atomically(self, path: Union[str, Path], data: bytes) -> None:
-        "Write `data` to `path` through a temp file, fsync, `os.replace` and a directory fsync."
+        "Write `data` to `path` through a temp file, fsync, `os.replace` and a directory fsync (the id's lock is held)."
         path = os.fspath(path)
         directory, name = os.path.split(path)
-        tmp = os.path.join(directory, f".{name[:-5]}.{secrets.token_hex(4)}.tmp")
+        tmp = os.path.join(directory, f".{name[:-5]}.tmp")  # one per id: only the holder of the id's lock writes it
+        try: os.unlink(tmp)  # left by a writer killed mid-save; unlinking (not truncating) never follows a symlink
+        except FileNotFoundError: pass
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
         try:
             try:
