@@ -135,9 +135,13 @@ class EntryPointPluginManager:
                    ) -> Any:  # The plugin instance (the existing one if already loaded)
         "Create (or return) the live instance of a plugin."
         if name in self.plugins: return self.plugins[name].instance
-        instance = self._require(name).plugin_class()
-        initialize = getattr(instance, "initialize", None)
-        if callable(initialize): initialize(dict(config or {}))
+        plugin_class = self._require(name).plugin_class
+        try:
+            instance = plugin_class()
+            initialize = getattr(instance, "initialize", None)
+            if callable(initialize): initialize(dict(config or {}))
+        except SystemExit as e:  # a plugin must not be able to stop the app
+            raise RuntimeError(f"Plugin {name!r} was not loaded: {_failure_message(e)}.") from e
         self.plugins[name] = LoadedPlugin(name, instance, dict(config or {}))
         return instance
 
