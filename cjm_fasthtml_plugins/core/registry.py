@@ -498,9 +498,12 @@ class UnifiedPluginRegistry:
                        unique_id: str  # Plugin unique identifier
                       ) -> PluginMetadata:  # Plugin metadata
         "Get plugin metadata, raising `InvalidPluginIdError` or `UnknownPluginError` instead of returning None."
+        return self._fresh(self._registered(unique_id))
+
+    def _registered(self, unique_id: str) -> PluginMetadata:  # require_plugin without refreshing is_configured (no stat)
         plugin = self._plugins.get(validate_plugin_id(unique_id))
         if plugin is None: raise UnknownPluginError(unique_id)
-        return self._fresh(plugin)
+        return plugin
 
     def get_plugins_by_category(self,
                                 category: str  # Category name
@@ -528,8 +531,7 @@ class UnifiedPluginRegistry:
                                config: Any  # Config to check against the plugin's JSON Schema
                               ) -> List[FieldError]:  # Every problem found (empty when valid)
         "Validate a config against the plugin's JSON Schema with `jsonschema`."
-        plugin = self._plugins.get(validate_plugin_id(unique_id))  # not require_plugin: no need to stat the config file
-        if plugin is None: raise UnknownPluginError(unique_id)
+        plugin = self._registered(unique_id)
         compiled = self._validators.get(unique_id)
         if compiled is None:
             try: validator = _compile_validator(plugin.config_schema)

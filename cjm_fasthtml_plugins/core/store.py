@@ -193,16 +193,14 @@ class _DescriptorLock(_IdLock):
             self.close()  # closing the file drops its lock too
             raise
 
-    def close(self) -> None:
+    def close(self, _os_close: Callable[[int], None] = os.close) -> None:  # bound now: `os` may be gone at exit
         "Close the kept-open lock file (never while the lock is held)."
         fd, self._fd = self._fd, None
-        if fd is not None: os.close(fd)
+        if fd is not None: _os_close(fd)
 
-    def __del__(self, _os_close: Callable[[int], None] = os.close) -> None:  # a discarded store closes its lock files
-        fd, self._fd = self._fd, None  # os.close bound at definition: at interpreter exit the module's `os` may be gone
-        if fd is not None:
-            try: _os_close(fd)
-            except OSError: pass
+    def __del__(self) -> None:  # a store that is garbage-collected closes its lock files
+        try: self.close()
+        except OSError: pass
 
 class _PortableLock(_IdLock):
     "Other platforms: one reused `filelock.FileLock` (Windows `LockFileEx`, or a soft lock without `fcntl`)."
