@@ -105,7 +105,21 @@ def pg_cluster() -> PgCluster:
     return shared_cluster()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def pg_dsn(pg_cluster) -> str:
-    "A fresh, empty database on the session cluster."
+    "DSN of one database on the session cluster (tests keep apart by using their own table names)."
     return pg_cluster.create_database()
+
+
+def unique_table() -> str:
+    "A fresh table name, so each test starts from an empty store."
+    return f"t_{uuid.uuid4().hex[:12]}"
+
+
+def corrupt_row(dsn: str, table: str, unique_id: str, json_text: str) -> None:
+    "Overwrite a stored config with `json_text` behind the store's back (as a hand edit would)."
+    import psycopg
+    from psycopg import sql
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("UPDATE {} SET config = %s::jsonb WHERE unique_id = %s").format(sql.Identifier(table)),
+                     (json_text, unique_id))

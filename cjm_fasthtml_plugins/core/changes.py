@@ -82,7 +82,11 @@ def copy_configs_cli(
     target: str  # URL or directory of the store to copy to
 ) -> List[str]:  # Ids copied
     "Copy every plugin config from one store to another (idempotent)."
-    copied = copy_configs(store_from_url(source), store_from_url(target))
+    stores = store_from_url(source), store_from_url(target)
+    try: copied = copy_configs(*stores)
+    finally:
+        for store in stores:
+            if hasattr(store, "close"): store.close()  # a PostgreSQL store's pool and listener
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     _log.info("%d config(s) copied%s", len(copied), (": " + ", ".join(copied)) if copied else "")
     return copied

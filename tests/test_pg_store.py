@@ -1,0 +1,102 @@
+"""PostgreSQL store features beyond the shared contract: history, saved_ids, migrations, watch, unreachable server."""
+import queue
+from datetime import timezone
+
+import psycopg
+import pytest
+
+from cjm_fasthtml_plugins.core.changes import ConfigChange
+from cjm_fasthtml_plugins.core.pg_store import MIGRATIONS, PostgresConfigStore, StoreUnavailableError
+from pg_support import pg_cluster, pg_dsn, unique_table  # noqa: F401
+
+
+@pytest.fixture
+def store(pg_dsn):
+    made = PostgresConfigStore(pg_dsn, table=unique_table(), history_limit=4)
+    yield made
+    made.close()
+
+
+def test_history_round_trip(store):
+    revisions = [store.save("llm_gemini", {"temperature": n}) for n in range(3)]
+    store.delete("llm_gemini")
+    entries = store.history("llm_gemini")
+    assert [(e.action, e.revision) for e in entries] == [("delete", None)] + [("save", r) for r in reversed(revisions)]
+    assert [e.config for e in entries] == [None, {"temperature": 2}, {"temperature": 1}, {"temperature": 0}]
+    assert all(e.unique_id == "llm_gemini" and e.saved_at.tzinfo == timezone.utc for e in entries)
+    assert [e.saved_at for e in entries] == sorted((e.saved_at for e in entries), reverse=True)
+    # restoring an old revision is a new save of its config, with the same content revision
+    assert store.save("llm_gemini", entries[2].config) == revisions[1]
+    assert store.history("llm_gemini", limit=1)[0].revision == revisions[1]
+
+
+def test_history_keeps_the_last_n_per_id(store):
+    for n in range(10): store.save("llm_gemini", {"n": n})
+    store.save("llm_other", {"n": 0})
+    assert [e.config["n"] for e in store.history("llm_gemini")] == [9, 8, 7, 6]
+    assert len(store.history("llm_other")) == 1
+    assert store.history("llm_missing") == []
+
+
+def test_saved_ids_is_the_same_object_until_something_changes(store, pg_dsn):
+    store.save("llm_a", {})
+    first = store.saved_ids()
+    assert first == {"llm_a"} and store.saved_ids() is first
+    store.save("llm_a", {"x": 1})  # a change of content, not of ids: the same object still
+    assert store.saved_ids() is first
+    other = PostgresConfigStore(pg_dsn, table=store.table)
+    changes = queue.Queue()
+    store.watch(changes.put)
+    other.save("llm_b", {})  # another process or host
+    changes.get(timeout=30)
+    assert store.saved_ids() == {"llm_a", "llm_b"}
+    store.delete("llm_a")
+    assert store.saved_ids() == {"llm_b"}
+    other.close()
+
+
+def test_tables_come_from_a_versioned_migration(store, pg_dsn):
+    store.list_ids()
+    PostgresConfigStore(pg_dsn, table=store.table).list_ids()  # a second store migrates nothing again
+    with psycopg.connect(pg_dsn) as conn:
+        versions = conn.execute(f"SELECT version FROM {store.table}_schema_version").fetchall()
+    assert versions == [(v,) for v, _ in MIGRATIONS]
+
+
+def test_watch_delivers_saves_and_deletes_until_unsubscribed(store, pg_dsn):
+    changes, other = queue.Queue(), PostgresConfigStore(pg_dsn, table=store.table)
+    unsubscribe = store.watch(changes.put)
+    revision = store.save("llm_gemini", {"t": 1})  # this process
+    assert changes.get(timeout=30) == ConfigChange("llm_gemini", "save", revision)
+    other.delete("llm_gemini")  # another connection
+    assert changes.get(timeout=30) == ConfigChange("llm_gemini", "delete", None)
+    unsubscribe()
+    store.save("llm_gemini", {"t": 2})
+    marker = queue.Queue()
+    store.watch(marker.put)
+    store.save("llm_marker", {})
+    assert marker.get(timeout=30).unique_id in ("llm_gemini", "llm_marker")
+    assert changes.empty()
+    other.close()
+
+
+def test_a_failing_callback_does_not_stop_the_others(store):
+    changes = queue.Queue()
+    store.watch(lambda change: 1 / 0)
+    store.watch(changes.put)
+    store.save("llm_gemini", {})
+    assert changes.get(timeout=30).unique_id == "llm_gemini"
+
+
+def test_unreachable_server_names_the_database_never_the_password():
+    store = PostgresConfigStore("postgresql://app:Sup3rSecret@127.0.0.1:1/plugins", connect_timeout=1)
+    for call in (lambda: store.load("llm_x"), lambda: store.save("llm_x", {}), lambda: store.lock("llm_x").__enter__()):
+        with pytest.raises(StoreUnavailableError, match="'plugins' on 127.0.0.1:1 as 'app' is unreachable") as info:
+            call()
+        assert "Sup3rSecret" not in str(info.value) and "Connection refused" in str(info.value)
+    store.close()
+
+
+def test_bad_arguments(pg_dsn):
+    with pytest.raises(ValueError, match="Invalid table name"): PostgresConfigStore(pg_dsn, table="Bad-Name")
+    with pytest.raises(ValueError, match="history_limit"): PostgresConfigStore(pg_dsn, history_limit=0)

@@ -1,0 +1,156 @@
+"""The store contract, run against both stores: the JSON directory and PostgreSQL."""
+import threading
+
+import pytest
+
+from cjm_fasthtml_plugins.core.errors import CorruptConfigError, InvalidPluginIdError
+from cjm_fasthtml_plugins.core.pg_store import PostgresConfigStore
+from cjm_fasthtml_plugins.core.store import JsonDirectoryStore
+from pg_support import corrupt_row, pg_cluster, pg_dsn, unique_table  # noqa: F401
+
+
+class Stores:
+    "Makes stores of one kind sharing one location (like several processes or hosts), and corrupts a record."
+    def __init__(self, kind, tmp_path, dsn):
+        self.kind, self.tmp_path, self.dsn, self.table, self.made = kind, tmp_path, dsn, unique_table(), []
+
+    def make(self, **kwargs):
+        store = (JsonDirectoryStore(self.tmp_path / "configs", **kwargs) if self.kind == "json"
+                 else PostgresConfigStore(self.dsn, table=self.table, **kwargs))
+        self.made.append(store)
+        return store
+
+    def corrupt(self, unique_id, json_text):
+        if self.kind == "json": (self.tmp_path / "configs" / f"{unique_id}.json").write_text(json_text)
+        else: corrupt_row(self.dsn, self.table, unique_id, json_text)
+
+    def close(self):
+        for store in self.made:
+            if hasattr(store, "close"): store.close()
+
+
+@pytest.fixture(params=["json", "postgres"])
+def stores(request, tmp_path, pg_dsn):
+    made = Stores(request.param, tmp_path, pg_dsn)
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def store(stores):
+    return stores.make()
+
+
+def test_missing_config(store):
+    assert store.load("llm_gemini") is None
+    assert store.load_with_revision("llm_gemini") == (None, None)
+    assert store.revision("llm_gemini") is None
+    assert store.exists("llm_gemini") is False
+    assert store.delete("llm_gemini") is False
+    assert store.list_ids() == []
+
+
+def test_save_load_round_trip(store):
+    config = {"temperature": 0.7, "name": "café ☕", "nested": {"list": [1, 2.5, None, True]}, "big": 2 ** 53}
+    revision = store.save("llm_gemini", config)
+    assert isinstance(revision, str) and revision
+    assert store.load("llm_gemini") == config
+    assert store.load_with_revision("llm_gemini") == (config, revision)
+    assert store.revision("llm_gemini") == revision
+    assert store.exists("llm_gemini") is True
+
+
+def test_revision_changes_with_the_config(store):
+    first = store.save("llm_gemini", {"temperature": 0.7})
+    second = store.save("llm_gemini", {"temperature": 0.8})
+    assert first != second
+    assert store.revision("llm_gemini") == second
+    assert store.save("llm_gemini", {"temperature": 0.7}) == first  # revisions name content
+
+
+def test_a_save_by_another_store_is_seen(stores):
+    a, b = stores.make(), stores.make()
+    revision = a.save("llm_gemini", {"temperature": 0.1})
+    assert b.load_with_revision("llm_gemini") == ({"temperature": 0.1}, revision)
+    newer = b.save("llm_gemini", {"temperature": 0.2})
+    assert a.revision("llm_gemini") == newer != revision
+
+
+def test_delete(store):
+    store.save("llm_gemini", {"temperature": 0.7})
+    assert store.delete("llm_gemini") is True
+    assert store.load_with_revision("llm_gemini") == (None, None)
+    assert store.exists("llm_gemini") is False
+    assert store.delete("llm_gemini") is False
+
+
+def test_list_ids_sorted(store):
+    for uid in ["tts_b", "llm_a", "llm_B", "x.y-z_1"]: store.save(uid, {})
+    store.delete("tts_b")
+    assert store.list_ids() == ["llm_B", "llm_a", "x.y-z_1"]
+
+
+@pytest.mark.parametrize("bad_id", ["../x", "a/b", "", ".hidden", "a\x00b", "x" * 201, "caf\u00e9", None, 42])
+def test_invalid_ids_are_refused_by_every_method(store, bad_id):
+    calls = [lambda: store.load(bad_id), lambda: store.load_with_revision(bad_id), lambda: store.save(bad_id, {}),
+             lambda: store.delete(bad_id), lambda: store.exists(bad_id), lambda: store.revision(bad_id),
+             lambda: store.lock(bad_id).__enter__()]
+    for call in calls:
+        with pytest.raises(InvalidPluginIdError, match="Invalid plugin id"): call()
+    assert store.list_ids() == []
+
+
+def test_a_config_must_be_a_mapping(store):
+    with pytest.raises(TypeError, match="must be a dict"): store.save("llm_gemini", [1, 2])
+    assert store.exists("llm_gemini") is False
+
+
+@pytest.mark.parametrize("text,kind", [("[1, 2, 3]", "list"), ('"hello"', "str"), ("42", "int"), ("null", "NoneType")])
+def test_a_record_that_is_not_an_object_is_corrupt_and_left_alone(stores, text, kind):
+    store = stores.make()
+    store.save("llm_gemini", {"temperature": 0.7})
+    stores.corrupt("llm_gemini", text)
+    for call in (lambda: store.load("llm_gemini"), lambda: store.load_with_revision("llm_gemini")):
+        with pytest.raises(CorruptConfigError, match=f"it holds a JSON {kind}, not an object"): call()
+    assert store.exists("llm_gemini") and store.list_ids() == ["llm_gemini"]
+    assert store.revision("llm_gemini") is not None
+    store.save("llm_gemini", {"temperature": 1.0})  # overwriting is the explicit way out
+    assert store.load("llm_gemini") == {"temperature": 1.0}
+
+
+def test_lock_is_reentrant_in_a_thread(store):
+    with store.lock("llm_gemini"):
+        with store.lock("llm_gemini"):
+            store.save("llm_gemini", {"n": 1})
+        with store.lock("llm_other"):
+            store.save("llm_other", {"n": 2})
+        store.save("llm_gemini", {"n": 3})
+    assert store.load("llm_gemini") == {"n": 3} and store.load("llm_other") == {"n": 2}
+
+
+def test_lock_excludes_another_holder(stores):
+    holder, other = stores.make(), stores.make(lock_timeout=0.2)
+    with holder.lock("llm_gemini"):
+        with pytest.raises(TimeoutError):
+            other.lock("llm_gemini").__enter__()
+        with other.lock("llm_unrelated"): pass  # other ids stay free
+    with other.lock("llm_gemini"): pass  # free again once released
+
+
+def test_lock_serialises_threads(store):
+    store.save("counter", {"n": 0})
+    def work():
+        for _ in range(25):
+            with store.lock("counter"):
+                store.save("counter", {"n": store.load("counter")["n"] + 1})
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads: t.start()
+    for t in threads: t.join()
+    assert store.load("counter") == {"n": 100}
+
+
+def test_lock_is_released_when_the_body_raises(stores):
+    store, other = stores.make(), stores.make(lock_timeout=0.2)
+    with pytest.raises(ZeroDivisionError):
+        with store.lock("llm_gemini"): 1 / 0
+    with other.lock("llm_gemini"): pass
