@@ -24,7 +24,7 @@ from .errors import CorruptConfigError, PluginRegistryError
 from .store import validate_plugin_id
 
 # %% auto #0
-__all__ = ['MIGRATIONS', 'REVISION_LENGTH', 'StoreUnavailableError', 'describe_database', 'migrate', 'PostgresConfigStore']
+__all__ = ['StoreUnavailableError', 'describe_database', 'migrate', 'PostgresConfigStore']
 
 # %% ../../nbs/core/pg_store.ipynb #38b4dd60
 _log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ def describe_database(
 # %% ../../nbs/core/pg_store.ipynb #a51f308f
 _TABLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,39}")
 
-MIGRATIONS: Tuple[Tuple[int, Tuple[str, ...]], ...] = (  # (version, statements); {t}: configs, {h}: history
+_MIGRATIONS: Tuple[Tuple[int, Tuple[str, ...]], ...] = (  # (version, statements); {t}: configs, {h}: history
     (1, ("CREATE TABLE {t} (unique_id text PRIMARY KEY, config jsonb NOT NULL, revision text NOT NULL, "
          "saved_at timestamptz NOT NULL DEFAULT clock_timestamp())",
          "CREATE TABLE {h} (id bigserial PRIMARY KEY, unique_id text NOT NULL, action text NOT NULL, "
@@ -83,7 +83,7 @@ def migrate(
         conn.execute(q("CREATE TABLE IF NOT EXISTS {v} (version integer PRIMARY KEY, "
                        "applied_at timestamptz NOT NULL DEFAULT now())"))
         current = conn.execute(q("SELECT coalesce(max(version), 0) FROM {v}")).fetchone()[0]
-        for version, statements in MIGRATIONS:
+        for version, statements in _MIGRATIONS:
             if version <= current: continue
             for statement in statements: conn.execute(q(statement))
             conn.execute(q("INSERT INTO {v} (version) VALUES (%s)"), (version,))
@@ -127,7 +127,7 @@ class PostgresConfigStore:
         self._dsn, self._pool, self._own_pool = (dsn_or_pool if own else dsn_or_pool.conninfo), (None if own else dsn_or_pool), own
         self.database = describe_database(self._dsn)  # how errors and logs name the database
         self._sql = {k: sql.SQL(v).format(**_names(table)) for k, v in _SQL.items()}
-        self._ready, self._setup, self._local = False, threading.Lock(), threading.local()
+        self._ready, self._setup, self._local = False, threading.Lock(), threading.local()  # _local.held: (pool, lock connection)
         self._generations = itertools.count()
         self._generation, self._ids = next(self._generations), (-1, frozenset())
         self._callbacks: List[Callable[[ConfigChange], None]] = []
@@ -144,20 +144,39 @@ class PostgresConfigStore:
 
 # %% ../../nbs/core/pg_store.ipynb #9c7ace98
 @patch
-def _open(self: PostgresConfigStore) -> Any:  # The ready pool (tables migrated)
-    "Open the pool and migrate the tables, once."
-    if self._ready: return self._pool
+def _new_pool(self: PostgresConfigStore) -> Any:  # An opening psycopg_pool.ConnectionPool of autocommit connections
     from psycopg_pool import ConnectionPool
-    with self._setup, self._unavailable():
-        if self._pool is None:
-            self._pool = ConnectionPool(self._dsn, min_size=1, max_size=self.max_connections, open=False,
-                                        name=f"cjm-{self.table}", check=ConnectionPool.check_connection,
-                                        kwargs=dict(autocommit=True, connect_timeout=max(1, round(self.connect_timeout))))
-            self._pool.open(wait=False)
-        if not self._ready:
-            with self._pool.connection(timeout=self.connect_timeout) as conn: migrate(conn, self.table)
-            self._ready = True
-    return self._pool
+    pool = ConnectionPool(self._dsn, min_size=1, max_size=self.max_connections, open=False, name=f"cjm-{self.table}",
+                          check=ConnectionPool.check_connection,
+                          kwargs=dict(autocommit=True, connect_timeout=max(1, round(self.connect_timeout))))
+    pool.open(wait=False)
+    return pool
+
+@patch
+def _probe(self: PostgresConfigStore) -> Optional[str]:  # None if a new connection works, else the driver's reason
+    "Try one direct connection to the server."
+    import psycopg
+    try: psycopg.connect(self._dsn, connect_timeout=max(1, round(self.connect_timeout))).close()
+    except psycopg.Error as e: return str(e).strip().split("\n")[0]
+    return None
+
+@patch
+def _checkout(self: PostgresConfigStore) -> Tuple[Any, Any]:  # (pool, connection): give it back with pool.putconn
+    "Take a connection, replacing a pool of ours that still backs off from an outage once the server answers."
+    import psycopg_pool
+    with self._setup:
+        if self._pool is None: self._pool = self._new_pool()
+        pool = self._pool
+    try: return pool, pool.getconn(timeout=self.connect_timeout)
+    except psycopg_pool.PoolTimeout:
+        if not self._own_pool or self._probe() is not None: raise
+    with self._setup:
+        if self._pool is pool:
+            _log.info("The config database %s is back: replacing the store's connection pool", self.database)
+            self._pool = self._new_pool()
+            pool.close(timeout=0)  # connections still in use are closed when given back
+        pool = self._pool
+    return pool, pool.getconn(timeout=self.connect_timeout)
 
 @patch
 @contextmanager
@@ -167,27 +186,23 @@ def _unavailable(self: PostgresConfigStore) -> Iterator[None]:
     try: yield
     except psycopg.errors.LockNotAvailable: raise
     except psycopg_pool.PoolTimeout as e:  # (a subclass of OperationalError)
-        raise StoreUnavailableError(self.database, f"no connection within {self.connect_timeout:g}s ({self._why_unreachable()})") from e
+        why = self._probe() or "every connection is in use"
+        raise StoreUnavailableError(self.database, f"no connection within {self.connect_timeout:g}s ({why})") from e
     except psycopg.OperationalError as e:
         raise StoreUnavailableError(self.database, str(e).strip().split("\n")[0]) from e
-
-@patch
-def _why_unreachable(self: PostgresConfigStore) -> str:  # The driver's reason for failing to connect, first line
-    import psycopg
-    try: psycopg.connect(self._dsn, connect_timeout=max(1, round(self.connect_timeout))).close()
-    except psycopg.Error as e: return str(e).strip().split("\n")[0]
-    return "the pool is exhausted: every connection is in use"
 
 @patch
 @contextmanager
 def _connection(self: PostgresConfigStore) -> Iterator[Any]:
     "A connection for one operation: the thread's lock connection inside `lock()`, else one from the pool."
-    held = getattr(self._local, "conn", None)
-    pool = self._open()
+    held = getattr(self._local, "held", None)
     with self._unavailable():
-        if held is not None: yield held
-        else:
-            with pool.connection(timeout=self.connect_timeout) as conn: yield conn
+        pool, conn = held if held is not None else self._checkout()
+        try:
+            if not self._ready: self._ready = bool(migrate(conn, self.table))
+            yield conn
+        finally:
+            if held is None: pool.putconn(conn)
 
 # %% ../../nbs/core/pg_store.ipynb #b3e32b5e
 @patch
@@ -232,14 +247,14 @@ def list_ids(self: PostgresConfigStore) -> List[str]:  # Sorted ids with a store
     with self._connection() as conn: return sorted(r[0] for r in conn.execute(self._sql["ids"]))
 
 # %% ../../nbs/core/pg_store.ipynb #af3770fd
-REVISION_LENGTH = 16  # Hex digits of SHA-256 kept as a revision
+_REVISION_LENGTH = 16  # Hex digits of SHA-256 kept as a revision
 
 def _serialise(unique_id: str, config: Mapping[str, Any]) -> Tuple[str, str]:  # (canonical JSON, revision)
     if not isinstance(config, Mapping):
         raise TypeError(f"Config for plugin {unique_id!r} must be a dict, not {type(config).__name__}.")
     try: text = json.dumps(dict(config), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     except ValueError as e: raise ValueError(f"Config for plugin {unique_id!r} is not valid JSON: {e}.") from None
-    return text, hashlib.sha256(text.encode("utf-8")).hexdigest()[:REVISION_LENGTH]
+    return text, hashlib.sha256(text.encode("utf-8")).hexdigest()[:_REVISION_LENGTH]
 
 @patch
 def _record(self: PostgresConfigStore, conn: Any, uid: str, action: str, revision: Optional[str], text: Optional[str]) -> None:
@@ -288,10 +303,9 @@ def history(self: PostgresConfigStore,
 # %% ../../nbs/core/pg_store.ipynb #9918b714
 @patch
 def _take_lock_connection(self: PostgresConfigStore) -> Any:  # The thread's lock connection (from the pool)
-    if getattr(self._local, "conn", None) is None:
-        pool = self._open()
-        with self._unavailable(): self._local.conn = pool.getconn(timeout=self.connect_timeout)
-    return self._local.conn
+    if getattr(self._local, "held", None) is None:
+        with self._unavailable(): self._local.held = self._checkout()
+    return self._local.held[1]
 
 @patch
 def _advisory_lock(self: PostgresConfigStore, conn: Any, uid: str) -> None:
@@ -312,8 +326,8 @@ def _release_lock(self: PostgresConfigStore, conn: Any, uid: str, last: bool) ->
     except psycopg.Error as e:  # the connection was lost, and the server released the lock with it
         _log.warning("Lock of plugin config %r in %s ended with its connection: %s", uid, self.database, e)
     if last:
-        self._local.conn = None
-        self._pool.putconn(conn)  # the pool drops a broken connection
+        pool, self._local.held = self._local.held[0], None
+        pool.putconn(conn)  # the pool drops a broken connection
 
 @patch
 @contextmanager
@@ -372,9 +386,13 @@ class _Listener(threading.Thread):
 @patch
 def _deliver(self: PostgresConfigStore, payload: str) -> None:
     "Turn a NOTIFY payload into a `ConfigChange` and call every callback with it."
-    data = json.loads(payload)
-    change = ConfigChange(data["u"], data["a"], data["r"])
     self._generation = next(self._generations)
+    try:
+        data = json.loads(payload)
+        change = ConfigChange(data["u"], data["a"], data["r"])
+    except (ValueError, KeyError, TypeError):  # someone else's NOTIFY on our channel
+        _log.warning("Ignored a notification on channel %r that is not a config change: %.100r", self.table, payload)
+        return
     for callback in list(self._callbacks):
         try: callback(change)
         except Exception: _log.exception("Config change callback %r failed for %r", callback, change)
