@@ -57,7 +57,9 @@ def test_saved_ids_is_the_same_object_until_something_changes(store, pg_dsn):
 
 def test_tables_come_from_a_versioned_migration(store, pg_dsn):
     store.list_ids()
-    PostgresConfigStore(pg_dsn, table=store.table).list_ids()  # a second store migrates nothing again
+    second = PostgresConfigStore(pg_dsn, table=store.table)
+    assert second.list_ids() == []  # a second store migrates nothing again
+    second.close()
     with psycopg.connect(pg_dsn) as conn:
         versions = conn.execute(f"SELECT version FROM {store.table}_schema_version").fetchall()
     assert versions == [(1,)]
