@@ -109,3 +109,11 @@ def test_first_use_inside_a_lock_creates_the_tables(store):
         assert store.load("llm_gemini") is None
         store.save("llm_gemini", {"a": 1})
     assert store.load("llm_gemini") == {"a": 1}
+
+
+def test_importing_the_module_loads_neither_psycopg_nor_the_ui(child_env):
+    import subprocess, sys
+    code = ("import sys, cjm_fasthtml_plugins.core.pg_store, cjm_fasthtml_plugins.core.changes; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('psycopg', 'psycopg_pool', 'fasthtml', 'monsterui')))")
+    out = subprocess.run([sys.executable, "-c", code], env=child_env, capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
