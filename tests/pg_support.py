@@ -23,7 +23,9 @@ PG_BIN = Path(os.environ.get("CJM_PG_BIN", "/usr/lib/postgresql/15/bin"))
 def _ensure_binaries() -> None:
     "Install Debian's PostgreSQL when its binaries are missing (needs root and apt)."
     if (PG_BIN / "initdb").exists(): return
-    subprocess.run(["apt-get", "install", "-y", "postgresql"], check=True, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "postgresql"], check=True, env=env)
 
 
 def _free_port() -> int:
@@ -36,12 +38,13 @@ class PgCluster:
     "A PostgreSQL cluster in a temp directory, run as the `postgres` user; `stop()` removes it."
     def __init__(self):
         _ensure_binaries()
-        self.user = "postgres"
+        self.user = "postgres" if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name  # root: run as postgres
         self.dir = Path(tempfile.mkdtemp(prefix="cjm-pg-"))
         self.data, self.log = self.dir / "data", self.dir / "server.log"
         self.port = _free_port()
-        pw = pwd.getpwnam(self.user)
-        os.chown(self.dir, pw.pw_uid, pw.pw_gid)
+        if os.geteuid() == 0:
+            pw = pwd.getpwnam(self.user)
+            os.chown(self.dir, pw.pw_uid, pw.pw_gid)
         self._as_postgres(PG_BIN / "initdb", "-D", self.data, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8")
         self.start()
 
