@@ -40,11 +40,11 @@ fi
 step "Running the notebooks (nbdev-test)"
 nbdev-test
 
-step "Checking the docs (nbdev-proc-nbs, README drift, public names, offline site)"
-python tools/docs.py check
+step "Checking the docs (nbdev-proc-nbs; every public name documented; README.md matches nbs/index.ipynb)"
+python tools/check_docs.py check
 
 step "Running the benchmarks in quick mode (small N, no timing targets: they only must not crash)"
-python bench/run.py --quick
+python bench/bench.py --quick
 
 step "Running pytest"
 set +e
