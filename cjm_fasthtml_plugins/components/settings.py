@@ -6,10 +6,9 @@ Docs: https://cj-mills.github.io/cjm-fasthtml-plugins/components/settings.html.m
 
 # %% auto #0
 __all__ = ['SECRET_MASK', 'secret_field_names', 'mask_secrets', 'PluginSettingsHtmlIds', 'render_settings_form',
-           'render_settings_form_html', 'render_config_error', 'read_settings_form', 'parse_settings_form']
+           'render_config_error', 'read_settings_form', 'parse_settings_form']
 
 # %% ../../nbs/components/settings.ipynb #128902dd
-import functools
 import json
 import math
 import re
@@ -21,7 +20,6 @@ from monsterui.daisy import AlertT
 from monsterui.franken import (Button, ButtonT, Card, CardTitle, CheckboxX, FormLabel, Input, Switch, TextArea,
                                TextPresets, TextT)
 
-from .selector import _HtmlCache, _PartsCache
 from ..core.errors import ConfigConflictError, ConfigValidationError, FieldError
 from ..core.metadata import PluginMetadata
 
@@ -286,39 +284,6 @@ def render_settings_form(
                            reset_action=reset_action, message=message, browser_validation=browser_validation,
                            id_prefix=id_prefix)
 
-
-# %% ../../nbs/components/settings.ipynb #8a0919b0
-_SETTINGS_HTML = _HtmlCache(128)  # whole panels
-_SETTINGS_PARTS = _PartsCache(frames=128, parts=1024)  # the card around the fields, and single fields
-
-def _settings_panel_html(uid: str, title: Any, description: Any, schema: Mapping[str, Any], masked: Mapping[str, Any],
-                         action: str, revision: Optional[str], reset_action: Optional[str], message: Optional[str],
-                         panel_attrs: Mapping[str, Any]) -> str:
-    "The panel's HTML from cached parts: a changed value redraws its field, a new revision the hidden input."
-    notice = [((message,), functools.partial(_success_notice, message))]  # a part: views and saves share the card
-    fields = [(args, functools.partial(_render_field, *args)) for args in _field_args(schema, masked, {}, "cfg-")]
-    hidden = [(None, functools.partial(_revision_input, revision))] if revision is not None else []
-    def frame(slots: List[FT]) -> FT:
-        return _panel_frame(uid, title, description, slots[1:1 + len(fields)], slots[-1] if hidden else None,
-                            action=action, notices=slots[:1], reset_action=reset_action, panel_attrs=panel_attrs)
-    frame_inputs = (uid, title, description, action, reset_action, panel_attrs, bool(hidden))
-    return _SETTINGS_PARTS.render(frame_inputs, frame, notice + fields + hidden)
-
-def render_settings_form_html(
-    plugin: PluginMetadata,  # Plugin whose settings are edited
-    config: Dict[str, Any],  # Values to pre-fill (saved values; schema defaults fill the gaps)
-    *,
-    action: str,  # URL the form posts to
-    revision: Optional[str] = None,  # Config revision the form starts from ('' = none saved; None = no check)
-    reset_action: Optional[str] = None,  # URL the Reset button posts to (no button when None)
-    message: Optional[str] = None,  # Success message to show above the fields
-    **panel_attrs: Any  # Extra attributes of the panel `Div` (e.g. hx_swap_oob="true")
-) -> str:  # The same HTML as to_xml(render_settings_form(...)), with panel_attrs added to the panel
-    "Render the settings form as HTML, reusing the last rendering of the same form, or of its unchanged parts."
-    schema = plugin.config_schema or {}
-    inputs = (plugin.get_unique_id(), plugin.title, plugin.description, schema, mask_secrets(schema, config),
-              action, revision, reset_action, message, panel_attrs)
-    return _SETTINGS_HTML.get_or_make(inputs, lambda: _settings_panel_html(*inputs))
 
 # %% ../../nbs/components/settings.ipynb #ce6a12f4
 def render_config_error(
