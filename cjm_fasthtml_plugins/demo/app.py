@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Optional, Sequence
 import fasthtml.common as fh
 from monsterui.all import Button, ButtonT, Card, Container, H1, H3, NavBar, Table, TextT, Theme, UkIcon
 
-from ..components.assets import ensure_assets, mount_assets, offline_headers
+from .assets import ensure_assets, mount_assets, offline_headers
 from ..components.routes import htmx_error_swap_config, plugin_router
 from ..core.registry import UnifiedPluginRegistry
 from ..protocols.cloud_aware import is_cloud_aware
