@@ -18,7 +18,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Union
 
 import fasthtml.common as fh
 from fasthtml.common import FT, APIRouter, FtResponse
-from monsterui.daisy import AlertT
+from monsterui.daisy import Alert, AlertT
 from monsterui.franken import AT, Button, ButtonT, Card, CardTitle, TabContainer, TextPresets, Titled
 from starlette.concurrency import run_in_threadpool
 
@@ -54,9 +54,8 @@ def render_route_error(
     message: str  # What went wrong and what to do about it
 ) -> FT:  # An alert fragment
     "Render an error of a plugin route as an alert."
-    return fh.Div(fh.Strong("Not found: " if status == 404 else "Bad request: " if status == 400 else "Error: "),
-                  fh.Span(message), cls=("alert", AlertT.error), role="alert", data_status=str(status),
-                  data_testid="route-error")
+    prefix = "Not found: " if status == 404 else "Bad request: " if status == 400 else "Error: "
+    return Alert(fh.Strong(prefix), message, cls=AlertT.error, data_status=str(status), data_testid="route-error")
 
 # %% ../../nbs/components/routes.ipynb #d3d6de3c
 HTMX_RESPONSE_HANDLING = [{"code": "204", "swap": False}, {"code": "[23]..", "swap": True},
