@@ -218,53 +218,6 @@ def _reset_button(reset_action: Optional[str], title: str) -> Optional[FT]:
                   hx_post=reset_action, hx_target=f"#{PluginSettingsHtmlIds.PANEL}", hx_swap="outerHTML",
                   hx_confirm=f"Reset {title} to its defaults? Saved values, secrets included, are deleted.")
 
-def _field_args(schema: Mapping[str, Any], config: Mapping[str, Any], by_field: Mapping[str, Sequence[FieldError]],
-                id_prefix: str) -> List[tuple]:
-    "The arguments of _render_field for each property, in order: all a field is drawn from."
-    props, required = _properties(schema), set(schema.get("required") or [])
-    return [(name, prop, config.get(name, prop.get("default")), _field_id(id_prefix, i, name), name in required,
-             tuple(by_field.get(name, ())), config.get(name) not in (None, ""))
-            for i, (name, prop) in enumerate(props.items())]
-
-def _revision_input(revision: Optional[str]) -> Optional[FT]:
-    "The hidden field carrying the revision the form starts from (none when no check is wanted)."
-    return fh.Input(type="hidden", name=PluginSettingsHtmlIds.REVISION_FIELD, value=revision) if revision is not None else None
-
-def _panel_frame(uid: str, title: Any, description: Any, fields: Sequence[Any], hidden: Optional[FT], *, action: str,
-                 general_errors: Sequence[FieldError] = (), notices: Sequence[Optional[FT]] = (),
-                 reset_action: Optional[str] = None, browser_validation: bool = False,
-                 panel_attrs: Optional[Mapping[str, Any]] = None) -> FT:
-    "The settings card around drawn fields (no fields: the plugin has no settings)."
-    ids = PluginSettingsHtmlIds
-    buttons = fh.Div(Button("Save", cls=ButtonT.primary) if fields else None, _reset_button(reset_action, title),
-                     cls="flex gap-3")
-    form = fh.Form(_general_errors(general_errors), *fields,
-                   fh.P("This plugin has no settings.", cls=TextPresets.muted_sm) if not fields else None,
-                   hidden, buttons, id=ids.FORM, action=action, method="post", hx_post=action,
-                   hx_target=f"#{ids.PANEL}", hx_swap="outerHTML", novalidate=not browser_validation, cls="space-y-5")
-    panel = fh.Div(Card(*notices, form, header=_panel_header(title, description), body_cls="space-y-4"),
-                   id=ids.PANEL, data_plugin_id=uid)
-    return panel(**panel_attrs) if panel_attrs else panel
-
-def _success_notice(message: Optional[str]) -> Optional[FT]:
-    "The success alert above the form (none without a message)."
-    return _alert(AlertT.success, fh.Span(message), role="status", data_testid="form-message") if message else None
-
-def _settings_panel(uid: str, title: Any, description: Any, schema: Mapping[str, Any], config: Mapping[str, Any],
-                    *, action: str, errors: Sequence[FieldError] = (), revision: Optional[str] = None,
-                    conflict: Optional[ConfigConflictError] = None, reset_action: Optional[str] = None,
-                    message: Optional[str] = None, browser_validation: bool = False, id_prefix: str = "cfg-",
-                    panel_attrs: Optional[Mapping[str, Any]] = None) -> FT:
-    "The settings panel drawn from these values alone (`render_settings_form` without the plugin object)."
-    props = _properties(schema)
-    by_field: Dict[str, List[FieldError]] = {}
-    for e in errors: by_field.setdefault(e.field if e.field in props else "", []).append(e)
-    fields = [_render_field(*args) for args in _field_args(schema, config, by_field, id_prefix)]
-    notices = (_success_notice(message), _conflict_notice(schema, conflict) if conflict else None)
-    return _panel_frame(uid, title, description, fields, _revision_input(revision), action=action,
-                        general_errors=by_field.get("", ()), notices=notices, reset_action=reset_action,
-                        browser_validation=browser_validation, panel_attrs=panel_attrs)
-
 def render_settings_form(
     plugin: PluginMetadata,  # Plugin whose settings are edited
     config: Dict[str, Any],  # Values to pre-fill (saved values; schema defaults fill the gaps)
@@ -279,10 +232,24 @@ def render_settings_form(
     id_prefix: str = "cfg-",  # Prefix of the field element ids
 ) -> FT:  # Div#plugin-settings holding the form card
     "Render the settings form of a plugin from its JSON Schema."
-    return _settings_panel(plugin.get_unique_id(), plugin.title, plugin.description, plugin.config_schema or {}, config,
-                           action=action, errors=errors, revision=revision, conflict=conflict,
-                           reset_action=reset_action, message=message, browser_validation=browser_validation,
-                           id_prefix=id_prefix)
+    ids, schema = PluginSettingsHtmlIds, plugin.config_schema or {}
+    props, required = _properties(schema), set(schema.get("required") or [])
+    by_field: Dict[str, List[FieldError]] = {}
+    for e in errors: by_field.setdefault(e.field if e.field in props else "", []).append(e)
+    fields = [_render_field(name, prop, config.get(name, prop.get("default")), _field_id(id_prefix, i, name),
+                            name in required, by_field.get(name, ()), config.get(name) not in (None, ""))
+              for i, (name, prop) in enumerate(props.items())]
+    hidden = fh.Input(type="hidden", name=ids.REVISION_FIELD, value=revision) if revision is not None else None
+    buttons = fh.Div(Button("Save", cls=ButtonT.primary) if fields else None, _reset_button(reset_action, plugin.title),
+                     cls="flex gap-3")
+    form = fh.Form(_general_errors(by_field.get("", ())), *fields,
+                   None if fields else fh.P("This plugin has no settings.", cls=TextPresets.muted_sm),
+                   hidden, buttons, id=ids.FORM, action=action, method="post", hx_post=action,
+                   hx_target=f"#{ids.PANEL}", hx_swap="outerHTML", novalidate=not browser_validation, cls="space-y-5")
+    notices = (_alert(AlertT.success, fh.Span(message), role="status", data_testid="form-message") if message else None,
+               _conflict_notice(schema, conflict) if conflict else None)
+    return fh.Div(Card(*notices, form, header=_panel_header(plugin.title, plugin.description), body_cls="space-y-4"),
+                  id=ids.PANEL, data_plugin_id=plugin.get_unique_id())
 
 
 # %% ../../nbs/components/settings.ipynb #ce6a12f4
