@@ -23,7 +23,7 @@ if ! command -v npm >/dev/null; then
 fi
 
 step "Fetching the front-end assets from npm (htmx, Franken UI, DaisyUI, Tailwind)"
-python -c 'from cjm_fasthtml_plugins.components.assets import ensure_assets; print(ensure_assets())'
+python -c 'from cjm_fasthtml_plugins.demo.assets import ensure_assets; print(ensure_assets())'
 
 step "Checking that notebooks and package agree (nbdev-export, nbdev-clean)"
 snapshot() { git status --porcelain --untracked-files=all; git diff; }
