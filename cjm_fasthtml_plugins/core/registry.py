@@ -7,7 +7,6 @@ Docs: https://cj-mills.github.io/cjm-fasthtml-plugins/core/registry.html.md"""
 # %% ../../nbs/core/registry.ipynb #35671bce
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Type, TypeVar, Union
@@ -16,7 +15,6 @@ from .errors import (_DISCOVERY_ERRORS, ConfigConflictError, ConfigValidationErr
                                               CorruptConfigError, FieldError, InvalidPluginIdError, LoadFailure,
                                               PluginLoadError, PluginRegistryError, UnknownPluginError, _failure_message)
 from .execution_mode import PluginExecutionMode
-from .manager import EntryPointPluginManager
 from .metadata import PluginMetadata
 from .schema import compile_validator, config_errors, merge_config, schema_defaults
 from .store import ConfigStore, JsonDirectoryStore, validate_plugin_id
@@ -25,8 +23,12 @@ from .store import ConfigStore, JsonDirectoryStore, validate_plugin_id
 __all__ = ['T', 'STRICT_ENV_VAR', 'UnifiedPluginRegistry']
 
 # %% ../../nbs/core/registry.ipynb #9a872032
-_logger = logging.getLogger(__name__)
 T = TypeVar("T")  # Manager type returned by `get_manager(category, manager_type)`
+
+def _logger() -> Any:  # This module's `logging.Logger`
+    "The registry's logger; `logging` is imported on first use (it costs more to import than the registry itself)."
+    import logging
+    return logging.getLogger(__name__)
 
 # %% ../../nbs/core/registry.ipynb #8de1f980
 STRICT_ENV_VAR = "CJM_PLUGINS_STRICT"  # Environment variable that turns strict mode on ('1', 'true', 'yes', 'on')
@@ -38,9 +40,9 @@ def _strict_from_env() -> bool:  # True if `CJM_PLUGINS_STRICT` asks for strict 
 def _log_skipped(failure: LoadFailure) -> None:
     "Log a discovery failure that non-strict mode records and skips."
     what = failure.describe().rstrip(". ")
-    _logger.warning("%s%s; continuing without it (set %s=1 to raise instead).", what[:1].upper(), what[1:], STRICT_ENV_VAR)
+    _logger().warning("%s%s; continuing without it (set %s=1 to raise instead).", what[:1].upper(), what[1:], STRICT_ENV_VAR)
 
-# %% ../../nbs/core/registry.ipynb #402c6f0d
+# %% ../../nbs/core/registry.ipynb #078cb8f0
 def _plugin_metadata(
     category: str,  # Category being discovered
     manager: Any,  # Its plugin manager
@@ -65,7 +67,7 @@ def _plugin_metadata(
     validate_plugin_id(plugin.get_unique_id())
     return plugin
 
-# %% ../../nbs/core/registry.ipynb #91560417
+# %% ../../nbs/core/registry.ipynb #d45a7747
 def _discover(
     category: str,  # Category being discovered
     manager: Any  # Its plugin manager
@@ -90,7 +92,7 @@ def _discover(
             fail(e, name if isinstance(name, str) else None, info)
     return plugins, failures
 
-# %% ../../nbs/core/registry.ipynb #1ec77350
+# %% ../../nbs/core/registry.ipynb #65a47109
 def _live_instances(
     manager: Any  # A registered plugin manager
 ) -> List[tuple]:  # (name, instance) pairs the manager holds
@@ -205,6 +207,7 @@ class UnifiedPluginRegistry:
         Returns:
             List of discovered plugin metadata
         """
+        from cjm_fasthtml_plugins.core.manager import EntryPointPluginManager  # on first use: keeps `import` light
         manager = EntryPointPluginManager(plugin_interface)
         return self.register_plugin_manager(category, manager, display_name=display_name, auto_discover=auto_discover)
 
@@ -394,7 +397,7 @@ class UnifiedPluginRegistry:
             self.write_plugin_config(unique_id, config)
             return True
         except (PluginRegistryError, OSError, TypeError, ValueError) as e:
-            _logger.error("Could not save the config of plugin %r: %s", unique_id, e)
+            _logger().error("Could not save the config of plugin %r: %s", unique_id, e)
             return False
 
     def delete_plugin_config(self,
@@ -405,7 +408,7 @@ class UnifiedPluginRegistry:
             self.store.delete(validate_plugin_id(unique_id))
             return True
         except (PluginRegistryError, OSError, ValueError) as e:
-            _logger.error("Could not delete the config of plugin %r: %s", unique_id, e)
+            _logger().error("Could not delete the config of plugin %r: %s", unique_id, e)
             return False
 
     # -- lifecycle -------------------------------------------------------------------------------------------------
@@ -415,13 +418,13 @@ class UnifiedPluginRegistry:
         for category, manager in list(self._managers.items()):
             try: instances = _live_instances(manager)
             except Exception:
-                _logger.exception("Could not list the plugin instances of category %r; skipping it", category); continue
+                _logger().exception("Could not list the plugin instances of category %r; skipping it", category); continue
             for name, instance in instances:
                 cleanup = getattr(instance, "force_cleanup", None)
                 if id(instance) in seen or not callable(cleanup): continue
                 seen.add(id(instance))
                 uid = f"{category}_{name if isinstance(name, str) else type(instance).__name__}"
                 try: cleanup()
-                except Exception: _logger.exception("force_cleanup() of plugin %r failed; continuing with the others", uid); continue
+                except Exception: _logger().exception("force_cleanup() of plugin %r failed; continuing with the others", uid); continue
                 cleaned.append(uid)
         return cleaned

@@ -7,8 +7,6 @@ Docs: https://cj-mills.github.io/cjm-fasthtml-plugins/core/store.html.md"""
 # %% ../../nbs/core/store.ipynb #22d2b474
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import json
 import os
 import re
@@ -84,7 +82,8 @@ LOCK_STRIPES = 64  # Lock files under `.locks/`; an id locks the stripe its CRC-
 RACY_WINDOW = 1.0  # Seconds after the directory's last change during which a listing of it is not trusted
 
 def _revision_of(data: bytes) -> str:  # Short SHA-256 hex digest of the bytes
-    return hashlib.sha256(data).hexdigest()[:REVISION_LENGTH]
+    from hashlib import sha256  # imported on first use: keeps `import` of the registry light
+    return sha256(data).hexdigest()[:REVISION_LENGTH]
 
 def _fsync_directory(directory: str) -> None:
     "Make a rename or unlink in `directory` durable."
@@ -92,7 +91,7 @@ def _fsync_directory(directory: str) -> None:
     try: os.fsync(fd)
     finally: os.close(fd)
 
-# %% ../../nbs/core/store.ipynb #3d2cd774
+# %% ../../nbs/core/store.ipynb #c87a3e3e
 def _write_atomically(path: str, data: bytes) -> None:
     "Write `data` to `path` through a temp file, fsync, `os.replace` and a directory fsync (the id's lock is held)."
     directory, name = os.path.split(path)
@@ -113,7 +112,7 @@ def _write_atomically(path: str, data: bytes) -> None:
         raise
     _fsync_directory(directory)
 
-# %% ../../nbs/core/store.ipynb #8a21c19c
+# %% ../../nbs/core/store.ipynb #071ce3d7
 def _parse(path: str, data: bytes) -> Dict[str, Any]:
     "The JSON object in a config file's bytes, or `CorruptConfigError` saying what is wrong."
     try: text = data.decode("utf-8")
