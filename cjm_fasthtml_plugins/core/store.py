@@ -19,8 +19,8 @@ from typing import Any, ContextManager, Dict, FrozenSet, Iterator, List, Mapping
 from .errors import CorruptConfigError, InvalidPluginIdError
 
 # %% auto #0
-__all__ = ['MAX_PLUGIN_ID_LENGTH', 'REVISION_LENGTH', 'LOCK_STRIPES', 'RACY_WINDOW', 'validate_plugin_id', 'ConfigStore',
-           'JsonDirectoryStore']
+__all__ = ['MAX_PLUGIN_ID_LENGTH', 'REVISION_LENGTH', 'LOCK_STRIPES', 'RACY_WINDOW', 'FINE_RACY_WINDOW', 'validate_plugin_id',
+           'ConfigStore', 'JsonDirectoryStore']
 
 # %% ../../nbs/core/store.ipynb #de673bb9
 MAX_PLUGIN_ID_LENGTH = 200  # Longest plugin unique id accepted (keeps file names well under filesystem limits)
@@ -79,7 +79,8 @@ class ConfigStore(Protocol):
 # %% ../../nbs/core/store.ipynb #dbbf97a2
 REVISION_LENGTH = 16  # Hex digits of SHA-256 kept as a revision
 LOCK_STRIPES = 64  # Lock files under `.locks/`; an id locks the stripe its CRC-32 picks
-RACY_WINDOW = 1.0  # Seconds after the directory's last change during which a listing of it is not trusted
+RACY_WINDOW = 2.0  # Seconds after a directory change during which a listing is not trusted, where times are whole seconds (FAT: 2 s)
+FINE_RACY_WINDOW = 0.05  # The same where times have sub-second digits (set from a clock that ticks every 1-16 ms)
 
 def _revision_of(data: bytes) -> str:  # Short SHA-256 hex digest of the bytes
     from hashlib import sha256  # imported on first use: keeps `import` of the registry light
@@ -91,7 +92,7 @@ def _fsync_directory(directory: str) -> None:
     try: os.fsync(fd)
     finally: os.close(fd)
 
-# %% ../../nbs/core/store.ipynb #c87a3e3e
+# %% ../../nbs/core/store.ipynb #cc762c1c
 def _write_atomically(path: str, data: bytes) -> None:
     "Write `data` to `path` through a temp file, fsync, `os.replace` and a directory fsync (the id's lock is held)."
     directory, name = os.path.split(path)
@@ -112,7 +113,7 @@ def _write_atomically(path: str, data: bytes) -> None:
         raise
     _fsync_directory(directory)
 
-# %% ../../nbs/core/store.ipynb #071ce3d7
+# %% ../../nbs/core/store.ipynb #9208a0c9
 def _parse(path: str, data: bytes) -> Dict[str, Any]:
     "The JSON object in a config file's bytes, or `CorruptConfigError` saying what is wrong."
     try: text = data.decode("utf-8")
@@ -186,6 +187,7 @@ class JsonDirectoryStore:
         return os.path.isfile(self._file(unique_id))
 
     def _scan(self) -> Iterator[str]:  # Ids with a config file (temp and lock files are never listed)
+        "Yield the ids that have a config file, in directory order."
         with os.scandir(self._dir) as entries:
             for entry in entries:
                 stem = entry.name[:-5]
@@ -200,12 +202,14 @@ class JsonDirectoryStore:
     def saved_ids(self) -> FrozenSet[str]:  # Ids with a config file; the same object while the directory is unchanged
         "The ids that have a stored config: one `stat` of the directory when nothing changed."
         now = time.time_ns()  # taken before the stat: a change after it gets a later mtime unless it is within RACY_WINDOW
-        mtime = os.stat(self._dir).st_mtime_ns
+        try: mtime = os.stat(self._dir).st_mtime_ns
+        except FileNotFoundError: return frozenset()  # the directory was removed: no config is stored
         listed_mtime, trusted, ids = self._listing
         if mtime == listed_mtime and trusted: return ids
         found = frozenset(self._scan())
         if found != ids: ids = found
-        self._listing = (mtime, now - mtime >= RACY_WINDOW * 1e9, ids)
+        window = RACY_WINDOW if mtime % 1_000_000_000 == 0 else FINE_RACY_WINDOW
+        self._listing = (mtime, now - mtime >= window * 1e9, ids)
         return ids
 
     def lock(self,
