@@ -19,8 +19,7 @@ from typing import Any, ContextManager, Dict, FrozenSet, Iterator, List, Mapping
 from .errors import CorruptConfigError, InvalidPluginIdError
 
 # %% auto #0
-__all__ = ['MAX_PLUGIN_ID_LENGTH', 'REVISION_LENGTH', 'LOCK_STRIPES', 'RACY_WINDOW', 'FINE_RACY_WINDOW', 'validate_plugin_id',
-           'ConfigStore', 'JsonDirectoryStore']
+__all__ = ['MAX_PLUGIN_ID_LENGTH', 'validate_plugin_id', 'ConfigStore', 'JsonDirectoryStore']
 
 # %% ../../nbs/core/store.ipynb #de673bb9
 MAX_PLUGIN_ID_LENGTH = 200  # Longest plugin unique id accepted (keeps file names well under filesystem limits)
@@ -77,14 +76,14 @@ class ConfigStore(Protocol):
         ...
 
 # %% ../../nbs/core/store.ipynb #dbbf97a2
-REVISION_LENGTH = 16  # Hex digits of SHA-256 kept as a revision
-LOCK_STRIPES = 64  # Lock files under `.locks/`; an id locks the stripe its CRC-32 picks
-RACY_WINDOW = 2.0  # Seconds after a directory change during which a listing is not trusted, where times are whole seconds (FAT: 2 s)
-FINE_RACY_WINDOW = 0.05  # The same where times have sub-second digits (set from a clock that ticks every 1-16 ms)
+_REVISION_LENGTH = 16  # Hex digits of SHA-256 kept as a revision
+_LOCK_STRIPES = 64  # Lock files under `.locks/`; an id locks the stripe its CRC-32 picks
+_RACY_WINDOW = 2.0  # Seconds after a directory change during which a listing is not trusted, where times are whole seconds (FAT: 2 s)
+_FINE_RACY_WINDOW = 0.05  # The same where times have sub-second digits (set from a clock that ticks every 1-16 ms)
 
 def _revision_of(data: bytes) -> str:  # Short SHA-256 hex digest of the bytes
     from hashlib import sha256  # imported on first use: keeps `import` of the registry light
-    return sha256(data).hexdigest()[:REVISION_LENGTH]
+    return sha256(data).hexdigest()[:_REVISION_LENGTH]
 
 def _fsync_directory(directory: str) -> None:
     "Make a rename or unlink in `directory` durable."
@@ -92,7 +91,7 @@ def _fsync_directory(directory: str) -> None:
     try: os.fsync(fd)
     finally: os.close(fd)
 
-# %% ../../nbs/core/store.ipynb #cc762c1c
+# %% ../../nbs/core/store.ipynb #da7d2d04
 def _write_atomically(path: str, data: bytes) -> None:
     "Write `data` to `path` through a temp file, fsync, `os.replace` and a directory fsync (the id's lock is held)."
     directory, name = os.path.split(path)
@@ -113,7 +112,7 @@ def _write_atomically(path: str, data: bytes) -> None:
         raise
     _fsync_directory(directory)
 
-# %% ../../nbs/core/store.ipynb #9208a0c9
+# %% ../../nbs/core/store.ipynb #0a2170d6
 def _parse(path: str, data: bytes) -> Dict[str, Any]:
     "The JSON object in a config file's bytes, or `CorruptConfigError` saying what is wrong."
     try: text = data.decode("utf-8")
@@ -137,7 +136,7 @@ class JsonDirectoryStore:
         self.config_dir, self.lock_timeout = Path(config_dir), lock_timeout
         self.config_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._dir = os.fspath(self.config_dir)  # str paths: cheaper than Path objects on the hot paths
-        self._stripes: Tuple[Optional[int], tuple] = (None, ())  # (pid, the LOCK_STRIPES FileLocks made in that process)
+        self._stripes: Tuple[Optional[int], tuple] = (None, ())  # (pid, the _LOCK_STRIPES FileLocks made in that process)
         self._stripes_made = threading.Lock()
         self._listing: Tuple[Optional[int], bool, FrozenSet[str]] = (None, False, frozenset())  # (dir mtime_ns, trusted, ids)
 
@@ -201,14 +200,14 @@ class JsonDirectoryStore:
 
     def saved_ids(self) -> FrozenSet[str]:  # Ids with a config file; the same object while the directory is unchanged
         "The ids that have a stored config: one `stat` of the directory when nothing changed."
-        now = time.time_ns()  # taken before the stat: a change after it gets a later mtime unless it is within RACY_WINDOW
+        now = time.time_ns()  # taken before the stat: a change after it gets a later mtime unless it is within _RACY_WINDOW
         try: mtime = os.stat(self._dir).st_mtime_ns
         except FileNotFoundError: return frozenset()  # the directory was removed: no config is stored
         listed_mtime, trusted, ids = self._listing
         if mtime == listed_mtime and trusted: return ids
         found = frozenset(self._scan())
         if found != ids: ids = found
-        window = RACY_WINDOW if mtime % 1_000_000_000 == 0 else FINE_RACY_WINDOW
+        window = _RACY_WINDOW if mtime % 1_000_000_000 == 0 else _FINE_RACY_WINDOW
         self._listing = (mtime, now - mtime >= window * 1e9, ids)
         return ids
 
@@ -216,7 +215,7 @@ class JsonDirectoryStore:
              unique_id: str  # Plugin unique id to lock
             ) -> ContextManager[None]:  # Context manager holding the lock for its body
         "Hold the cross-process lock of one id (re-entrant within a thread); `filelock.Timeout` after `lock_timeout`."
-        index = zlib.crc32(validate_plugin_id(unique_id).encode()) % LOCK_STRIPES
+        index = zlib.crc32(validate_plugin_id(unique_id).encode()) % _LOCK_STRIPES
         with self._stripes_made:
             pid, stripes = self._stripes
             if pid != os.getpid():  # first use, or a forked child: filelock wants new lock objects in each process
@@ -224,7 +223,7 @@ class JsonDirectoryStore:
                 lock_dir = os.path.join(self._dir, ".locks")
                 os.makedirs(lock_dir, mode=0o700, exist_ok=True)
                 stripes = tuple(FileLock(os.path.join(lock_dir, f"{i:02x}.lock"), timeout=self.lock_timeout, mode=0o600,
-                                         poll_interval=0.002) for i in range(LOCK_STRIPES))
+                                         poll_interval=0.002) for i in range(_LOCK_STRIPES))
                 self._stripes = (os.getpid(), stripes)
         return stripes[index]
 
