@@ -16,7 +16,6 @@ from .errors import (_DISCOVERY_ERRORS, ConfigConflictError, ConfigValidationErr
                                               PluginLoadError, PluginRegistryError, UnknownPluginError, _failure_message)
 from .execution_mode import PluginExecutionMode
 from .metadata import PluginMetadata
-from .schema import compile_validator, config_errors, merge_config, schema_defaults
 from .store import ConfigStore, JsonDirectoryStore, validate_plugin_id
 
 # %% auto #0
@@ -42,7 +41,15 @@ def _log_skipped(failure: LoadFailure) -> None:
     what = failure.describe().rstrip(". ")
     _logger().warning("%s%s; continuing without it (set %s=1 to raise instead).", what[:1].upper(), what[1:], STRICT_ENV_VAR)
 
-# %% ../../nbs/core/registry.ipynb #078cb8f0
+# %% ../../nbs/core/registry.ipynb #d35f8d53
+def __getattr__(name: str) -> Any:  # `merge_config` or `schema_defaults`, which moved to `core.schema`
+    "Keep the names that moved to `core.schema` importable from here (loaded on first use)."
+    if name in ("merge_config", "schema_defaults"):
+        from cjm_fasthtml_plugins.core import schema
+        return getattr(schema, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+# %% ../../nbs/core/registry.ipynb #87e5fd82
 def _plugin_metadata(
     category: str,  # Category being discovered
     manager: Any,  # Its plugin manager
@@ -67,7 +74,7 @@ def _plugin_metadata(
     validate_plugin_id(plugin.get_unique_id())
     return plugin
 
-# %% ../../nbs/core/registry.ipynb #d45a7747
+# %% ../../nbs/core/registry.ipynb #b4e4a309
 def _discover(
     category: str,  # Category being discovered
     manager: Any  # Its plugin manager
@@ -92,7 +99,7 @@ def _discover(
             fail(e, name if isinstance(name, str) else None, info)
     return plugins, failures
 
-# %% ../../nbs/core/registry.ipynb #65a47109
+# %% ../../nbs/core/registry.ipynb #5f16fb37
 def _live_instances(
     manager: Any  # A registered plugin manager
 ) -> List[tuple]:  # (name, instance) pairs the manager holds
@@ -306,6 +313,7 @@ class UnifiedPluginRegistry:
                                config: Any  # Config to check against the plugin's JSON Schema
                               ) -> List[FieldError]:  # Every problem found (empty when valid)
         "Validate a config against the plugin's JSON Schema with `jsonschema`."
+        from cjm_fasthtml_plugins.core.schema import compile_validator, config_errors  # on first use, like jsonschema
         plugin = self._registered(unique_id)
         validator = self._validators.get(unique_id)
         if validator is None:
@@ -319,12 +327,14 @@ class UnifiedPluginRegistry:
                             unique_id: str  # Plugin unique identifier
                            ) -> Dict[str, Any]:  # Defaults declared by the plugin's schema (a fresh copy)
         "Collect the `default`s of the plugin schema's properties."
+        from cjm_fasthtml_plugins.core.schema import schema_defaults
         return schema_defaults(self._registered(unique_id).config_schema)
 
     def get_effective_config(self,
                              unique_id: str  # Plugin unique identifier
                             ) -> Dict[str, Any]:  # Schema defaults with the saved config merged over them
         "The config a plugin should run with: saved values over schema defaults."
+        from cjm_fasthtml_plugins.core.schema import merge_config
         return merge_config(self.get_config_defaults(unique_id), self.load_plugin_config(unique_id))
 
     # -- persistence -----------------------------------------------------------------------------------------------
