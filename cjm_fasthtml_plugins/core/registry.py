@@ -41,7 +41,7 @@ def _log_skipped(failure: LoadFailure) -> None:
     what = failure.describe().rstrip(". ")
     _logger().warning("%s%s; continuing without it (set %s=1 to raise instead).", what[:1].upper(), what[1:], STRICT_ENV_VAR)
 
-# %% ../../nbs/core/registry.ipynb #d35f8d53
+# %% ../../nbs/core/registry.ipynb #f5d3870e
 def __getattr__(name: str) -> Any:  # `merge_config` or `schema_defaults`, which moved to `core.schema`
     "Keep the names that moved to `core.schema` importable from here (loaded on first use)."
     if name in ("merge_config", "schema_defaults"):
@@ -49,7 +49,7 @@ def __getattr__(name: str) -> Any:  # `merge_config` or `schema_defaults`, which
         return getattr(schema, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-# %% ../../nbs/core/registry.ipynb #87e5fd82
+# %% ../../nbs/core/registry.ipynb #7a7a2412
 def _plugin_metadata(
     category: str,  # Category being discovered
     manager: Any,  # Its plugin manager
@@ -74,7 +74,7 @@ def _plugin_metadata(
     validate_plugin_id(plugin.get_unique_id())
     return plugin
 
-# %% ../../nbs/core/registry.ipynb #b4e4a309
+# %% ../../nbs/core/registry.ipynb #4aecf202
 def _discover(
     category: str,  # Category being discovered
     manager: Any  # Its plugin manager
@@ -99,7 +99,7 @@ def _discover(
             fail(e, name if isinstance(name, str) else None, info)
     return plugins, failures
 
-# %% ../../nbs/core/registry.ipynb #5f16fb37
+# %% ../../nbs/core/registry.ipynb #492aab76
 def _live_instances(
     manager: Any  # A registered plugin manager
 ) -> List[tuple]:  # (name, instance) pairs the manager holds
