@@ -236,17 +236,21 @@ def _fqcn(cls: Any) -> Optional[str]:
 # %% ../../nbs/core/adapters.ipynb #b299f1a5
 class WorkerManagerAdapter(SchemaManagerAdapter):
     "Adapter for cjm-plugin-system >= 0.0.9: manifests (`discover_manifests()`), plugins in worker processes."
-    def _belongs(self, meta: Any) -> bool:
-        "True if a discovered plugin belongs to this category (its domain or label matches, or it has the manager's interface)."
+    def _labelled(self, meta: Any) -> bool:
+        "True if a discovered plugin's taxonomy domain or category label is this category."
         taxonomy = getattr(meta, "taxonomy", None)
-        labels = {_normalized(getattr(taxonomy, "domain", None)), _normalized(getattr(meta, "category", None))}
-        interfaces = {getattr(taxonomy, "interface_fqcn", None), getattr(meta, "interface", None)}
-        return _normalized(self.category) in labels or _fqcn(getattr(self.manager, "plugin_interface", None)) in interfaces
+        return _normalized(self.category) in {_normalized(getattr(taxonomy, "domain", None)), _normalized(getattr(meta, "category", None))}
+
+    def _implements(self, meta: Any) -> bool:
+        "True if a discovered plugin implements the manager's plugin interface."
+        interfaces = {getattr(getattr(meta, "taxonomy", None), "interface_fqcn", None), getattr(meta, "interface", None)}
+        return _fqcn(getattr(self.manager, "plugin_interface", None)) in interfaces
 
     def _infos(self) -> List[Any]:
         metas = list(self.manager.discover_manifests())
         spans = {_normalized(getattr(getattr(m, "taxonomy", None), "domain", None) or getattr(m, "category", None)) for m in metas}
-        return [m for m in metas if self._belongs(m)] if len(spans) > 1 else metas
+        if len(spans) <= 1: return metas
+        return [m for m in metas if self._labelled(m)] or [m for m in metas if self._implements(m)]
 
     def _describe(self, info: Any) -> PluginMetadata:
         schema = getattr(info, "config_schema", None)
