@@ -171,7 +171,9 @@ def _instance(self: SchemaManagerAdapter, name: str) -> Any:
     "The live instance (or worker proxy) the manager holds for plugin `name`, None when it is not loaded."
     held = getattr(self.manager, "plugins", None)
     entry = held.get(name) if isinstance(held, Mapping) else None
-    return getattr(entry, "instance", None)
+    if getattr(entry, "instance", None) is not None: return entry.instance
+    get_instances = getattr(self.manager, "get_plugin_instances", None)  # instances that carry their `name`
+    return next((i for i in get_instances() if getattr(i, "name", None) == name), None) if callable(get_instances) else None
 
 def _adapter_running_pids(self: SchemaManagerAdapter,
                  name: str  # Plugin name
