@@ -127,6 +127,8 @@ class SchemaManagerAdapter:
                 ):
         self.manager, self.category = manager, category
 
+    runs_workers = False  # plugins run in the app's process
+
     def __repr__(self) -> str: return f"{type(self).__name__}({type(self.manager).__name__}, {self.category!r})"
 
     def _infos(self) -> List[Any]: return list(self.manager.discover_plugins())
@@ -238,6 +240,7 @@ def _fqcn(cls: Any) -> Optional[str]:
 # %% ../../nbs/core/adapters.ipynb #b299f1a5
 class WorkerManagerAdapter(SchemaManagerAdapter):
     "Adapter for cjm-plugin-system >= 0.0.9: manifests (`discover_manifests()`), plugins in worker processes."
+    runs_workers = True
     def _labelled(self, meta: Any) -> bool:
         "True if a discovered plugin's taxonomy domain or category label is this category."
         taxonomy = getattr(meta, "taxonomy", None)
@@ -340,10 +343,10 @@ def _adapter_or_none(manager: Any, category: str) -> Optional[SchemaManagerAdapt
 def plugin_pids(category: str,  # Registry category
                 manager: Any,  # Its plugin manager
                 name: str  # Plugin name
-               ) -> List[int]:  # The plugin's worker/child PIDs while it runs, [] otherwise
-    "PIDs to show in `PluginMetadata.spawned_pids`."
+               ) -> Optional[List[int]]:  # Worker PIDs (children included), [] when not running; None: not tracked here
+    "PIDs for `PluginMetadata.spawned_pids` when the manager runs plugins in workers; None for in-process managers, whose app reports them."
     adapter = _adapter_or_none(manager, category)
-    return [] if adapter is None else adapter.running_pids(name)
+    return adapter.running_pids(name) if adapter is not None and adapter.runs_workers else None
 
 def stop_workers(category: str,  # Registry category
                  manager: Any  # Its plugin manager
