@@ -68,6 +68,7 @@ def _field_default(f: dataclasses.Field) -> Any:
     "A field's default as JSON (enum members become their values); `dataclasses.MISSING` when it has none."
     value = f.default if f.default is not dataclasses.MISSING else (
         f.default_factory() if f.default_factory is not dataclasses.MISSING else dataclasses.MISSING)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type): return dataclasses.asdict(value)
     return value.value if isinstance(value, enum.Enum) else value
 
 # %% ../../nbs/core/adapters.ipynb #c50f6b57
@@ -177,37 +178,43 @@ def _instance(self: SchemaManagerAdapter, name: str) -> Any:
     get_instances = getattr(self.manager, "get_plugin_instances", None)  # instances that carry their `name`
     return next((i for i in get_instances() if getattr(i, "name", None) == name), None) if callable(get_instances) else None
 
+SchemaManagerAdapter._instance = _instance
+
+# %% ../../nbs/core/adapters.ipynb #7a180fc6
 def _adapter_running_pids(self: SchemaManagerAdapter,
-                 name: str  # Plugin name
-                ) -> List[int]:  # PIDs of the processes the loaded plugin manages (children included), [] when not loaded
+                          name: str  # Plugin name
+                         ) -> List[int]:  # PIDs of the processes the loaded plugin manages (children included), [] when not loaded
     "The processes a running plugin holds, for `PluginMetadata.spawned_pids`."
     instance = self._instance(name)
     return [] if instance is None else get_all_managed_pids(instance)
 
+SchemaManagerAdapter.running_pids = _adapter_running_pids
+
+# %% ../../nbs/core/adapters.ipynb #99d42b2e
 def _adapter_stop_all(self: SchemaManagerAdapter) -> List[str]:  # Names of the plugins whose workers were stopped
     "Stop the manager's worker processes (in-process plugins have none)."
     return []
 
+SchemaManagerAdapter.stop_all = _adapter_stop_all
+
+# %% ../../nbs/core/adapters.ipynb #1d9f3475
 def _adapter_push_config(self: SchemaManagerAdapter,
-                name: str,  # Plugin name
-                config: Mapping[str, Any]  # The config just saved in the registry's store
-               ) -> bool:  # True if it is in effect (or the plugin is not running); False if it takes effect on restart
+                         name: str,  # Plugin name
+                         config: Mapping[str, Any]  # The effective config just saved in the registry's store
+                        ) -> bool:  # True if it is in effect (or the plugin is not running); False if it takes effect on restart
     "Hand a saved config to the running plugin through the manager's `update_plugin_config`."
     if self._instance(name) is None: return True  # not running: it reads the store when it starts
     update = getattr(self.manager, "update_plugin_config", None)
     if not callable(update): return False
     try: return update(name, dict(config)) is not False
-    except Exception as e:
-        _logger.warning("Plugin %r in category %r did not take its new config while running (%s: %s); "
-                        "it takes effect on restart", name, self.category, type(e).__name__, e)
+    except Exception as e:  # the message is not logged: it may quote a config value (a secret)
+        _logger.warning("Plugin %r in category %r did not take its new config while running (%s); "
+                        "it takes effect on restart", name, self.category, type(e).__name__)
         return False
 
-SchemaManagerAdapter._instance = _instance
-SchemaManagerAdapter.running_pids = _adapter_running_pids
-SchemaManagerAdapter.stop_all = _adapter_stop_all
 SchemaManagerAdapter.push_config = _adapter_push_config
 
-# %% ../../nbs/core/adapters.ipynb #c72dfd5b
+# %% ../../nbs/core/adapters.ipynb #ec3a84a8
 class DataclassManagerAdapter(SchemaManagerAdapter):
     "Adapter for dataclass-era managers: `discover_plugins()` and `get_plugin_config_dataclass(name)`."
     def _plugin_class(self, name: str) -> Any:
@@ -231,13 +238,13 @@ class DataclassManagerAdapter(SchemaManagerAdapter):
         raise TypeError(f"plugin {name!r} has no config dataclass: get_plugin_config_dataclass({name!r}) gave none "
                         "and its class declares no `config_class` dataclass")
 
-# %% ../../nbs/core/adapters.ipynb #a8dd7a59
+# %% ../../nbs/core/adapters.ipynb #8f5c25f8
 def _normalized(label: Any) -> str: return str(label or "").strip().lower().replace(" ", "_").replace("-", "_")
 
 def _fqcn(cls: Any) -> Optional[str]:
     return f"{cls.__module__}.{cls.__qualname__}" if isinstance(cls, type) else None
 
-# %% ../../nbs/core/adapters.ipynb #b299f1a5
+# %% ../../nbs/core/adapters.ipynb #6b7ee8d8
 class WorkerManagerAdapter(SchemaManagerAdapter):
     "Adapter for cjm-plugin-system >= 0.0.9: manifests (`discover_manifests()`), plugins in worker processes."
     runs_workers = True
@@ -269,7 +276,7 @@ class WorkerManagerAdapter(SchemaManagerAdapter):
         held = list(held.values()) if isinstance(held, Mapping) else []
         return [i for i in held if name is None or getattr(i, "plugin_name", None) == name]
 
-# %% ../../nbs/core/adapters.ipynb #fb387ca4
+# %% ../../nbs/core/adapters.ipynb #0a22f65c
 def _worker_running_pids(self: WorkerManagerAdapter,
                          name: str  # Plugin name
                         ) -> List[int]:  # Worker PIDs of the plugin's loaded instances and their descendants
@@ -297,7 +304,7 @@ WorkerManagerAdapter.running_pids = _worker_running_pids
 WorkerManagerAdapter.stop_all = _worker_stop_all
 WorkerManagerAdapter._instance = _worker_instance
 
-# %% ../../nbs/core/adapters.ipynb #bf9ead6a
+# %% ../../nbs/core/adapters.ipynb #41a692e8
 class ManagerShapeError(TypeError):
     "A plugin manager that no adapter understands."
     def __init__(self,
@@ -309,7 +316,7 @@ class ManagerShapeError(TypeError):
                          "Give it discover_plugins() and get_plugin_config_schema(name), or register a "
                          "cjm-plugin-system PluginManager")
 
-# %% ../../nbs/core/adapters.ipynb #00b90901
+# %% ../../nbs/core/adapters.ipynb #177d00ca
 def adapter_for(manager: Any,  # A plugin manager
                 category: str  # Registry category it is registered under
                ) -> SchemaManagerAdapter:  # The adapter for the manager's shape
@@ -323,7 +330,7 @@ def adapter_for(manager: Any,  # A plugin manager
                                          "nor get_plugin_config_dataclass(name)")
     raise ManagerShapeError(manager, "it has neither discover_plugins() nor discover_manifests()")
 
-# %% ../../nbs/core/adapters.ipynb #42e29ecb
+# %% ../../nbs/core/adapters.ipynb #33df4e51
 def discover_category(category: str,  # Registry category
                       manager: Any,  # Its plugin manager
                       record: Callable[[LoadFailure, Optional[BaseException]], None]  # The registry's failure handler
@@ -335,11 +342,12 @@ def discover_category(category: str,  # Registry category
         return []
     return adapter.discover(record)
 
-# %% ../../nbs/core/adapters.ipynb #1e20c044
+# %% ../../nbs/core/adapters.ipynb #70fbb124
 def _adapter_or_none(manager: Any, category: str) -> Optional[SchemaManagerAdapter]:
     try: return adapter_for(manager, category)
     except ManagerShapeError: return None
 
+# %% ../../nbs/core/adapters.ipynb #23b16a4c
 def plugin_pids(category: str,  # Registry category
                 manager: Any,  # Its plugin manager
                 name: str  # Plugin name
@@ -348,6 +356,7 @@ def plugin_pids(category: str,  # Registry category
     adapter = _adapter_or_none(manager, category)
     return adapter.running_pids(name) if adapter is not None and adapter.runs_workers else None
 
+# %% ../../nbs/core/adapters.ipynb #84aacf2e
 def stop_workers(category: str,  # Registry category
                  manager: Any  # Its plugin manager
                 ) -> List[str]:  # Names of the plugins whose workers were stopped
@@ -355,6 +364,7 @@ def stop_workers(category: str,  # Registry category
     adapter = _adapter_or_none(manager, category)
     return [] if adapter is None else adapter.stop_all()
 
+# %% ../../nbs/core/adapters.ipynb #f6d5fcb2
 def push_saved_config(category: str,  # Registry category
                       manager: Any,  # Its plugin manager
                       name: str,  # Plugin name
@@ -364,7 +374,7 @@ def push_saved_config(category: str,  # Registry category
     adapter = _adapter_or_none(manager, category)
     return True if adapter is None else adapter.push_config(name, config)
 
-# %% ../../nbs/core/adapters.ipynb #b3f15909
+# %% ../../nbs/core/adapters.ipynb #bc291f69
 def build_manager(plugin_interface: Type  # Plugin interface class (e.g. TranscriptionPlugin)
                  ) -> Any:  # cjm-plugin-system's PluginManager if installed, else an EntryPointPluginManager
     "Create the plugin manager `register_plugin_system` registers."
