@@ -56,7 +56,7 @@ def _type_schema(hint: Any  # A field's type annotation
         kinds = {_JSON_TYPES.get(type(a)) for a in args}
         return {**({"type": kinds.pop()} if len(kinds) == 1 and None not in kinds else {}), "enum": list(args)}
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
-        return {**_type_schema(typing.Literal[tuple(m.value for m in hint)]), "title": hint.__name__} if len(hint) else {}
+        return _type_schema(typing.Literal[tuple(m.value for m in hint)]) if len(hint) else {}
     if isinstance(hint, type) and dataclasses.is_dataclass(hint): return dataclass_to_schema(hint)
     kind = _JSON_TYPES.get(origin or hint)
     schema = {"type": kind} if kind else {}
