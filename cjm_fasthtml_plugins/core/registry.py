@@ -11,11 +11,11 @@ import os
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Type, TypeVar, Union
 
-from .errors import (_DISCOVERY_ERRORS, ConfigConflictError, ConfigValidationError,
-                                              CorruptConfigError, FieldError, InvalidPluginIdError, LoadFailure,
-                                              PluginLoadError, PluginRegistryError, UnknownPluginError, _failure_message)
-from .execution_mode import PluginExecutionMode
-from .metadata import PluginMetadata
+from .adapters import ManagerShapeError, SchemaManagerAdapter, adapter_for, build_manager
+from .errors import (ConfigConflictError, ConfigValidationError, CorruptConfigError, FieldError,
+                                              InvalidPluginIdError, LoadFailure, PluginLoadError, PluginRegistryError,
+                                              UnknownPluginError)
+from .metadata import PluginMetadata, config_object
 from .store import ConfigStore, JsonDirectoryStore, validate_plugin_id
 
 # %% auto #0
@@ -49,55 +49,17 @@ def __getattr__(name: str) -> Any:  # `merge_config` or `schema_defaults`, which
         return getattr(schema, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-# %% ../../nbs/core/registry.ipynb #7a7a2412
-def _plugin_metadata(
-    category: str,  # Category being discovered
-    manager: Any,  # Its plugin manager
-    info: Any  # One item of `manager.discover_plugins()`
-) -> PluginMetadata:  # The plugin's metadata (is_configured left False)
-    "Build a plugin's metadata from what its manager reports; raises if the report is unusable."
-    name = getattr(info, "name", None)
-    if not isinstance(name, str) or not name:
-        raise TypeError(f"discover_plugins() returned {info!r}, which has no string `name`")
-    schema = manager.get_plugin_config_schema(name)
-    if not isinstance(schema, dict):
-        raise TypeError(f"get_plugin_config_schema({name!r}) returned {type(schema).__name__}, not a JSON Schema dict")
-    mode = getattr(info, "execution_mode", None) or PluginExecutionMode.IN_PROCESS
-    if not isinstance(mode, PluginExecutionMode): mode = PluginExecutionMode(getattr(mode, "value", mode))
-    version = getattr(info, "version", None)
-    plugin = PluginMetadata(
-        name=name, category=category, title=schema.get("title") or name, config_schema=schema,
-        description=getattr(info, "description", None) or schema.get("description"),
-        version=None if version is None else str(version), execution_mode=mode,
-        manages_child_processes=bool(getattr(info, "manages_child_processes", False)),
-        manages_external_resources=bool(getattr(info, "manages_external_resources", False)))
-    validate_plugin_id(plugin.get_unique_id())
-    return plugin
-
 # %% ../../nbs/core/registry.ipynb #4aecf202
 def _discover(
     category: str,  # Category being discovered
     manager: Any  # Its plugin manager
-) -> Tuple[List[PluginMetadata], List[LoadFailure]]:  # Plugins that loaded (discovery order) and what failed
-    "Ask `manager` for its plugins; every exception (or `sys.exit`) becomes a `LoadFailure` instead of escaping."
-    plugins, failures = [], []
-    def fail(error: BaseException, name: Optional[str] = None, info: Any = None) -> None:
-        failures.append(LoadFailure(category, name, type(error).__name__, _failure_message(error),
-                                    entry_point=getattr(info, "entry_point", None), distribution=getattr(info, "distribution", None)))
-    try: infos = list(manager.discover_plugins())
-    except _DISCOVERY_ERRORS as e: infos = []; fail(e)
-    get_failures = getattr(manager, "get_load_failures", None)  # optional hook: failures the manager isolated itself
-    try: reported = list(get_failures()) if callable(get_failures) else []
-    except _DISCOVERY_ERRORS as e: reported = []; fail(e)
-    failures += [LoadFailure(category, getattr(r, "plugin_name", None), str(getattr(r, "error_type", "Error")),
-                             str(getattr(r, "message", r)), entry_point=getattr(r, "entry_point", None),
-                             distribution=getattr(r, "distribution", None)) for r in reported]
-    for info in infos:
-        try: plugins.append(_plugin_metadata(category, manager, info))
-        except _DISCOVERY_ERRORS as e:
-            name = getattr(info, "name", None)
-            fail(e, name if isinstance(name, str) else None, info)
-    return plugins, failures
+) -> Tuple[Optional[SchemaManagerAdapter], List[PluginMetadata], List[LoadFailure]]:  # Its adapter (None: no known shape), plugins, failures
+    "Ask `manager` for its plugins through its adapter; every exception (or `sys.exit`) becomes a `LoadFailure`."
+    failures: List[LoadFailure] = []
+    try: adapter = adapter_for(manager, category)
+    except ManagerShapeError as e: return None, [], [LoadFailure(category, None, type(e).__name__, str(e))]
+    plugins = adapter.discover(lambda failure, cause=None: failures.append(failure))
+    return adapter, plugins, failures
 
 # %% ../../nbs/core/registry.ipynb #492aab76
 def _live_instances(
@@ -132,14 +94,16 @@ class UnifiedPluginRegistry:
         self._plugins: Dict[str, PluginMetadata] = {}  # unique id -> metadata, in registration order
         self._validators: Dict[str, Any] = {}  # unique id -> its schema's jsonschema validator, compiled on first use
         self._saved: Any = None  # the `store.saved_ids()` object the is_configured flags were last set from
+        self._adapters: Dict[str, Optional[SchemaManagerAdapter]] = {}  # category -> adapter for its manager's shape
+        self._restart_pending: set = set()  # unique ids whose running plugin could not take its newly saved config
 
     def __repr__(self) -> str:
         return f"UnifiedPluginRegistry({str(self.config_dir)!r}, categories={len(self._managers)}, plugins={len(self._plugins)})"
 
     # -- discovery -------------------------------------------------------------------------------------------------
-    def _collect(self, category: str, manager: Any) -> Tuple[Dict[str, PluginMetadata], List[LoadFailure]]:
-        "Discover a category: plugins by unique id and failures; raises `PluginLoadError` in strict mode."
-        found, failures = _discover(category, manager)
+    def _collect(self, category: str, manager: Any) -> tuple:
+        "Discover a category: (adapter, plugins by unique id, failures); raises `PluginLoadError` in strict mode."
+        adapter, found, failures = _discover(category, manager)
         plugins: Dict[str, PluginMetadata] = {}
         for plugin in found:
             uid = plugin.get_unique_id()
@@ -152,10 +116,12 @@ class UnifiedPluginRegistry:
             _log_skipped(failure)
         saved = self.store.saved_ids()
         for uid, plugin in plugins.items(): plugin.is_configured = uid in saved
-        return plugins, failures
+        return adapter, plugins, failures
 
-    def _install(self, category: str, plugins: Dict[str, PluginMetadata], failures: List[LoadFailure]) -> None:
-        "Replace the category's plugins and failures, keeping every index in step."
+    def _install(self, category: str, adapter: Optional[SchemaManagerAdapter], plugins: Dict[str, PluginMetadata],
+                 failures: List[LoadFailure]) -> None:
+        "Replace the category's adapter, plugins and failures, keeping every index in step."
+        self._adapters[category] = adapter
         for plugin in self._by_category.get(category, ()):
             self._plugins.pop(plugin.get_unique_id(), None); self._validators.pop(plugin.get_unique_id(), None)
         self._plugins.update(plugins)
@@ -175,10 +141,10 @@ class UnifiedPluginRegistry:
     ) -> List[PluginMetadata]:  # List of discovered plugin metadata
         "Register a domain-specific plugin manager."
         self._check_category(category)
-        plugins, failures = self._collect(category, manager) if auto_discover else ({}, [])
+        adapter, plugins, failures = self._collect(category, manager) if auto_discover else (None, {}, [])
         self._managers[category], self._display_names[category] = manager, display_name or category.title()
         if category not in self._by_category: self._by_category = dict(sorted({**self._by_category, category: []}.items()))
-        self._install(category, plugins, failures)
+        self._install(category, adapter, plugins, failures)
         return list(plugins.values())
 
     def register_plugin_system(
@@ -214,8 +180,7 @@ class UnifiedPluginRegistry:
         Returns:
             List of discovered plugin metadata
         """
-        from cjm_fasthtml_plugins.core.manager import EntryPointPluginManager  # on first use: keeps `import` light
-        manager = EntryPointPluginManager(plugin_interface)
+        manager = build_manager(plugin_interface)  # cjm-plugin-system's PluginManager when installed, else entry points
         return self.register_plugin_manager(category, manager, display_name=display_name, auto_discover=auto_discover)
 
     def unregister_plugin_manager(self,
@@ -223,8 +188,9 @@ class UnifiedPluginRegistry:
                                  ) -> bool:  # True if the category was registered
         "Remove a category, its manager, its plugins and its failures."
         if category not in self._managers: return False
-        self._install(category, {}, [])
-        for index in (self._managers, self._display_names, self._by_category, self._failures): index.pop(category, None)
+        self._install(category, None, {}, [])
+        for index in (self._managers, self._display_names, self._by_category, self._failures, self._adapters):
+            index.pop(category, None)
         return True
 
     def refresh_category(self,
@@ -233,8 +199,8 @@ class UnifiedPluginRegistry:
         "Discover a category's plugins again (e.g. after installing new ones), replacing the old entries."
         if category not in self._managers:
             raise KeyError(f"Category {category!r} is not registered; register its manager first.")
-        plugins, failures = self._collect(category, self._managers[category])
-        self._install(category, plugins, failures)
+        adapter, plugins, failures = self._collect(category, self._managers[category])
+        self._install(category, adapter, plugins, failures)
         return list(plugins.values())
 
     def get_load_failures(self,
@@ -251,6 +217,13 @@ class UnifiedPluginRegistry:
         if saved is self._saved: return
         for uid, plugin in list(self._plugins.items()): plugin.is_configured = uid in saved
         self._saved = saved
+
+    def _sync_pids(self, plugins: List[PluginMetadata]) -> List[PluginMetadata]:
+        "Set `spawned_pids` of plugins that run in worker processes (cjm-plugin-system); in-process PIDs are the app's."
+        for plugin in plugins:
+            adapter = self._adapters.get(plugin.category)
+            if adapter is not None and adapter.runs_workers: plugin.spawned_pids = adapter.running_pids(plugin.name)
+        return plugins
 
     def get_manager(
         self,
@@ -275,7 +248,7 @@ class UnifiedPluginRegistry:
                   ) -> Optional[PluginMetadata]:  # Plugin metadata if found, None otherwise
         "Get plugin metadata by unique ID."
         plugin = self._plugins.get(unique_id) if isinstance(unique_id, str) else None
-        if plugin is not None: self._sync_configured()
+        if plugin is not None: self._sync_configured(); self._sync_pids([plugin])
         return plugin
 
     def require_plugin(self,
@@ -283,7 +256,7 @@ class UnifiedPluginRegistry:
                       ) -> PluginMetadata:  # Plugin metadata
         "Get plugin metadata, raising `InvalidPluginIdError` or `UnknownPluginError` instead of returning None."
         plugin = self._registered(unique_id)
-        self._sync_configured()
+        self._sync_configured(); self._sync_pids([plugin])
         return plugin
 
     def _registered(self, unique_id: str) -> PluginMetadata:
@@ -296,12 +269,14 @@ class UnifiedPluginRegistry:
                                ) -> List[PluginMetadata]:  # List of plugin metadata for the category
         "Get all plugins in a category."
         self._sync_configured()
-        return list(self._by_category.get(category, ()))
+        plugins = list(self._by_category.get(category, ()))
+        adapter = self._adapters.get(category)
+        return self._sync_pids(plugins) if adapter is not None and adapter.runs_workers else plugins
 
     def get_all_plugins(self) -> List[PluginMetadata]:  # List of all plugin metadata
         "Get all plugins across all categories."
         self._sync_configured()
-        return list(self._plugins.values())
+        return self._sync_pids(list(self._plugins.values()))
 
     def get_categories_with_plugins(self) -> List[str]:  # Sorted list of categories with plugins
         "Get categories that have registered plugins."
@@ -377,13 +352,16 @@ class UnifiedPluginRegistry:
                            ) -> str:  # Revision of the saved config
         "Save a config, raising `ConfigValidationError` or `ConfigConflictError` instead of overwriting."
         config = self._checked(validate_plugin_id(unique_id), config, validate)
-        if expected_revision is None: return self.store.save(unique_id, config)
-        with self.store.lock(unique_id):
-            try: current_config, current = self.store.load_with_revision(unique_id)
-            except CorruptConfigError: current_config, current = None, self.store.revision(unique_id)
-            if current != (expected_revision or None):
-                raise ConfigConflictError(unique_id, expected_revision, current, current_config)
-            return self.store.save(unique_id, config)
+        if expected_revision is None: revision = self.store.save(unique_id, config)
+        else:
+            with self.store.lock(unique_id):
+                try: current_config, current = self.store.load_with_revision(unique_id)
+                except CorruptConfigError: current_config, current = None, self.store.revision(unique_id)
+                if current != (expected_revision or None):
+                    raise ConfigConflictError(unique_id, expected_revision, current, current_config)
+                revision = self.store.save(unique_id, config)
+        self._push(unique_id, config)
+        return revision
 
     def update_plugin_config(self,
                              unique_id: str,  # Plugin unique identifier
@@ -396,6 +374,7 @@ class UnifiedPluginRegistry:
             current = self.store.load(unique_id) or {}
             updated = self._checked(unique_id, changes(current) if callable(changes) else {**current, **changes}, validate)
             self.store.save(unique_id, updated)
+        self._push(unique_id, updated)
         return updated
 
     def save_plugin_config(self,
@@ -416,14 +395,47 @@ class UnifiedPluginRegistry:
         "Delete saved configuration for a plugin."
         try:
             self.store.delete(validate_plugin_id(unique_id))
+            self._push(unique_id, {})  # the running plugin falls back to the defaults
             return True
         except (PluginRegistryError, OSError, ValueError) as e:
             _logger().error("Could not delete the config of plugin %r: %s", unique_id, e)
             return False
 
+    def _push(self, unique_id: str, saved: Mapping[str, Any]) -> None:
+        "Hand a just-saved config to the plugin if it runs; remember when it takes effect only on restart."
+        plugin, adapter = self._plugins.get(unique_id), None
+        if plugin is not None: adapter = self._adapters.get(plugin.category)
+        if adapter is None: return
+        from cjm_fasthtml_plugins.core.schema import merge_config, schema_defaults
+        if adapter.push_config(plugin.name, merge_config(schema_defaults(plugin.config_schema), dict(saved))):
+            self._restart_pending.discard(unique_id)
+        else: self._restart_pending.add(unique_id)
+
+    def takes_effect_on_restart(self,
+                                unique_id: str  # Plugin unique identifier
+                               ) -> bool:  # True if the running plugin kept its old config when the new one was saved
+        "Whether the last saved config waits for the plugin's restart (the running plugin could not take it)."
+        return unique_id in self._restart_pending
+
+    def get_config_object(self,
+                          unique_id: str  # Plugin unique identifier
+                         ) -> Any:  # Instance of the plugin's config dataclass, or a dict when it has none
+        "The plugin's effective config in the form the plugin expects."
+        return config_object(self.require_plugin(unique_id), self.get_effective_config(unique_id))
+
     # -- lifecycle -------------------------------------------------------------------------------------------------
-    def shutdown(self) -> List[str]:  # Unique ids of the plugins whose `force_cleanup()` succeeded
-        "Call `force_cleanup()` on every lifecycle-aware plugin instance the managers hold; errors are logged, not raised."
+    def _stop_workers(self, category: str, cleaned: List[str]) -> None:
+        "Stop the worker processes of a category whose manager runs plugins in workers, adding their ids to `cleaned`."
+        adapter = self._adapters.get(category)
+        if adapter is None: return
+        try: stopped = adapter.stop_all()
+        except Exception:
+            _logger().exception("Could not stop the worker processes of category %r; continuing with the others", category)
+            return
+        cleaned += [uid for uid in (f"{category}_{name}" for name in stopped) if uid not in cleaned]
+
+    def shutdown(self) -> List[str]:  # Unique ids of the plugins cleaned up (`force_cleanup()`) or whose workers were stopped
+        "Call `force_cleanup()` on every lifecycle-aware plugin instance the managers hold and stop worker processes; errors are logged, not raised."
         cleaned, seen = [], set()
         for category, manager in list(self._managers.items()):
             try: instances = _live_instances(manager)
@@ -437,4 +449,6 @@ class UnifiedPluginRegistry:
                 try: cleanup()
                 except Exception: _logger().exception("force_cleanup() of plugin %r failed; continuing with the others", uid); continue
                 cleaned.append(uid)
+            self._stop_workers(category, cleaned)
+        self._restart_pending.clear()
         return cleaned

@@ -1,7 +1,4 @@
-"""PENDING the registry integration of core.adapters (issue 12). Not collected by pytest under this name.
-
-To enable it: `git mv tests/plugin_system/pending_test_registry_shapes.py tests/test_plugin_system_shapes.py`.
-Dataclass-era, spec-shaped and shapeless managers (small fakes) through UnifiedPluginRegistry.
+"""Dataclass-era, spec-shaped and shapeless managers (small fakes) through UnifiedPluginRegistry.
 """
 import enum
 from dataclasses import dataclass, field

@@ -1,7 +1,4 @@
-"""PENDING the registry integration of core.adapters (issue 12). Not collected by pytest under this name.
-
-To enable it: `git mv tests/plugin_system/pending_test_registry.py tests/test_plugin_system_registry.py`.
-It runs the registry scenario of scenario.py against the real cjm-plugin-system 0.0.46 in the Python 3.12 venv:
+"""It runs the registry scenario of scenario.py against the real cjm-plugin-system 0.0.46 in the Python 3.12 venv:
 `register_plugin_manager('transcription', manager)` finds the plugin, save/load/validation, a real worker's PID in
 `spawned_pids`, a saved config pushed to the running worker, `shutdown()` stopping it, `register_plugin_system`
 building cjm-plugin-system's own PluginManager.
