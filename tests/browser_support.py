@@ -89,7 +89,7 @@ def start_demo_server(config_dir: Path, log_path: Path, timeout: float = 60.0) -
 @pytest.fixture(scope="session")
 def assets_ready() -> Path:
     "The front-end assets cache, filled with npm on first use."
-    from cjm_fasthtml_plugins.components.assets import ensure_assets
+    from cjm_fasthtml_plugins.demo.assets import ensure_assets
     return ensure_assets()
 
 

@@ -6,7 +6,7 @@ import stat
 
 import pytest
 
-from cjm_fasthtml_plugins.components.assets import ASSET_FILES, AssetsError, ensure_assets
+from cjm_fasthtml_plugins.demo.assets import ASSET_FILES, AssetsError, ensure_assets
 from browser_support import assets_ready  # noqa: F401
 
 
@@ -47,6 +47,6 @@ def test_missing_npm_says_how_to_install_it(tmp_path, monkeypatch):
 
 
 def test_env_var_chooses_the_cache(tmp_path, monkeypatch):
-    from cjm_fasthtml_plugins.components.assets import default_assets_dir
+    from cjm_fasthtml_plugins.demo.assets import default_assets_dir
     monkeypatch.setenv("CJM_FASTHTML_PLUGINS_ASSETS", os.fspath(tmp_path / "elsewhere"))
     assert default_assets_dir() == tmp_path / "elsewhere"

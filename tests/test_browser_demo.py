@@ -6,12 +6,18 @@ not addressed to 127.0.0.1; the `page_and_net` fixture fails the test if one was
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
+import time
 
+import httpx
 import psutil
 import pytest
 
-from browser_support import ARTIFACTS, assets_ready, browser, color_scheme, demo_server, page_and_net  # noqa: F401
+from browser_support import (ARTIFACTS, REPO_ROOT, assets_ready, browser, color_scheme, demo_server, free_port,  # noqa: F401
+                             page_and_net)
 
 pytestmark = pytest.mark.browser
 
@@ -38,7 +44,7 @@ def choose(page, unique_id: str):
     "Pick `unique_id` in the dropdown and wait for the HTMX swap of the details card and settings panel."
     with page.expect_response(HX):
         page.select_option("#plugin-select", unique_id)
-    page.wait_for_selector(f"#plugin-details [data-plugin-id='{unique_id}']")
+    page.wait_for_selector(f"#plugin-details[data-plugin-id='{unique_id}']")  # the card is #plugin-details itself
     page.wait_for_selector(f"#plugin-settings[data-plugin-id='{unique_id}']")
     wait_for_htmx_settled(page)
 
@@ -93,7 +99,7 @@ def test_dropdown_change_swaps_details_card_without_reload(demo_server, page_and
     page, net = page_and_net
     open_category(page, demo_server, "Transcription")
     page.evaluate("window.__noReload = true")
-    assert page.locator("#plugin-details [data-plugin-id]").get_attribute("data-plugin-id") == WHISPER
+    assert page.locator("#plugin-details").get_attribute("data-plugin-id") == WHISPER
     choose(page, WORKER)
     card = page.locator("#plugin-details")
     assert "Voxtral (worker process)" in card.inner_text() and "Local (Subprocess)" in card.inner_text()
@@ -119,7 +125,7 @@ def test_worker_pids_are_shown_and_stopped_on_shutdown(demo_server, page_and_net
     assert "Stopped worker process" in demo_server.log()
 
 
-def test_comparison_lists_every_plugin_once_with_badges(demo_server, page_and_net):
+def test_comparison_lists_every_plugin_once_with_its_features(demo_server, page_and_net):
     page, net = page_and_net
     open_category(page, demo_server, "Language Models")
     with page.expect_response(HX):
@@ -127,14 +133,15 @@ def test_comparison_lists_every_plugin_once_with_badges(demo_server, page_and_ne
     rows = page.locator("#plugin-comparison tbody tr[data-plugin-id]")
     ids = [rows.nth(i).get_attribute("data-plugin-id") for i in range(rows.count())]
     assert sorted(ids) == sorted([LLAMA, RUNPOD])  # each plugin exactly once
-    pod = page.locator(f"#plugin-comparison tr[data-plugin-id='{RUNPOD}']")
-    assert pod.locator(".badge", has_text="Cloud GPU").first.get_attribute("class").count("badge-info") == 1
-    assert pod.locator(".badge", has_text="$4.40/hr").count() == 1
-    assert pod.locator(".badge", has_text="4x A100").count() == 1
-    assert pod.locator(".badge", has_text="Supported").count() == 1  # streaming
-    llama = page.locator(f"#plugin-comparison tr[data-plugin-id='{LLAMA}']")
-    assert "badge-success" in llama.locator(".badge", has_text="Local (Docker)").get_attribute("class")
+    headers = [t.strip() for t in page.locator("#plugin-comparison thead th").all_text_contents()]
+    cells = lambda uid: dict(zip(headers, page.locator(f"#plugin-comparison tr[data-plugin-id='{uid}'] td").all_text_contents()))  # noqa: E731
+    pod = cells(RUNPOD)
+    assert (pod["Execution"], pod["Cost"], pod["GPU"], pod["Streaming"]) == ("Cloud GPU", "$4.40/hr", "4x A100", "Supported")
+    assert cells(LLAMA)["Execution"] == "Local (Docker)"
     assert any("/plugins/compare" in r["url"] for r in net.htmx)
+    # the details card keeps the coloured badges
+    card = page.locator("#plugin-details")
+    assert "badge-success" in card.locator(".badge", has_text="Local (Docker)").get_attribute("class")
 
 
 def box(page, selector: str) -> dict:
@@ -325,3 +332,84 @@ def test_screenshots(demo_server, page_and_net, color_scheme):
     page.screenshot(path=ARTIFACTS / f"page-{color_scheme}.png", full_page=True)
     for name in ("selector", "comparison", "settings", "page"):
         assert (ARTIFACTS / f"{name}-{color_scheme}.png").stat().st_size > 5_000
+
+
+# -- an app written against the original 0.0.5 ---------------------------------------------------------------------
+# The original's wiring: the dropdown GETs `details_endpoint` on change and swaps the answer (`render_plugin_details`)
+# `outerHTML` into `#plugin-details`; a confirm button POSTs the choice to `selection_endpoint` into `#{target_id}`.
+# The card must stay the element with id `plugin-details`, or the second change finds no target.
+APP = '''
+import sys
+from pathlib import Path
+
+import fasthtml.common as fh
+import uvicorn
+
+from cjm_fasthtml_plugins.components.selector import render_dropdown_selector, render_plugin_details
+from cjm_fasthtml_plugins.core.registry import UnifiedPluginRegistry
+from cjm_fasthtml_plugins.demo.assets import mount_assets, offline_headers
+
+class Info:
+    def __init__(self, name): self.name, self.version = name, "1.0"
+
+class Manager:
+    def discover_plugins(self): return [Info(n) for n in ("whisper", "voxtral", "parakeet")]
+    def get_plugin_config_schema(self, name): return {"title": name.title(), "type": "object",
+                                                      "properties": {"device": {"type": "string", "default": "cpu"}}}
+
+port, config_dir, assets = int(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
+registry = UnifiedPluginRegistry(config_dir)
+plugins = registry.register_plugin_manager("transcription", Manager())
+app = fh.FastHTML(hdrs=offline_headers(), default_hdrs=False, secret_key="test")
+mount_assets(app, assets)
+
+@app.get("/")
+def index():
+    return fh.Title("0.0.5 app"), fh.Main(
+        render_dropdown_selector(plugins, selection_endpoint="/select_plugin", details_endpoint="/plugin_details",
+                                 target_id="main-content", confirm_button_text="Use this plugin",
+                                 get_plugin_config=registry.load_plugin_config),
+        fh.Div(id="main-content"))
+
+@app.get("/plugin_details")
+def details(plugin_id: str):
+    return render_plugin_details(registry.get_plugin(plugin_id), registry.load_plugin_config(plugin_id))
+
+@app.post("/select_plugin")
+def select(plugin_id: str): return fh.P(f"Chosen: {plugin_id}", id="chosen")
+
+uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+'''
+
+
+@pytest.fixture
+def original_app(tmp_path, assets_ready):
+    "The 0.0.5-style app under uvicorn on a free port; always stopped afterwards."
+    (tmp_path / "app.py").write_text(APP)
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, str(tmp_path / "app.py"), str(port), str(tmp_path / "configs"),
+                             str(assets_ready)], cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            assert proc.poll() is None, "the app exited before answering"
+            try:
+                if httpx.get(url + "/", timeout=2).status_code == 200: break
+            except httpx.HTTPError: time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate(); proc.wait(timeout=15)
+
+
+def test_repeated_outer_html_swaps_keep_their_target_and_the_button_confirms(original_app, page_and_net):
+    page, _ = page_and_net
+    page.goto(original_app + "/")
+    assert page.get_attribute("#plugin-details", "data-plugin-id") == "transcription_whisper"
+    for uid in ("transcription_voxtral", "transcription_parakeet", "transcription_whisper", "transcription_voxtral"):
+        with page.expect_response(lambda r: "/plugin_details" in r.url):
+            page.select_option("#plugin-select", uid)
+        page.wait_for_selector(f"#plugin-details[data-plugin-id='{uid}']")
+        assert page.locator("#plugin-details").count() == 1  # replaced, never nested or lost
+    page.get_by_role("button", name="Use this plugin").click()
+    page.wait_for_selector("#main-content #chosen")
+    assert page.inner_text("#chosen") == "Chosen: transcription_voxtral"

@@ -154,3 +154,49 @@ def test_lock_is_released_when_the_body_raises(stores):
     with pytest.raises(ZeroDivisionError):
         with store.lock("llm_gemini"): 1 / 0
     with other.lock("llm_gemini"): pass
+
+
+def test_saved_ids_is_the_same_object_while_nothing_changed(stores):
+    store, other = stores.make(), stores.make()
+    assert store.saved_ids() == frozenset()
+    store.save("llm_a", {})
+    first = store.saved_ids()
+    assert first == {"llm_a"} and store.saved_ids() is first
+    other.save("llm_b", {})  # another process or host
+    while store.saved_ids() == first: pass  # PostgreSQL: once the notification arrives; JSON: at once
+    assert store.saved_ids() == {"llm_a", "llm_b"}
+    other.delete("llm_a")
+    while "llm_a" in store.saved_ids(): pass
+    assert store.saved_ids() == {"llm_b"} and store.saved_ids() is store.saved_ids()
+
+
+def test_both_stores_are_config_stores(store):
+    from cjm_fasthtml_plugins.core.store import ConfigStore
+    assert isinstance(store, ConfigStore)
+
+
+class Manager:
+    def discover_plugins(self):
+        class Info: name, version = "gemini", "1.0"
+        return [Info()]
+    def get_plugin_config_schema(self, name):
+        return {"type": "object", "properties": {"temperature": {"type": "number", "default": 0.7}}}
+
+
+def test_the_registry_detects_conflicts_on_either_store(stores, tmp_path):
+    from cjm_fasthtml_plugins.core.errors import ConfigConflictError
+    from cjm_fasthtml_plugins.core.registry import UnifiedPluginRegistry
+    registries = []
+    for _ in range(2):  # two processes or hosts sharing the store
+        registry = UnifiedPluginRegistry(tmp_path / "unused", store=stores.make())
+        registry.register_plugin_manager("llm", Manager())
+        registries.append(registry)
+    a, b = registries
+    revision = a.write_plugin_config("llm_gemini", {"temperature": 0.1}, expected_revision="")
+    assert b.load_plugin_config("llm_gemini") == {"temperature": 0.1}  # loads are always current
+    while not b.get_plugin("llm_gemini").is_configured: pass  # PostgreSQL: once the notification arrives
+    b.write_plugin_config("llm_gemini", {"temperature": 0.2}, expected_revision=revision)
+    with pytest.raises(ConfigConflictError, match="changed elsewhere"):
+        a.write_plugin_config("llm_gemini", {"temperature": 0.3}, expected_revision=revision)
+    assert a.update_plugin_config("llm_gemini", {"temperature": 0.4}) == {"temperature": 0.4}
+    assert b.load_plugin_config("llm_gemini") == {"temperature": 0.4}

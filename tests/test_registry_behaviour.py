@@ -245,6 +245,8 @@ def test_custom_store_is_used(tmp_path):
     class MemoryStore:
         def __init__(self): self.data = {}
         def load(self, uid): return self.data.get(uid)
+        def load_with_revision(self, uid): return self.load(uid), self.revision(uid)
+        def saved_ids(self): return frozenset(self.data)
         def save(self, uid, config): self.data[uid] = dict(config); return str(len(self.data))
         def delete(self, uid): return self.data.pop(uid, None) is not None
         def exists(self, uid): return uid in self.data

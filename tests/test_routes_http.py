@@ -52,7 +52,7 @@ def save(client, router, data, hx=True):
 
 def test_every_get_route_is_a_fragment_for_htmx_and_a_page_otherwise(setup):
     registry, router, client, _, _ = setup
-    urls = ["/plugins", router.category_page.to(category="transcription"),
+    urls = [router.index.to(), router.category_page.to(category="transcription"),
             router.details.to(plugin_id="transcription_whisper"), router.compare.to(category="transcription"),
             router.settings.to(plugin_id="transcription_whisper")]
     for url in urls:
@@ -113,7 +113,7 @@ def test_the_secret_never_appears_in_any_response(setup, tmp_path):
     responses += [save(client, router, {"model": "base", "beam_size": "99", "__revision__": revision}),  # validation error
                   save(client, router, {"model": "base", "__revision__": "stale"}),  # conflict
                   save(client, router, {"model": "tiny", "__revision__": revision}, hx=False)]  # full page
-    for url in ("/plugins", router.category_page.to(category="transcription"),
+    for url in (router.index.to(), router.category_page.to(category="transcription"),
                 router.details.to(plugin_id="transcription_whisper", settings=1),
                 router.compare.to(category="transcription"), router.settings.to(plugin_id="transcription_whisper")):
         responses += [client.get(url), client.get(url, headers=HX)]
@@ -254,7 +254,7 @@ def test_hostile_plugin_text_is_escaped_everywhere(tmp_path):
     client = TestClient(app)
     save_r = client.post(router.save.to(plugin_id="evil_x"), data={"mode": "<i>a</i>", "__revision__": ""}, headers=HX)
     texts = [save_r.text] + [client.get(u, headers=h).text for u in
-                             ("/plugins", router.category_page.to(category="evil"), router.compare.to(category="evil"),
+                             (router.index.to(), router.category_page.to(category="evil"), router.compare.to(category="evil"),
                               router.details.to(plugin_id="evil_x"), router.settings.to(plugin_id="evil_x"))
                              for h in ({}, HX)]
     for text in texts:

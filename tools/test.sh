@@ -23,7 +23,7 @@ if ! command -v npm >/dev/null; then
 fi
 
 step "Fetching the front-end assets from npm (htmx, Franken UI, DaisyUI, Tailwind)"
-python -c 'from cjm_fasthtml_plugins.components.assets import ensure_assets; print(ensure_assets())'
+python -c 'from cjm_fasthtml_plugins.demo.assets import ensure_assets; print(ensure_assets())'
 
 step "Checking that notebooks and package agree (nbdev-export, nbdev-clean)"
 snapshot() { git status --porcelain --untracked-files=all; git diff; }
@@ -40,11 +40,11 @@ fi
 step "Running the notebooks (nbdev-test)"
 nbdev-test
 
-step "Checking the docs (nbdev-proc-nbs, README drift, public names, offline site)"
-python tools/docs.py check
+step "Checking the docs (nbdev-proc-nbs; every public name documented; README.md matches nbs/index.ipynb)"
+python tools/check_docs.py check
 
 step "Running the benchmarks in quick mode (small N, no timing targets: they only must not crash)"
-python bench/run.py --quick
+python bench/bench.py --quick
 
 step "Running pytest"
 set +e

@@ -13,25 +13,24 @@ import functools
 import inspect
 import json
 import logging
-from typing import Any, Awaitable, Callable, Dict, List, Optional
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Union
 
 import fasthtml.common as fh
 from fasthtml.common import FT, APIRouter, FtResponse
-from monsterui.daisy import AlertT
+from monsterui.daisy import Alert, AlertT
 from monsterui.franken import AT, Button, ButtonT, Card, CardTitle, TabContainer, TextPresets, Titled
 from starlette.concurrency import run_in_threadpool
 
-from .html_ids import PluginSelectorHtmlIds
 from .selector import (render_comparison_container, render_comparison_table,
                                                       render_dropdown_selector, render_load_failures,
-                                                      render_plugin_details, render_plugin_details_html)
+                                                      render_plugin_details)
 from .settings import (PluginSettingsHtmlIds, read_settings_form, render_config_error,
-                                                      render_settings_form, render_settings_form_html,
-                                                      secret_field_names)
+                                                      render_settings_form, secret_field_names)
 from ..core.errors import (ConfigConflictError, ConfigValidationError, CorruptConfigError,
                                               FieldError, InvalidPluginIdError, UnknownPluginError)
 from ..core.metadata import PluginMetadata
-from ..core.registry import UnifiedPluginRegistry, merge_config, schema_defaults
+from ..core.registry import UnifiedPluginRegistry
 
 _logger = logging.getLogger(__name__)
 
@@ -55,9 +54,8 @@ def render_route_error(
     message: str  # What went wrong and what to do about it
 ) -> FT:  # An alert fragment
     "Render an error of a plugin route as an alert."
-    return fh.Div(fh.Strong("Not found: " if status == 404 else "Bad request: " if status == 400 else "Error: "),
-                  fh.Span(message), cls=("alert", AlertT.error), role="alert", data_status=str(status),
-                  data_testid="route-error")
+    prefix = "Not found: " if status == 404 else "Bad request: " if status == 400 else "Error: "
+    return Alert(fh.Strong(prefix), message, cls=AlertT.error, data_status=str(status), data_testid="route-error")
 
 # %% ../../nbs/components/routes.ipynb #d3d6de3c
 HTMX_RESPONSE_HANDLING = [{"code": "204", "swap": False}, {"code": "[23]..", "swap": True},
@@ -74,7 +72,15 @@ class _UnknownCategoryError(UnknownPluginError):
     "A category no manager is registered for (answered with 404 like an unknown plugin)."
     def __str__(self): return f"No plugin category {self.unique_id!r} is registered."
 
-def _guarded(handler: Callable[..., Awaitable[Any]], page: PageFn) -> Callable[..., Awaitable[Any]]:
+@dataclass
+class _Context:
+    "What every handler uses: the registry, the page wrapper, the selection hook, and the router (for URLs)."
+    registry: UnifiedPluginRegistry
+    page: Callable[..., Any]
+    on_select: Optional[Callable[[PluginMetadata, Any], Any]]
+    router: APIRouter
+
+def _guarded(handler: Callable[..., Awaitable[Any]], page: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
     "Turn registry errors into 400/404 alerts and anything unexpected into a logged 500 alert."
     @functools.wraps(handler)
     async def run(request, **kwargs):
@@ -88,13 +94,24 @@ def _guarded(handler: Callable[..., Awaitable[Any]], page: PageFn) -> Callable[.
         return FtResponse(alert if _is_htmx(request) else page(f"Error {status}", alert), status_code=status)
     return run
 
-def _safe_config(registry: UnifiedPluginRegistry) -> Callable[[str], Optional[Dict[str, Any]]]:
-    "A config getter for display that answers None for a config that cannot be read."
-    def get(unique_id: str) -> Optional[Dict[str, Any]]:
-        try: return registry.load_plugin_config(unique_id)
-        except CorruptConfigError: return None
-    return get
+def _respond(ctx: _Context, request: Any, title: str, *content: Any) -> Any:
+    "A fragment for HTMX, a full page otherwise."
+    return content if _is_htmx(request) else ctx.page(title, *content)
 
+def _require_category(ctx: _Context, category: str) -> str:
+    "The category, or a 404 when no manager is registered for it."
+    if category not in ctx.registry.get_categories(): raise _UnknownCategoryError(category)
+    return category
+
+def _safe_config(registry: UnifiedPluginRegistry, unique_id: str) -> Optional[Dict[str, Any]]:
+    "The saved config for display; None when it cannot be read (the settings panel reports why)."
+    try: return registry.load_plugin_config(unique_id)
+    except CorruptConfigError: return None
+
+# %% ../../nbs/components/routes.ipynb #7ca12881
+def _with_defaults(ctx: _Context, unique_id: str, config: Dict[str, Any]) -> Dict[str, Any]:
+    "What the form shows: each field's saved value, else the schema's default."
+    return {**ctx.registry.get_config_defaults(unique_id), **config}
 
 def _display_config(schema: Dict[str, Any], submitted: Dict[str, Any], stored: Dict[str, Any], form: Any,
                     errors: List[FieldError]) -> Dict[str, Any]:
@@ -108,13 +125,160 @@ def _display_config(schema: Dict[str, Any], submitted: Dict[str, Any], stored: D
         if raw and isinstance(raw[-1], str): shown[e.field] = raw[-1]
     return shown
 
-# %% ../../nbs/components/routes.ipynb #0aaaf3a4
-def _category_nav(registry: UnifiedPluginRegistry, current: Optional[str], link: Callable[[str], str], index: str) -> FT:
+def _form(ctx: _Context, plugin: PluginMetadata, config: Dict[str, Any], **kw) -> FT:
+    "The settings form posting to this router's save and reset routes."
+    uid = plugin.get_unique_id()
+    return render_settings_form(plugin, config, action=ctx.router.save.to(plugin_id=uid),
+                                reset_action=ctx.router.reset.to(plugin_id=uid), **kw)
+
+def _settings_panel(ctx: _Context, plugin: PluginMetadata, **kw) -> FT:
+    "The form of the saved config and its revision (read together), or the corrupt-config panel."
+    uid = plugin.get_unique_id()
+    try: saved, revision = ctx.registry.load_plugin_config_with_revision(uid)
+    except CorruptConfigError as e: return render_config_error(plugin, e, reset_action=ctx.router.reset.to(plugin_id=uid))
+    return _form(ctx, plugin, _with_defaults(ctx, uid, saved), revision=revision or "", **kw)
+
+# %% ../../nbs/components/routes.ipynb #61d1cbf5
+def _category_nav(ctx: _Context, current: Optional[str]) -> FT:
     "Tabs linking every category's page, the current one marked."
-    tabs = [fh.Li(fh.A(registry.get_category_display_name(c), href=link(c),
+    registry, routes = ctx.registry, ctx.router
+    tabs = [fh.Li(fh.A(registry.get_category_display_name(c), href=routes.category_page.to(category=c),
                        aria_current="page" if c == current else None), cls="uk-active" if c == current else None)
             for c in registry.get_categories()]
-    return fh.Nav(TabContainer(fh.Li(fh.A("All categories", href=index)), *tabs), aria_label="Plugin categories")
+    return fh.Nav(TabContainer(fh.Li(fh.A("All categories", href=routes.index.to())), *tabs), aria_label="Plugin categories")
+
+async def _index(ctx: _Context, request):
+    "The categories, with their plugin counts and load failures."
+    registry = ctx.registry
+    counts = {c: len(registry.get_plugins_by_category(c)) for c in registry.get_categories()}
+    cards = [Card(fh.P(f"{n} plugin{'' if n == 1 else 's'}", cls=TextPresets.muted_sm),
+                  render_load_failures(registry.get_load_failures(c)),
+                  header=CardTitle(fh.A(registry.get_category_display_name(c), cls=AT.primary,
+                                        href=ctx.router.category_page.to(category=c))))
+             for c, n in counts.items()]
+    body = fh.Div(*cards, cls="grid gap-4 sm:grid-cols-2 lg:grid-cols-3") if cards else fh.P("No plugin categories are registered.")
+    return _respond(ctx, request, "Plugins", body)
+
+async def _category_page(ctx: _Context, request, category: str, plugin_id: str = ""):
+    "The dropdown and details card beside the chosen plugin's settings, the comparison full width below."
+    registry, routes = ctx.registry, ctx.router
+    plugins = registry.get_plugins_by_category(_require_category(ctx, category))
+    chosen = next((p for p in plugins if p.get_unique_id() == plugin_id), plugins[0] if plugins else None)
+    hook = dict(selection_endpoint=routes.select.to(), target_id=SELECTION_STATUS_ID,
+                confirm_button_text="Use this plugin") if ctx.on_select else {}
+    selector = render_dropdown_selector(
+        plugins, chosen and chosen.get_unique_id(), get_plugin_config=functools.partial(_safe_config, registry),
+        details_endpoint=routes.details.to(settings=1), comparison_endpoint=routes.compare.to(category=category),
+        failures=registry.get_load_failures(category), comparison_container=False, **hook)
+    status = fh.Div(id=SELECTION_STATUS_ID, role="status", aria_live="polite") if ctx.on_select and plugins else None
+    columns = fh.Div(fh.Div(selector, status, cls="min-w-0 space-y-4"),  # min-w-0: no column outgrows its half
+                     fh.Div(_settings_panel(ctx, chosen), cls="min-w-0") if chosen else None,
+                     cls="grid gap-6 lg:grid-cols-2 mt-4")
+    comparison = render_comparison_container(cls="min-w-0 mt-6") if plugins else None
+    return _respond(ctx, request, f"{registry.get_category_display_name(category)} plugins", _category_nav(ctx, category),
+                    columns, comparison)
+
+# %% ../../nbs/components/routes.ipynb #62103871
+async def _details(ctx: _Context, request, plugin_id: str = "", settings: bool = False):
+    "The details card (`#plugin-details`); with `settings`, the settings panel too, swapped out-of-band."
+    plugin = ctx.registry.require_plugin(plugin_id)
+    card = render_plugin_details(plugin, _safe_config(ctx.registry, plugin.get_unique_id()))
+    panel = _settings_panel(ctx, plugin) if settings else None
+    if not _is_htmx(request): return ctx.page(plugin.title, card, panel)
+    return (card, panel(hx_swap_oob="true")) if panel is not None else card
+
+def _hide_button() -> FT:
+    "A button that empties the comparison container."
+    return Button("Hide comparison", cls=ButtonT.ghost, submit=False,
+                  onclick="const c = this.closest('#plugin-comparison'); if (c) c.replaceChildren()")
+
+async def _compare(ctx: _Context, request, category: str = "", plugin_id: str = ""):
+    "The comparison table of a category; for HTMX, it re-fetches itself on every dropdown change while shown."
+    registry, routes = ctx.registry, ctx.router
+    plugins = registry.get_plugins_by_category(_require_category(ctx, category))
+    table = render_comparison_table(plugins, plugin_id or None, functools.partial(_safe_config, registry),
+                                    selection_endpoint=routes.select.to() if ctx.on_select else None,
+                                    target_id=SELECTION_STATUS_ID if ctx.on_select else None,
+                                    failures=registry.get_load_failures(category))
+    if not _is_htmx(request): return ctx.page(f"Compare {registry.get_category_display_name(category)} plugins", table)
+    return fh.Div(table, _hide_button(), cls="space-y-2", data_testid="comparison", hx_get=routes.compare.to(category=category),
+                  hx_trigger="change from:#plugin-select", hx_include="#plugin-select", hx_target="this", hx_swap="outerHTML")
+
+# %% ../../nbs/components/routes.ipynb #38eb79b8
+async def _settings(ctx: _Context, request, plugin_id: str):
+    "The settings panel of a plugin."
+    plugin = ctx.registry.require_plugin(plugin_id)
+    return _respond(ctx, request, f"{plugin.title} settings", _settings_panel(ctx, plugin))
+
+async def _write(ctx: _Context, plugin: PluginMetadata, config: Dict[str, Any], expected: Optional[str],
+                 stored: Dict[str, Any], submitted: Any) -> Union[FT, List[FieldError]]:
+    "Save in a worker thread (lock, write, fsyncs); the form to answer with, or the errors to show."
+    uid = plugin.get_unique_id()
+    try: revision = await run_in_threadpool(ctx.registry.write_plugin_config, uid, config, expected_revision=expected)
+    except ConfigValidationError as e: return list(e.errors)
+    except ConfigConflictError as e:
+        shown = _display_config(plugin.config_schema or {}, config, stored, submitted, [])
+        return _form(ctx, plugin, shown, conflict=e, revision=e.current_revision or "")
+    except OSError as e:
+        _logger.error("Could not save the config of plugin %r: %s", uid, e)
+        return [FieldError("", f"The config file could not be written ({e.strerror or e}); nothing was saved. "
+                               "Check that the config directory is writable, then save again.")]
+    return _form(ctx, plugin, _with_defaults(ctx, uid, config), revision=revision, message="Settings saved.")
+
+async def _save(ctx: _Context, request, plugin_id: str):
+    "Parse, validate and save the submitted form; answer with the panel (errors inline, a conflict, or saved)."
+    plugin = ctx.registry.require_plugin(plugin_id)
+    uid, schema, title = plugin.get_unique_id(), plugin.config_schema or {}, f"{plugin.title} settings"
+    submitted = await request.form()
+    expected = submitted.get(PluginSettingsHtmlIds.REVISION_FIELD)
+    expected = expected if isinstance(expected, str) else None
+    try: stored = ctx.registry.load_plugin_config(uid)
+    except CorruptConfigError as e:
+        return _respond(ctx, request, title, render_config_error(plugin, e, reset_action=ctx.router.reset.to(plugin_id=uid)))
+    config, errors = read_settings_form(schema, submitted, stored)
+    if errors:  # report the schema's complaints about the values that did parse too
+        bad = {e.field for e in errors}
+        errors += [e for e in ctx.registry.validate_plugin_config(uid, config) if e.field not in bad]
+    else:
+        answer = await _write(ctx, plugin, config, expected, stored, submitted)
+        if not isinstance(answer, list): return _respond(ctx, request, title, answer)
+        errors = answer
+    shown = _display_config(schema, config, stored, submitted, errors)
+    return _respond(ctx, request, title, _form(ctx, plugin, shown, errors=errors, revision=expected))
+
+async def _reset(ctx: _Context, request, plugin_id: str):
+    "Delete the saved config (in a worker thread); answer with the panel of the defaults."
+    plugin = ctx.registry.require_plugin(plugin_id)
+    title = f"{plugin.title} settings"
+    if not await run_in_threadpool(ctx.registry.delete_plugin_config, plugin.get_unique_id()):
+        problem = FieldError("", "The saved config could not be deleted (the server log says why); nothing was reset.")
+        return _respond(ctx, request, title, _settings_panel(ctx, plugin, errors=[problem]))
+    return _respond(ctx, request, title, _settings_panel(ctx, plugin, message="Settings reset to defaults."))
+
+# %% ../../nbs/components/routes.ipynb #28b3572f
+async def _select(ctx: _Context, request):
+    "Call the selection hook with the posted plugin; show its answer."
+    submitted = await request.form()
+    plugin = ctx.registry.require_plugin(submitted.get("plugin_id", ""))
+    result = ctx.on_select(plugin, request)
+    if inspect.isawaitable(result): result = await result
+    message = fh.Div(result if result is not None else f"Selected {plugin.title}.", cls=("alert", AlertT.success),
+                     role="status", data_testid="selection-result", data_plugin_id=plugin.get_unique_id())
+    if _is_htmx(request): return message
+    back = fh.A("Back to the plugins", href=ctx.router.category_page.to(category=plugin.category, plugin_id=plugin.get_unique_id()))
+    return ctx.page("Plugin selected", message, fh.P(back))
+
+# %% ../../nbs/components/routes.ipynb #0aaaf3a4
+_ROUTES = [  # (name, methods, path under the prefix, handler)
+    ("index", ["get"], "/", _index),
+    ("category_page", ["get"], "/category/{category}", _category_page),
+    ("details", ["get"], "/details", _details),
+    ("compare", ["get"], "/compare", _compare),
+    ("settings", ["get"], "/settings/{plugin_id:path}", _settings),
+    ("save", ["post"], "/settings/{plugin_id:path}", _save),
+    ("reset", ["post"], "/reset/{plugin_id:path}", _reset),
+    ("select", ["post"], "/select", _select),
+]
 
 def plugin_router(
     registry: UnifiedPluginRegistry,  # Registry whose plugins the routes show and configure
@@ -124,160 +288,9 @@ def plugin_router(
     page: Optional[PageFn] = None,  # Full-page wrapper page(title, *content) (default: MonsterUI `Titled`)
 ) -> APIRouter:  # Router to mount with `router.to_app(app)`; its routes are attributes (`router.save.to(plugin_id=...)`)
     "Build the selector, comparison, settings, save, reset and selection routes for a registry."
-    page, prefix = page or default_page, ("/" + prefix.strip("/")) if prefix.strip("/") else ""
-    router, R = APIRouter(), {}
-    ids, safe_config = PluginSelectorHtmlIds, _safe_config(registry)
-
-    def route(path: str, method: str):
-        def register(handler):
-            R[handler.__name__] = getattr(router, method)(prefix + path or "/", name=handler.__name__)(_guarded(handler, page))
-            return R[handler.__name__]
-        return register
-
-    def respond(request, title: str, *content: Any) -> Any:
-        return content if _is_htmx(request) else page(title, *content)
-
-    def form(plugin: PluginMetadata, config: Dict[str, Any], *, html: bool = False, oob: bool = False, **kw) -> Any:
-        "The settings form; with `html`, as HTML (from the render cache when only revision/message vary)."
-        uid, attrs = plugin.get_unique_id(), (dict(hx_swap_oob="true") if oob else {})
-        urls = dict(action=R["save"].to(plugin_id=uid), reset_action=R["reset"].to(plugin_id=uid))
-        if html and kw.keys() <= {"revision", "message"}: return render_settings_form_html(plugin, config, **urls, **kw, **attrs)
-        panel = render_settings_form(plugin, config, **urls, **kw)
-        panel = panel(**attrs) if attrs else panel
-        return fh.to_xml(panel) if html else panel
-
-    def settings_panel(plugin: PluginMetadata, *, html: bool = False, oob: bool = False, **kw) -> Any:
-        "The settings panel of the saved config (schema defaults filling the gaps), or the corrupt-config panel."
-        uid = plugin.get_unique_id()
-        try: saved, revision = registry.load_plugin_config_with_revision(uid)  # one read: config and revision always match
-        except CorruptConfigError as e:
-            panel = render_config_error(plugin, e, reset_action=R["reset"].to(plugin_id=uid))
-            panel = panel(hx_swap_oob="true") if oob else panel
-            return fh.to_xml(panel) if html else panel
-        config = merge_config(schema_defaults(plugin.config_schema), saved)
-        return form(plugin, config, html=html, oob=oob, revision=revision or "", **kw)
-
-    def require_category(category: str) -> str:
-        if category not in registry.get_categories(): raise _UnknownCategoryError(category)
-        return category
-
-    def nav(current: Optional[str]) -> FT:
-        return _category_nav(registry, current, lambda c: R["category_page"].to(category=c), R["index"].to())
-
-    @route("", "get")
-    async def index(request):
-        counts = {c: len(registry.get_plugins_by_category(c)) for c in registry.get_categories()}
-        cards = [Card(fh.P(f"{counts[c]} plugin{'' if counts[c] == 1 else 's'}", cls=TextPresets.muted_sm),
-                      render_load_failures(registry.get_load_failures(c)),
-                      header=CardTitle(fh.A(registry.get_category_display_name(c), cls=AT.primary,
-                                            href=R["category_page"].to(category=c))))
-                 for c in counts]
-        body = (fh.Div(*cards, cls="grid gap-4 sm:grid-cols-2 lg:grid-cols-3") if cards
-                else fh.P("No plugin categories are registered."))
-        return respond(request, "Plugins", body)
-
-    @route("/category/{category}", "get")
-    async def category_page(request, category: str, plugin_id: str = ""):
-        plugins = registry.get_plugins_by_category(require_category(category))
-        chosen = next((p for p in plugins if p.get_unique_id() == plugin_id), plugins[0] if plugins else None)
-        selector = render_dropdown_selector(
-            plugins, chosen and chosen.get_unique_id(), get_plugin_config=safe_config,
-            details_endpoint=R["details"].to(settings=1), comparison_endpoint=R["compare"].to(category=category),
-            failures=registry.get_load_failures(category), comparison_container=False)
-        confirm = None
-        if on_select is not None and plugins:
-            confirm = fh.Div(Button("Use this plugin", cls=ButtonT.primary, submit=False, hx_post=R["select"].to(),
-                                    hx_include=ids.as_selector(ids.PLUGIN_SELECT),
-                                    hx_target=f"#{SELECTION_STATUS_ID}"),
-                             fh.Div(id=SELECTION_STATUS_ID, role="status", aria_live="polite"), cls="space-y-3")
-        title = f"{registry.get_category_display_name(category)} plugins"
-        columns = fh.Div(fh.Div(selector, confirm, cls="min-w-0 space-y-4"),  # min-w-0: no column outgrows its half
-                         fh.Div(settings_panel(chosen), cls="min-w-0") if chosen else None,
-                         cls="grid gap-6 lg:grid-cols-2 mt-4")
-        comparison = render_comparison_container(cls="min-w-0 mt-6") if plugins else None  # full width, below
-        return respond(request, title, nav(category), columns, comparison)
-
-    @route("/details", "get")
-    async def details(request, plugin_id: str = "", settings: bool = False):
-        plugin = registry.require_plugin(plugin_id)
-        config = safe_config(plugin.get_unique_id())
-        if not _is_htmx(request):
-            return page(plugin.title, render_plugin_details(plugin, config), settings_panel(plugin) if settings else None)
-        card = render_plugin_details_html(plugin, config)  # HTML, memoised on everything the card shows
-        return card + settings_panel(plugin, html=True, oob=True) if settings else card
-
-    @route("/compare", "get")
-    async def compare(request, category: str = "", plugin_id: str = ""):
-        plugins = registry.get_plugins_by_category(require_category(category))
-        table = render_comparison_table(plugins, plugin_id or None, safe_config,
-                                        selection_endpoint=R["select"].to() if on_select else None,
-                                        target_id=SELECTION_STATUS_ID if on_select else None,
-                                        failures=registry.get_load_failures(category))
-        title = f"Compare {registry.get_category_display_name(category)} plugins"
-        if not _is_htmx(request): return page(title, table)
-        hide = Button("Hide comparison", cls=ButtonT.ghost, submit=False,
-                      onclick=f"const c = this.closest('{ids.as_selector(ids.PLUGIN_COMPARISON)}'); if (c) c.replaceChildren()")
-        select = ids.as_selector(ids.PLUGIN_SELECT)  # while shown, the table re-renders for each new choice
-        return fh.Div(table, hide, cls="space-y-2", data_testid="comparison", hx_get=R["compare"].to(category=category),
-                      hx_trigger=f"change from:{select}", hx_include=select, hx_target="this", hx_swap="outerHTML")
-
-    @route("/settings/{plugin_id:path}", "get")
-    async def settings(request, plugin_id: str):
-        plugin = registry.require_plugin(plugin_id)
-        return respond(request, f"{plugin.title} settings", settings_panel(plugin, html=_is_htmx(request)))
-
-    @route("/settings/{plugin_id:path}", "post")
-    async def save(request, plugin_id: str):
-        plugin = registry.require_plugin(plugin_id)
-        uid, schema, title = plugin.get_unique_id(), plugin.config_schema or {}, f"{plugin.title} settings"
-        htmx = _is_htmx(request)
-        submitted = await request.form()
-        expected = submitted.get(PluginSettingsHtmlIds.REVISION_FIELD)
-        expected = expected if isinstance(expected, str) else None
-        try: stored = registry.load_plugin_config(uid)
-        except CorruptConfigError as e:
-            return respond(request, title, render_config_error(plugin, e, reset_action=R["reset"].to(plugin_id=uid)))
-        config, errors = read_settings_form(schema, submitted, stored)
-        if errors:  # report the schema's complaints about the values that did parse too
-            bad = {e.field for e in errors}
-            errors += [e for e in registry.validate_plugin_config(uid, config) if e.field not in bad]
-        else:
-            try:  # lock, write and fsyncs in a worker thread: the event loop keeps serving other requests meanwhile
-                revision = await run_in_threadpool(registry.write_plugin_config, uid, config, expected_revision=expected)
-            except ConfigValidationError as e: errors = list(e.errors)
-            except ConfigConflictError as e:
-                shown = _display_config(schema, config, stored, submitted, [])
-                return respond(request, title, form(plugin, shown, conflict=e, revision=e.current_revision or ""))
-            except OSError as e:
-                _logger.error("Could not save the config of plugin %r: %s", uid, e)
-                errors = [FieldError("", f"The config file could not be written ({e.strerror or e}); nothing was saved. "
-                                         "Check that the config directory is writable, then save again.")]
-            else:
-                shown = merge_config(schema_defaults(plugin.config_schema), config)
-                return respond(request, title, form(plugin, shown, html=htmx, revision=revision, message="Settings saved."))
-        shown = _display_config(schema, config, stored, submitted, errors)
-        return respond(request, title, form(plugin, shown, errors=errors, revision=expected))
-
-    @route("/reset/{plugin_id:path}", "post")
-    async def reset(request, plugin_id: str):
-        plugin = registry.require_plugin(plugin_id)
-        title = f"{plugin.title} settings"
-        htmx = _is_htmx(request)
-        if not await run_in_threadpool(registry.delete_plugin_config, plugin.get_unique_id()):
-            problem = FieldError("", "The saved config could not be deleted (the server log says why); nothing was reset.")
-            return respond(request, title, settings_panel(plugin, errors=[problem]))
-        return respond(request, title, settings_panel(plugin, html=htmx, message="Settings reset to defaults."))
-
-    if on_select is not None:
-        @route("/select", "post")
-        async def select(request):
-            submitted = await request.form()
-            plugin = registry.require_plugin(submitted.get("plugin_id", ""))
-            result = on_select(plugin, request)
-            if inspect.isawaitable(result): result = await result
-            message = fh.Div(result if result is not None else f"Selected {plugin.title}.", cls=("alert", AlertT.success),
-                             role="status", data_testid="selection-result", data_plugin_id=plugin.get_unique_id())
-            if _is_htmx(request): return message
-            back = fh.A("Back to the plugins", href=R["category_page"].to(category=plugin.category, plugin_id=plugin.get_unique_id()))
-            return page("Plugin selected", message, fh.P(back))
+    router = APIRouter("/" + prefix.strip("/") if prefix.strip("/") else "")
+    ctx = _Context(registry, page or default_page, on_select, router)
+    for name, methods, path, handler in _ROUTES:
+        if name == "select" and on_select is None: continue
+        router(path, methods=methods, name=name)(_guarded(functools.partial(handler, ctx), ctx.page))
     return router

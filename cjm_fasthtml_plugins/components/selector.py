@@ -6,24 +6,17 @@ Docs: https://cj-mills.github.io/cjm-fasthtml-plugins/components/selector.html.m
 
 # %% auto #0
 __all__ = ['format_execution_mode', 'get_execution_badge_color', 'FeatureBadge', 'extract_plugin_features',
-           'render_plugin_details', 'render_plugin_details_html', 'clear_render_caches', 'render_load_failures',
-           'render_comparison_table', 'render_comparison_container', 'render_dropdown_selector',
-           'render_plugin_selector']
+           'render_plugin_details', 'render_load_failures', 'render_comparison_table', 'render_comparison_container',
+           'render_dropdown_selector', 'render_plugin_selector']
 
 # %% ../../nbs/components/selector.ipynb #8ccf1669
-import functools
-import secrets
-import re
-import threading
-import weakref
-from collections import OrderedDict
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+import warnings
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence
 
 import fasthtml.common as fh
-from fasthtml.common import FT
+from fastcore.xml import FT
 from monsterui.daisy import AlertT
-from monsterui.franken import (Button, ButtonT, Card, CardTitle, FormLabel, Strong, Table, TableT, TextPresets,
-                               TextT)
+from monsterui.franken import Button, ButtonT, Card, CardTitle, FormLabel, Table, TableT, TextPresets, TextT
 
 from .html_ids import PluginSelectorHtmlIds
 from ..core.errors import LoadFailure
@@ -131,172 +124,23 @@ def _resource_facts(plugin: PluginMetadata) -> List[tuple]:
         if res.endpoint_url: lines.append(("Endpoint", res.endpoint_url))
     return lines
 
-def _details_facts(plugin: PluginMetadata, config: Optional[Dict[str, Any]]) -> tuple:
-    "Every value the details card shows, as plain values: the card is a function of this tuple alone."
-    return (plugin.get_unique_id(), plugin.title, plugin.version, plugin.description, bool(plugin.is_configured),
-            tuple(extract_plugin_features(plugin, config)), tuple(_resource_facts(plugin)))
-
-def _details_frame(uid: str, title: Any, version: Any, description: Any, resources: Sequence[tuple],
-                   feature_row: FT, status_line: FT) -> FT:
-    "The details card around its two config-dependent parts, the feature row and the status line."
-    version = fh.Span(f"v{version}", cls=TextPresets.muted_sm) if version else None
-    header = (fh.Div(CardTitle(title), version, cls="flex items-baseline justify-between gap-2"),
-              fh.P(description, cls=TextPresets.muted_sm) if description else None)
-    return Card(feature_row,
-                fh.Div(fh.Span("ID: ", cls=TextT.medium), fh.Code(uid), cls=TextT.sm),
-                status_line,
-                *(fh.Div(fh.Span(f"{label}: ", cls=TextT.medium), fh.Code(text), cls=TextT.sm) for label, text in resources),
-                header=header, body_cls="space-y-3", data_plugin_id=uid)
-
-def _status_line(configured: bool) -> FT:
-    "Whether the plugin has a saved config."
-    return fh.Div("Configured" if configured else "Not configured (using defaults)", cls=TextPresets.muted_sm)
-
-def _details_card(uid: str, title: Any, version: Any, description: Any, configured: bool,
-                  features: Sequence[tuple], resources: Sequence[tuple]) -> FT:
-    "The details card drawn from `_details_facts` (and nothing else)."
-    return _details_frame(uid, title, version, description, resources, _feature_row(features), _status_line(configured))
+def _fact(label: str, text: Any) -> FT:
+    "One 'Label: value' line of the card."
+    return fh.Div(fh.Span(f"{label}: ", cls=TextT.medium), fh.Code(text), cls=TextT.sm)
 
 def render_plugin_details(
     plugin: PluginMetadata,  # Plugin to display
     config: Optional[Dict[str, Any]] = None  # Optional plugin configuration
 ) -> FT:  # Card element with plugin details
     "Render detailed information about a plugin."
-    return _details_card(*_details_facts(plugin, config))
-
-# %% ../../nbs/components/selector.ipynb #0ac5e924
-_PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
-
-def _is_plain(value: Any, depth: int = 0) -> bool:
-    "Whether `value` is built only of str/int/float/bool/None/list/tuple/dict (exact types), so its repr identifies it."
-    kind = type(value)
-    if kind in _PLAIN_TYPES: return True
-    if depth > 32: return False  # deep (or self-containing) structures are simply not cached
-    if kind is list or kind is tuple: return all(_is_plain(v, depth + 1) for v in value)
-    if kind is dict: return all(type(k) in _PLAIN_TYPES and _is_plain(v, depth + 1) for k, v in value.items())
-    return False
-
-_RENDER_CACHES = weakref.WeakSet()  # every rendered-HTML cache, so clear_render_caches reaches them all
-
-class _HtmlCache:
-    "A small thread-safe LRU of rendered HTML (or anything drawn from plain values), keyed by the repr of those values."
-    def __init__(self, maxsize: int = 256):  # Most entries kept; the least recently used goes first
-        self.maxsize, self.hits, self.misses = maxsize, 0, 0
-        self._items: "OrderedDict[str, Any]" = OrderedDict()
-        self._lock = threading.Lock()
-        _RENDER_CACHES.add(self)
-
-    def __len__(self) -> int: return len(self._items)
-
-    def clear(self) -> None:
-        with self._lock: self._items.clear()
-
-    def get_or_make(self,
-                    inputs: tuple,  # Every value the result depends on
-                    make: Callable[[], Any]  # Builds the result from `inputs` alone (never None)
-                   ) -> Any:  # make(), reused while `inputs` are the same
-        "The result of `make()`, from the cache when the same plain `inputs` were seen before."
-        if not _is_plain(inputs): return make()
-        key = repr(inputs)
-        with self._lock:
-            found = self._items.get(key)
-            if found is not None:
-                self._items.move_to_end(key)
-                self.hits += 1
-                return found
-        made = make()
-        with self._lock:
-            self.misses += 1
-            self._items[key] = made
-            self._items.move_to_end(key)
-            while len(self._items) > self.maxsize: self._items.popitem(last=False)
-        return made
-
-# %% ../../nbs/components/selector.ipynb #1e6384db
-_SLOT_TOKEN = secrets.token_hex(6)
-_SLOT = re.compile(rf'( *)<div data-render-slot="{_SLOT_TOKEN}-(\d+)">\n( *)<div></div>\n( *)</div>\n')
-
-@functools.lru_cache(maxsize=None)  # one shared placeholder per index: frames place them, never change them
-def _slot(
-    index: int  # Which part of the frame this placeholder stands for
-) -> FT:  # A block <div> holding an empty block <div>
-    "Placeholder for part `index` of a frame; the inner <div> starts a line, so its indentation tells the depth."
-    return FT("div", (FT("div", (), {}),), {"data-render-slot": f"{_SLOT_TOKEN}-{index}"})  # plain FTs: cheap to build
-
-def _split_frame(
-    html: str,  # HTML of a frame drawn with placeholders _slot(0) ... _slot(parts - 1)
-    parts: int  # How many placeholders it was drawn with
-) -> Optional[Tuple[Tuple[str, ...], Tuple[int, ...]]]:  # (texts around the placeholders, their depths), or None
-    "Cut a frame's HTML at its placeholders; None unless it holds each of them once, in order, indented."
-    texts, depths, start = [], [], 0
-    for m in _SLOT.finditer(html):
-        lead, index, inner, close = m.groups()
-        depth = len(inner) - 2  # the lead may also hold spaces of the text before the placeholder
-        if int(index) != len(depths) or depth < 0 or len(lead) < depth or len(close) != depth: return None
-        texts.append(html[start:m.start() + len(lead) - depth]); depths.append(depth); start = m.end()
-    if len(depths) != parts: return None
-    texts.append(html[start:])
-    return tuple(texts), tuple(depths)
-
-_Part = Tuple[Optional[tuple], Callable[[], Any]]  # (plain values the part is drawn from, or None: never cache; draw)
-
-class _PartsCache:
-    "Frames and parts of one kind of element: its HTML drawn again only where its values changed."
-    def __init__(self,
-                 frames: int = 128,  # Most frames kept
-                 parts: int = 1024):  # Most rendered parts kept
-        self.frames, self.parts = _HtmlCache(frames), _HtmlCache(parts)
-
-    def _part(self, part: _Part, depth: int) -> str:
-        "A part's HTML rendered at `depth`, from the part cache unless its inputs are None."
-        inputs, draw = part
-        if inputs is None: return fh.to_xml(draw(), lvl=depth)
-        return self.parts.get_or_make((inputs, depth), lambda: fh.to_xml(draw(), lvl=depth))
-
-    def render(self,
-               frame_inputs: tuple,  # Every value the frame (the element without its parts) depends on
-               draw_frame: Callable[[List[FT]], FT],  # Draws the element with the given children in the parts' places
-               parts: Sequence[_Part]  # The parts, in the order draw_frame places them
-              ) -> str:  # to_xml(draw_frame([draw() for each part]))
-        "The element's HTML: the frame and every part from the caches where their values are unchanged."
-        def split():
-            frame = _split_frame(fh.to_xml(draw_frame([_slot(i) for i in range(len(parts))])), len(parts))
-            return frame or ()  # () = cannot be cut: draw the whole element (cached as such, so decided once)
-        frame = self.frames.get_or_make((frame_inputs, len(parts)), split)
-        if not frame: return fh.to_xml(draw_frame([draw() for _, draw in parts]))
-        texts, depths = frame
-        out = [texts[0]]
-        for part, depth, text in zip(parts, depths, texts[1:]): out += (self._part(part, depth), text)
-        return "".join(out)
-
-# %% ../../nbs/components/selector.ipynb #171c87f2
-_DETAILS_HTML = _HtmlCache(256)  # whole cards
-_DETAILS_PARTS = _PartsCache(frames=256, parts=512)  # the card around the feature row and status line, and those
-
-def _details_card_html(uid: str, title: Any, version: Any, description: Any, configured: bool,
-                       features: Sequence[tuple], resources: Sequence[tuple]) -> str:
-    "The card's HTML from cached parts: a config change redraws the feature row (and the status line), not the card."
-    parts = [((features,), functools.partial(_feature_row, features)),
-             ((configured,), functools.partial(_status_line, configured))]
-    def frame(slots: List[FT]) -> FT: return _details_frame(uid, title, version, description, resources, *slots)
-    return _DETAILS_PARTS.render((uid, title, version, description, resources), frame, parts)
-
-def render_plugin_details_html(
-    plugin: PluginMetadata,  # Plugin to display
-    config: Optional[Dict[str, Any]] = None  # Optional plugin configuration
-) -> str:  # The same HTML as to_xml(render_plugin_details(plugin, config))
-    "Render the details card as HTML, reusing the last rendering of the same card, or of its unchanged parts."
-    facts = _details_facts(plugin, config)
-    return _DETAILS_HTML.get_or_make(facts, lambda: _details_card_html(*facts))
-
-# %% ../../nbs/components/selector.ipynb #57ccf015
-def clear_render_caches() -> int:  # How many cached renderings were dropped
-    "Empty every rendered-HTML cache (details cards, settings forms, their parts): the next render of each is drawn afresh."
-    dropped = 0
-    for cache in list(_RENDER_CACHES):
-        dropped += len(cache)
-        cache.clear()
-    return dropped
+    uid = plugin.get_unique_id()
+    version = fh.Span(f"v{plugin.version}", cls=TextPresets.muted_sm) if plugin.version else None
+    header = (fh.Div(CardTitle(plugin.title), version, cls="flex items-baseline justify-between gap-2"),
+              fh.P(plugin.description, cls=TextPresets.muted_sm) if plugin.description else None)
+    status = "Configured" if plugin.is_configured else "Not configured (using defaults)"
+    return Card(_feature_row(extract_plugin_features(plugin, config)), _fact("ID", uid),
+                fh.Div(status, cls=TextPresets.muted_sm), *(_fact(label, text) for label, text in _resource_facts(plugin)),
+                header=header, body_cls="space-y-3", id=PluginSelectorHtmlIds.PLUGIN_DETAILS, data_plugin_id=uid)
 
 # %% ../../nbs/components/selector.ipynb #479f543d
 def render_load_failures(
@@ -315,10 +159,6 @@ def _unique_plugins(plugins: Iterable[PluginMetadata]) -> Dict[str, PluginMetada
     for p in plugins: out.setdefault(p.get_unique_id(), p)
     return out
 
-def _feature_cell(feature: Optional[tuple]) -> FT:
-    "One table cell: the feature's badge, or a dash."
-    return fh.Td(FeatureBadge(feature[0], cls=feature[1])) if feature else fh.Td("—", cls=TextT.muted)
-
 def _select_button(uid: str, title: str, selection_endpoint: str, target_id: Optional[str]) -> FT:
     "A one-button form that selects a plugin."
     target = dict(hx_target=PluginSelectorHtmlIds.as_selector(target_id)) if target_id else {}
@@ -326,7 +166,23 @@ def _select_button(uid: str, title: str, selection_endpoint: str, target_id: Opt
                    Button("Select", cls=(ButtonT.primary, ButtonT.xs), aria_label=f"Select {title}"),
                    action=selection_endpoint, method="post", hx_post=selection_endpoint, **target)
 
-_TBODY_ROWS = 100  # rows per <tbody>: fastcore's to_xml builds each element's HTML by appending to one string
+def _row(uid: str, plugin: PluginMetadata, values: Dict[str, str], columns: Iterable[str], selected: bool,
+         extra: Optional[FT]) -> FT:
+    "One plugin's row, built with fastcore's `FT` directly (a plain cell needs none of FastHTML's htmx keywords)."
+    cells = [FT("td", (plugin.title,), {"class": "font-medium"}), *(FT("td", (values.get(c, "—"),), {}) for c in columns),
+             FT("td", (plugin.version or "—",), {}), FT("td", ("Saved" if plugin.is_configured else "Defaults",), {})]
+    if extra is not None: cells.append(FT("td", (extra,), {}))
+    attrs = {"data-plugin-id": uid}
+    if selected: attrs.update({"aria-current": "true", "class": "bg-muted font-medium"})
+    return FT("tr", tuple(cells), attrs)
+
+def _failure_row(failure: LoadFailure, width: int) -> FT:
+    "A disabled row standing for a plugin that failed to load."
+    return fh.Tr(fh.Td(failure.plugin_name or failure.category),
+                 fh.Td(f"Failed to load: {failure.error_type}: {failure.message}", colspan=width - 1, cls=TextT.error),
+                 cls="opacity-70", data_failed="true")
+
+_TBODY_ROWS = 100  # rows per <tbody>: to_xml appends each child to one growing string, so long bodies cost more per row
 
 def render_comparison_table(
     plugins: List[PluginMetadata],  # Plugins to compare
@@ -342,24 +198,16 @@ def render_comparison_table(
     if not unique and not failures: return fh.P("No plugins available.", cls=TextPresets.muted_sm)
     rows, columns = [], {}
     for uid, p in unique.items():
-        config = get_plugin_config(uid) if get_plugin_config else None
-        feats = {label: (value, badge) for label, value, badge in extract_plugin_features(p, config)}
-        columns.update(dict.fromkeys(feats))
-        rows.append((uid, p, feats))
-    if not columns: columns = {"Execution": None}
+        values = {label: value for label, value, _ in extract_plugin_features(p, get_plugin_config(uid) if get_plugin_config else None)}
+        columns.update(dict.fromkeys(values))
+        rows.append((uid, p, values))
+    columns = list(columns) or ["Execution"]
     extra = [fh.Th("")] if selection_endpoint else []
     head = fh.Thead(fh.Tr(fh.Th("Plugin"), *(fh.Th(c) for c in columns), fh.Th("Version"), fh.Th("Config"), *extra))
-    body = [fh.Tr(fh.Td(fh.Div(Strong(p.title)), fh.Div(uid, cls=TextPresets.muted_sm)),
-                  *(_feature_cell(feats.get(c)) for c in columns),
-                  fh.Td(p.version or "—"), fh.Td("Saved" if p.is_configured else "Defaults"),
-                  *([fh.Td(_select_button(uid, p.title, selection_endpoint, target_id))] if selection_endpoint else []),
-                  data_plugin_id=uid, aria_current="true" if uid == selected_plugin_id else None,
-                  cls="bg-muted font-medium" if uid == selected_plugin_id else None)
-            for uid, p, feats in rows]
-    width = len(columns) + 3 + len(extra)
-    body += [fh.Tr(fh.Td(f.plugin_name or f.category), fh.Td(f"Failed to load: {f.error_type}: {f.message}",
-                                                            colspan=width - 1, cls=TextT.error),
-                   cls="opacity-70", data_failed="true") for f in failures]
+    body = [_row(uid, p, values, columns, uid == selected_plugin_id,
+                 _select_button(uid, p.title, selection_endpoint, target_id) if selection_endpoint else None)
+            for uid, p, values in rows]
+    body += [_failure_row(f, len(columns) + 3 + len(extra)) for f in failures]
     bodies = [fh.Tbody(*body[i:i + _TBODY_ROWS]) for i in range(0, len(body), _TBODY_ROWS)]
     return fh.Div(Table(head, *bodies, cls=(TableT.middle, TableT.divider, TableT.hover, TableT.sm)),
                   cls="overflow-x-auto")
@@ -370,29 +218,31 @@ def _no_plugins(failures: Sequence[LoadFailure]) -> FT:
     return fh.Div(fh.P("No plugins available.", cls=TextPresets.muted_sm), render_load_failures(failures),
                   id=PluginSelectorHtmlIds.PLUGIN_SELECTOR, cls="space-y-4")
 
-def _failed_option(failure: LoadFailure) -> FT:
-    "A disabled option standing for a plugin that failed to load."
-    return fh.Option(f"{failure.plugin_name} (failed to load)", value="", disabled=True, title=failure.describe())
+def _options(unique: Dict[str, PluginMetadata], selected_id: str, failures: Sequence[LoadFailure]) -> List[FT]:
+    "One option per plugin (built with `FT` directly: a list may be long), then failed plugins, disabled."
+    options = [FT("option", (p.title,), {"value": uid, "selected": uid == selected_id}) for uid, p in unique.items()]
+    return options + [fh.Option(f"{f.plugin_name} (failed to load)", value="", disabled=True, title=f.describe())
+                      for f in failures if f.plugin_name]
 
-def _select_wiring(selection_endpoint: Optional[str], target_id: Optional[str],
-                   details_endpoint: Optional[str]) -> Dict[str, str]:
-    "HTMX attributes of the dropdown itself."
+def _select_wiring(selection_endpoint: Optional[str], target_id: Optional[str], details_endpoint: Optional[str],
+                   confirm: bool) -> Dict[str, str]:
+    "HTMX attributes of the dropdown: refresh the card (`details_endpoint`), or else post the choice."
     ids = PluginSelectorHtmlIds
-    if selection_endpoint:
-        return dict(hx_post=selection_endpoint, hx_trigger="change",
-                    hx_target=ids.as_selector(target_id or ids.PLUGIN_DETAILS))
     if details_endpoint:
-        return dict(hx_get=details_endpoint, hx_trigger="change", hx_target=ids.as_selector(ids.PLUGIN_DETAILS),
-                    hx_swap="innerHTML")
+        return dict(hx_get=details_endpoint, hx_trigger="change", hx_include=ids.as_selector(ids.PLUGIN_SELECT),
+                    hx_target=ids.as_selector(ids.PLUGIN_DETAILS), hx_swap="outerHTML")
+    if selection_endpoint and not confirm:
+        if target_id: return dict(hx_post=selection_endpoint, hx_trigger="change", hx_target=ids.as_selector(target_id))
+        return dict(hx_post=selection_endpoint, hx_trigger="change", hx_target=ids.as_selector(ids.PLUGIN_DETAILS),
+                    hx_swap="outerHTML")
     return {}
 
-def _details_follower(selection_endpoint: Optional[str], details_endpoint: Optional[str]) -> Optional[FT]:
-    "A hidden element that refreshes the details card when the dropdown already posts elsewhere."
-    if not (selection_endpoint and details_endpoint): return None
+def _confirm_button(text: str, selection_endpoint: str, target_id: Optional[str]) -> FT:
+    "A button that posts the chosen `plugin_id` to `selection_endpoint`."
     ids = PluginSelectorHtmlIds
-    return fh.Div(hidden=True, hx_get=details_endpoint, hx_include=ids.as_selector(ids.PLUGIN_SELECT),
-                  hx_trigger=f"change from:{ids.as_selector(ids.PLUGIN_SELECT)}",
-                  hx_target=ids.as_selector(ids.PLUGIN_DETAILS), hx_swap="innerHTML")
+    target = dict(hx_target=ids.as_selector(target_id), hx_swap="innerHTML") if target_id else {}
+    return fh.Div(Button(text, cls=ButtonT.primary, submit=False, hx_post=selection_endpoint,
+                         hx_include=ids.as_selector(ids.PLUGIN_SELECT), **target))
 
 def render_comparison_container(
     *content: Any,  # What the container holds at first (usually nothing: the comparison toggle fills it)
@@ -402,18 +252,27 @@ def render_comparison_container(
     "The element the comparison toggle fills, for pages that place it themselves."
     return fh.Div(*content, id=PluginSelectorHtmlIds.PLUGIN_COMPARISON, cls=cls, **kwargs)
 
-def _comparison_toggle(plugins, selected_id, get_plugin_config, comparison_endpoint, failures, container: bool) -> tuple:
-    "The comparison toggle and (with `container`) its container."
+def _fetched_comparison(endpoint: str, container: bool) -> tuple:
+    "A toggle that GETs the table from `endpoint` into `#plugin-comparison` (and, with `container`, that element)."
+    ids = PluginSelectorHtmlIds  # a container placed elsewhere may be below the fold: bring the table into view
+    return (Button("Compare all plugins", cls=ButtonT.default, submit=False, id=ids.COMPARISON_TOGGLE, hx_get=endpoint,
+                   hx_include=ids.as_selector(ids.PLUGIN_SELECT), hx_target=ids.as_selector(ids.PLUGIN_COMPARISON),
+                   hx_swap="innerHTML" if container else "innerHTML show:top"),
+            render_comparison_container() if container else None)
+
+def _inline_comparison(plugins: List[PluginMetadata], selected_id: str, get_plugin_config, failures, limit: int) -> tuple:
+    "A `<details>` disclosure holding the table, for short lists; none (with a warning) for longer ones."
     ids = PluginSelectorHtmlIds
-    if comparison_endpoint:  # a container placed elsewhere may be below the fold: bring the table into view
-        return (Button("Compare all plugins", cls=ButtonT.default, submit=False, id=ids.COMPARISON_TOGGLE,
-                       hx_get=comparison_endpoint, hx_include=ids.as_selector(ids.PLUGIN_SELECT),
-                       hx_target=ids.as_selector(ids.PLUGIN_COMPARISON),
-                       hx_swap="innerHTML" if container else "innerHTML show:top"),
-                render_comparison_container() if container else None)
+    if len(plugins) > limit:
+        warnings.warn(f"render_dropdown_selector: {len(plugins)} plugins exceed inline_comparison_limit={limit}, so "
+                      "the comparison toggle is left out. Pass comparison_endpoint= (e.g. plugin_router's "
+                      "router.compare.to(category=...)) so the toggle fetches the table when opened.", stacklevel=3)
+        return ()
     table = render_comparison_table(plugins, selected_id, get_plugin_config, failures=failures)
     return (fh.Details(fh.Summary("Compare all plugins", id=ids.COMPARISON_TOGGLE, cls="cursor-pointer"),
                        fh.Div(table, id=ids.PLUGIN_COMPARISON, cls="mt-3")),)
+
+_CONFIRM_TEXT = "Continue with Selected Plugin"  # the original 0.0.5's button text
 
 def render_dropdown_selector(
     plugins: List[PluginMetadata],  # Available plugins
@@ -424,8 +283,10 @@ def render_dropdown_selector(
     get_plugin_config: Optional[Callable[[str], Dict[str, Any]]] = None,  # Function to get plugin config
     show_comparison_toggle: bool = True,  # Whether to show comparison table toggle
     *,
-    details_endpoint: Optional[str] = None,  # HTMX endpoint (GET, `plugin_id` query) returning the details card
-    comparison_endpoint: Optional[str] = None,  # HTMX endpoint (GET) returning the comparison table
+    details_endpoint: Optional[str] = None,  # HTMX endpoint (GET, `plugin_id` query) answering with the details card; the dropdown then only browses
+    confirm_button_text: Optional[str] = None,  # Text of the button posting the choice to `selection_endpoint` (default with `details_endpoint`: "Continue with Selected Plugin")
+    comparison_endpoint: Optional[str] = None,  # HTMX endpoint (GET) answering with the comparison table
+    inline_comparison_limit: int = 25,  # Without `comparison_endpoint`: most plugins whose table is inlined (more: no toggle, and a warning)
     failures: Sequence[LoadFailure] = (),  # Load failures to show as disabled entries with their reasons
     comparison_container: bool = True,  # With `comparison_endpoint`: put `#plugin-comparison` right after the toggle (False: the page places `render_comparison_container()`)
 ) -> FT:  # Complete plugin selector UI
@@ -433,21 +294,22 @@ def render_dropdown_selector(
     ids, unique = PluginSelectorHtmlIds, _unique_plugins(plugins)
     if not unique: return _no_plugins(failures)
     selected_id = selected_plugin_id if selected_plugin_id in unique else next(iter(unique))
-    options = [fh.Option(p.title, value=uid, selected=uid == selected_id) for uid, p in unique.items()]
-    options += [_failed_option(f) for f in failures if f.plugin_name]
-    select = fh.Select(*options, id=ids.PLUGIN_SELECT, name="plugin_id", cls="uk-select",
-                       **_select_wiring(selection_endpoint, target_id, details_endpoint))
+    confirm = (confirm_button_text or (_CONFIRM_TEXT if details_endpoint else None)) if selection_endpoint else None
+    select = fh.Select(*_options(unique, selected_id, failures), id=ids.PLUGIN_SELECT, name="plugin_id", cls="uk-select",
+                       **_select_wiring(selection_endpoint, target_id, details_endpoint, bool(confirm)))
     config = get_plugin_config(selected_id) if get_plugin_config else None
-    toggle = (_comparison_toggle(list(unique.values()), selected_id, get_plugin_config, comparison_endpoint, failures,
-                                 comparison_container) if show_comparison_toggle else ())
+    toggle = ()
+    if show_comparison_toggle and comparison_endpoint: toggle = _fetched_comparison(comparison_endpoint, comparison_container)
+    elif show_comparison_toggle:
+        toggle = _inline_comparison(list(unique.values()), selected_id, get_plugin_config, failures, inline_comparison_limit)
     return fh.Div(fh.Div(FormLabel(label, fr=ids.PLUGIN_SELECT), select, cls="space-y-2"),
-                  _details_follower(selection_endpoint, details_endpoint),
-                  render_load_failures(failures),
-                  fh.Div(render_plugin_details(unique[selected_id], config), id=ids.PLUGIN_DETAILS),
+                  render_load_failures(failures), render_plugin_details(unique[selected_id], config),
+                  _confirm_button(confirm, selection_endpoint, target_id) if confirm else None,
                   *toggle, id=ids.PLUGIN_SELECTOR, cls="space-y-4")
 
 # %% ../../nbs/components/selector.ipynb #c125fdf5
-_DROPDOWN_ONLY = ("label", "show_comparison_toggle", "details_endpoint", "comparison_endpoint", "comparison_container")
+_DROPDOWN_ONLY = ("label", "show_comparison_toggle", "details_endpoint", "confirm_button_text", "comparison_endpoint",
+                 "inline_comparison_limit", "comparison_container")
 
 def render_plugin_selector(
     plugins: List[PluginMetadata],  # Available plugins

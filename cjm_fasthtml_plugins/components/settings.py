@@ -6,10 +6,9 @@ Docs: https://cj-mills.github.io/cjm-fasthtml-plugins/components/settings.html.m
 
 # %% auto #0
 __all__ = ['SECRET_MASK', 'secret_field_names', 'mask_secrets', 'PluginSettingsHtmlIds', 'render_settings_form',
-           'render_settings_form_html', 'render_config_error', 'read_settings_form', 'parse_settings_form']
+           'render_config_error', 'read_settings_form', 'parse_settings_form']
 
 # %% ../../nbs/components/settings.ipynb #128902dd
-import functools
 import json
 import math
 import re
@@ -21,7 +20,6 @@ from monsterui.daisy import AlertT
 from monsterui.franken import (Button, ButtonT, Card, CardTitle, CheckboxX, FormLabel, Input, Switch, TextArea,
                                TextPresets, TextT)
 
-from .selector import _HtmlCache, _PartsCache
 from ..core.errors import ConfigConflictError, ConfigValidationError, FieldError
 from ..core.metadata import PluginMetadata
 
@@ -220,53 +218,6 @@ def _reset_button(reset_action: Optional[str], title: str) -> Optional[FT]:
                   hx_post=reset_action, hx_target=f"#{PluginSettingsHtmlIds.PANEL}", hx_swap="outerHTML",
                   hx_confirm=f"Reset {title} to its defaults? Saved values, secrets included, are deleted.")
 
-def _field_args(schema: Mapping[str, Any], config: Mapping[str, Any], by_field: Mapping[str, Sequence[FieldError]],
-                id_prefix: str) -> List[tuple]:
-    "The arguments of _render_field for each property, in order: all a field is drawn from."
-    props, required = _properties(schema), set(schema.get("required") or [])
-    return [(name, prop, config.get(name, prop.get("default")), _field_id(id_prefix, i, name), name in required,
-             tuple(by_field.get(name, ())), config.get(name) not in (None, ""))
-            for i, (name, prop) in enumerate(props.items())]
-
-def _revision_input(revision: Optional[str]) -> Optional[FT]:
-    "The hidden field carrying the revision the form starts from (none when no check is wanted)."
-    return fh.Input(type="hidden", name=PluginSettingsHtmlIds.REVISION_FIELD, value=revision) if revision is not None else None
-
-def _panel_frame(uid: str, title: Any, description: Any, fields: Sequence[Any], hidden: Optional[FT], *, action: str,
-                 general_errors: Sequence[FieldError] = (), notices: Sequence[Optional[FT]] = (),
-                 reset_action: Optional[str] = None, browser_validation: bool = False,
-                 panel_attrs: Optional[Mapping[str, Any]] = None) -> FT:
-    "The settings card around drawn fields (no fields: the plugin has no settings)."
-    ids = PluginSettingsHtmlIds
-    buttons = fh.Div(Button("Save", cls=ButtonT.primary) if fields else None, _reset_button(reset_action, title),
-                     cls="flex gap-3")
-    form = fh.Form(_general_errors(general_errors), *fields,
-                   fh.P("This plugin has no settings.", cls=TextPresets.muted_sm) if not fields else None,
-                   hidden, buttons, id=ids.FORM, action=action, method="post", hx_post=action,
-                   hx_target=f"#{ids.PANEL}", hx_swap="outerHTML", novalidate=not browser_validation, cls="space-y-5")
-    panel = fh.Div(Card(*notices, form, header=_panel_header(title, description), body_cls="space-y-4"),
-                   id=ids.PANEL, data_plugin_id=uid)
-    return panel(**panel_attrs) if panel_attrs else panel
-
-def _success_notice(message: Optional[str]) -> Optional[FT]:
-    "The success alert above the form (none without a message)."
-    return _alert(AlertT.success, fh.Span(message), role="status", data_testid="form-message") if message else None
-
-def _settings_panel(uid: str, title: Any, description: Any, schema: Mapping[str, Any], config: Mapping[str, Any],
-                    *, action: str, errors: Sequence[FieldError] = (), revision: Optional[str] = None,
-                    conflict: Optional[ConfigConflictError] = None, reset_action: Optional[str] = None,
-                    message: Optional[str] = None, browser_validation: bool = False, id_prefix: str = "cfg-",
-                    panel_attrs: Optional[Mapping[str, Any]] = None) -> FT:
-    "The settings panel drawn from these values alone (`render_settings_form` without the plugin object)."
-    props = _properties(schema)
-    by_field: Dict[str, List[FieldError]] = {}
-    for e in errors: by_field.setdefault(e.field if e.field in props else "", []).append(e)
-    fields = [_render_field(*args) for args in _field_args(schema, config, by_field, id_prefix)]
-    notices = (_success_notice(message), _conflict_notice(schema, conflict) if conflict else None)
-    return _panel_frame(uid, title, description, fields, _revision_input(revision), action=action,
-                        general_errors=by_field.get("", ()), notices=notices, reset_action=reset_action,
-                        browser_validation=browser_validation, panel_attrs=panel_attrs)
-
 def render_settings_form(
     plugin: PluginMetadata,  # Plugin whose settings are edited
     config: Dict[str, Any],  # Values to pre-fill (saved values; schema defaults fill the gaps)
@@ -281,44 +232,25 @@ def render_settings_form(
     id_prefix: str = "cfg-",  # Prefix of the field element ids
 ) -> FT:  # Div#plugin-settings holding the form card
     "Render the settings form of a plugin from its JSON Schema."
-    return _settings_panel(plugin.get_unique_id(), plugin.title, plugin.description, plugin.config_schema or {}, config,
-                           action=action, errors=errors, revision=revision, conflict=conflict,
-                           reset_action=reset_action, message=message, browser_validation=browser_validation,
-                           id_prefix=id_prefix)
+    ids, schema = PluginSettingsHtmlIds, plugin.config_schema or {}
+    props, required = _properties(schema), set(schema.get("required") or [])
+    by_field: Dict[str, List[FieldError]] = {}
+    for e in errors: by_field.setdefault(e.field if e.field in props else "", []).append(e)
+    fields = [_render_field(name, prop, config.get(name, prop.get("default")), _field_id(id_prefix, i, name),
+                            name in required, by_field.get(name, ()), config.get(name) not in (None, ""))
+              for i, (name, prop) in enumerate(props.items())]
+    hidden = fh.Input(type="hidden", name=ids.REVISION_FIELD, value=revision) if revision is not None else None
+    buttons = fh.Div(Button("Save", cls=ButtonT.primary) if fields else None, _reset_button(reset_action, plugin.title),
+                     cls="flex gap-3")
+    form = fh.Form(_general_errors(by_field.get("", ())), *fields,
+                   None if fields else fh.P("This plugin has no settings.", cls=TextPresets.muted_sm),
+                   hidden, buttons, id=ids.FORM, action=action, method="post", hx_post=action,
+                   hx_target=f"#{ids.PANEL}", hx_swap="outerHTML", novalidate=not browser_validation, cls="space-y-5")
+    notices = (_alert(AlertT.success, fh.Span(message), role="status", data_testid="form-message") if message else None,
+               _conflict_notice(schema, conflict) if conflict else None)
+    return fh.Div(Card(*notices, form, header=_panel_header(plugin.title, plugin.description), body_cls="space-y-4"),
+                  id=ids.PANEL, data_plugin_id=plugin.get_unique_id())
 
-
-# %% ../../nbs/components/settings.ipynb #8a0919b0
-_SETTINGS_HTML = _HtmlCache(128)  # whole panels
-_SETTINGS_PARTS = _PartsCache(frames=128, parts=1024)  # the card around the fields, and single fields
-
-def _settings_panel_html(uid: str, title: Any, description: Any, schema: Mapping[str, Any], masked: Mapping[str, Any],
-                         action: str, revision: Optional[str], reset_action: Optional[str], message: Optional[str],
-                         panel_attrs: Mapping[str, Any]) -> str:
-    "The panel's HTML from cached parts: a changed value redraws its field, a new revision the hidden input."
-    notice = [((message,), functools.partial(_success_notice, message))]  # a part: views and saves share the card
-    fields = [(args, functools.partial(_render_field, *args)) for args in _field_args(schema, masked, {}, "cfg-")]
-    hidden = [(None, functools.partial(_revision_input, revision))] if revision is not None else []
-    def frame(slots: List[FT]) -> FT:
-        return _panel_frame(uid, title, description, slots[1:1 + len(fields)], slots[-1] if hidden else None,
-                            action=action, notices=slots[:1], reset_action=reset_action, panel_attrs=panel_attrs)
-    frame_inputs = (uid, title, description, action, reset_action, panel_attrs, bool(hidden))
-    return _SETTINGS_PARTS.render(frame_inputs, frame, notice + fields + hidden)
-
-def render_settings_form_html(
-    plugin: PluginMetadata,  # Plugin whose settings are edited
-    config: Dict[str, Any],  # Values to pre-fill (saved values; schema defaults fill the gaps)
-    *,
-    action: str,  # URL the form posts to
-    revision: Optional[str] = None,  # Config revision the form starts from ('' = none saved; None = no check)
-    reset_action: Optional[str] = None,  # URL the Reset button posts to (no button when None)
-    message: Optional[str] = None,  # Success message to show above the fields
-    **panel_attrs: Any  # Extra attributes of the panel `Div` (e.g. hx_swap_oob="true")
-) -> str:  # The same HTML as to_xml(render_settings_form(...)), with panel_attrs added to the panel
-    "Render the settings form as HTML, reusing the last rendering of the same form, or of its unchanged parts."
-    schema = plugin.config_schema or {}
-    inputs = (plugin.get_unique_id(), plugin.title, plugin.description, schema, mask_secrets(schema, config),
-              action, revision, reset_action, message, panel_attrs)
-    return _SETTINGS_HTML.get_or_make(inputs, lambda: _settings_panel_html(*inputs))
 
 # %% ../../nbs/components/settings.ipynb #ce6a12f4
 def render_config_error(

@@ -9,9 +9,8 @@ __all__ = ['PluginRegistryError', 'InvalidPluginIdError', 'UnknownPluginError', 
            'ConfigValidationError', 'ConfigConflictError', 'LoadFailure', 'PluginLoadError']
 
 # %% ../../nbs/core/errors.ipynb #eaa37681
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, NamedTuple, Optional
 
 # %% ../../nbs/core/errors.ipynb #3e86f707
 class PluginRegistryError(Exception):
@@ -52,8 +51,7 @@ class CorruptConfigError(PluginRegistryError):
                          "The file was left untouched; fix it by hand or reset the plugin's config.")
 
 # %% ../../nbs/core/errors.ipynb #8eea003f
-@dataclass(frozen=True)
-class FieldError:
+class FieldError(NamedTuple):
     "One validation problem in a plugin config."
     path: str  # Dotted path to the offending value ('' for the whole config)
     message: str  # Human-readable description of the problem
@@ -90,8 +88,7 @@ class ConfigConflictError(PluginRegistryError):
                          f"is now {current_revision!r}); reload it and apply your changes again.")
 
 # %% ../../nbs/core/errors.ipynb #807010d4
-@dataclass(frozen=True)
-class LoadFailure:
+class LoadFailure(NamedTuple):
     "A record of a plugin (or a whole manager) that could not be discovered."
     category: str  # Category being discovered
     plugin_name: Optional[str]  # Plugin name, if known (None when the whole manager failed)

@@ -7,287 +7,72 @@ Docs: https://cj-mills.github.io/cjm-fasthtml-plugins/core/registry.html.md"""
 # %% ../../nbs/core/registry.ipynb #35671bce
 from __future__ import annotations
 
-import copy
-import functools
-import logging
 import os
-import re
-from fractions import Fraction
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Type, TypeVar, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Type, TypeVar, Union
 
-from .errors import (_DISCOVERY_ERRORS, ConfigConflictError, ConfigValidationError,
-                                              CorruptConfigError, FieldError, InvalidPluginIdError, LoadFailure,
-                                              PluginLoadError, PluginRegistryError, UnknownPluginError, _failure_message)
-from .execution_mode import PluginExecutionMode
-from .manager import EntryPointPluginManager
-from .metadata import PluginMetadata
+from .adapters import ManagerShapeError, SchemaManagerAdapter, adapter_for, build_manager
+from .errors import (ConfigConflictError, ConfigValidationError, CorruptConfigError, FieldError,
+                                              InvalidPluginIdError, LoadFailure, PluginLoadError, PluginRegistryError,
+                                              UnknownPluginError)
+from .metadata import PluginMetadata, config_object
 from .store import ConfigStore, JsonDirectoryStore, validate_plugin_id
 
 # %% auto #0
-__all__ = ['T', 'STRICT_ENV_VAR', 'REQUIRED_MESSAGE', 'strict_mode_from_env', 'schema_defaults', 'merge_config',
-           'UnifiedPluginRegistry']
+__all__ = ['T', 'STRICT_ENV_VAR', 'UnifiedPluginRegistry']
 
 # %% ../../nbs/core/registry.ipynb #9a872032
-_logger = logging.getLogger(__name__)
 T = TypeVar("T")  # Manager type returned by `get_manager(category, manager_type)`
+
+def _logger() -> Any:  # This module's `logging.Logger`
+    "The registry's logger; `logging` is imported on first use (it costs more to import than the registry itself)."
+    import logging
+    return logging.getLogger(__name__)
 
 # %% ../../nbs/core/registry.ipynb #8de1f980
 STRICT_ENV_VAR = "CJM_PLUGINS_STRICT"  # Environment variable that turns strict mode on ('1', 'true', 'yes', 'on')
 
-def strict_mode_from_env() -> bool:  # True if `CJM_PLUGINS_STRICT` asks for strict mode
+def _strict_from_env() -> bool:  # True if `CJM_PLUGINS_STRICT` asks for strict mode
     "Read strict mode from the `CJM_PLUGINS_STRICT` environment variable."
     return os.environ.get(STRICT_ENV_VAR, "").strip().lower() in {"1", "true", "yes", "on"}
 
 def _log_skipped(failure: LoadFailure) -> None:
     "Log a discovery failure that non-strict mode records and skips."
     what = failure.describe().rstrip(". ")
-    _logger.warning("%s%s; continuing without it (set %s=1 to raise instead).", what[:1].upper(), what[1:], STRICT_ENV_VAR)
+    _logger().warning("%s%s; continuing without it (set %s=1 to raise instead).", what[:1].upper(), what[1:], STRICT_ENV_VAR)
 
-# %% ../../nbs/core/registry.ipynb #5e3245d6
-def _decimal_multiple(number: Any, divisor: Any) -> Optional[bool]:
-    "Whether `number` is a whole multiple of `divisor`, both read as the decimals they print as (None: divisor 0)."
-    try: return (Fraction(str(number)) / Fraction(str(divisor))).denominator == 1
-    except ValueError: return False  # inf or nan: no multiple of anything
-    except ZeroDivisionError: return None
+# %% ../../nbs/core/registry.ipynb #f5d3870e
+def __getattr__(name: str) -> Any:  # `merge_config` or `schema_defaults`, which moved to `core.schema`
+    "Keep the names that moved to `core.schema` importable from here (loaded on first use)."
+    if name in ("merge_config", "schema_defaults"):
+        from cjm_fasthtml_plugins.core import schema
+        return getattr(schema, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-@functools.lru_cache(maxsize=None)
-def _with_decimal_multiple_of(cls: type) -> type:
-    "`cls` (a jsonschema validator class) with a `multipleOf` that treats floats as the decimals they print as."
-    standard = cls.VALIDATORS.get("multipleOf")
-    if standard is None: return cls  # draft 3 has no multipleOf
-    from jsonschema.exceptions import ValidationError
-    from jsonschema.validators import extend
-    def multiple_of(validator: Any, divisor: Any, instance: Any, schema: Dict[str, Any]) -> Iterator[Any]:
-        if validator.is_type(instance, "number") and (isinstance(divisor, float) or isinstance(instance, float)):
-            exact = _decimal_multiple(instance, divisor)
-            if exact is not None:
-                if not exact: yield ValidationError(f"{instance!r} is not a multiple of {divisor}")
-                return
-        yield from standard(validator, divisor, instance, schema)
-    return extend(cls, {"multipleOf": multiple_of})
+# %% ../../nbs/core/registry.ipynb #4aecf202
+def _discover(
+    category: str,  # Category being discovered
+    manager: Any  # Its plugin manager
+) -> Tuple[Optional[SchemaManagerAdapter], List[PluginMetadata], List[LoadFailure]]:  # Its adapter (None: no known shape), plugins, failures
+    "Ask `manager` for its plugins through its adapter; every exception (or `sys.exit`) becomes a `LoadFailure`."
+    failures: List[LoadFailure] = []
+    try: adapter = adapter_for(manager, category)
+    except ManagerShapeError as e: return None, [], [LoadFailure(category, None, type(e).__name__, str(e))]
+    plugins = adapter.discover(lambda failure, cause=None: failures.append(failure))
+    return adapter, plugins, failures
 
-def _compile_validator(schema: Dict[str, Any]) -> Any:
-    "A jsonschema validator for `schema` (the draft it declares, default the latest), with a decimal `multipleOf`."
-    from jsonschema.validators import validator_for  # imported on first use: keeps `import` of the registry light
-    base = validator_for(schema)
-    base.check_schema(schema)
-    cls = _with_decimal_multiple_of(base)
-    return cls(schema, format_checker=base.FORMAT_CHECKER)
-
-REQUIRED_MESSAGE = "A value is required."  # What a missing required property reports
-
-def _missing_property(error: Any) -> Optional[str]:
-    "The property a 'required' error is about."
-    for name in error.validator_value or ():
-        if isinstance(error.instance, dict) and name not in error.instance and error.message == f"{name!r} is a required property":
-            return name
-    return None
-
-def _choice_titles(error: Any) -> Optional[List[str]]:
-    "Display titles of the values an `enum`/`oneOf`/`anyOf` error allows, when the schema names all of them."
-    schema, keyword = error.schema, error.validator
-    if not isinstance(schema, Mapping): return None
-    if keyword == "enum":
-        values, names = schema.get("enum"), schema.get("enumNames")
-        if isinstance(values, list) and isinstance(names, list) and len(names) == len(values): return [str(n) for n in names]
-    elif keyword in ("oneOf", "anyOf"):
-        options = schema.get(keyword)
-        if (isinstance(options, list) and options
-                and all(isinstance(o, Mapping) and "const" in o and isinstance(o.get("title"), str) for o in options)
-                and error.instance not in [o["const"] for o in options]):
-            return [o["title"] for o in options]
-    return None
-
-def _message(error: Any, missing: Optional[str]) -> str:
-    "The message people see for one jsonschema error."
-    if missing is not None: return REQUIRED_MESSAGE
-    titles = _choice_titles(error)
-    return f"Must be one of: {', '.join(titles)}." if titles else error.message
-
-def _field_errors(validator: Any, config: Any) -> List[FieldError]:
-    "Every validation problem of `config`, as `FieldError`s sorted by path."
-    errors = []
-    for error in validator.iter_errors(config):
-        parts = [str(p) for p in error.absolute_path]
-        missing = _missing_property(error) if error.validator == "required" else None
-        if missing is not None: parts.append(missing)
-        errors.append(FieldError(".".join(parts), _message(error, missing)))
-    return sorted(errors, key=lambda e: e.path)
-
-
-# %% ../../nbs/core/registry.ipynb #2e461d23
-_JSON_TYPES = {"string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,), "null": (type(None),),
-               "object": (dict,), "array": (list,)}  # exact Python types only; anything else goes to jsonschema
-_PLAIN = frozenset(t for types in _JSON_TYPES.values() for t in types)  # what json.loads and HTML forms produce
-_SCALARS = frozenset({str, int, float, bool, type(None)})
-_NUMBERS = frozenset({int, float})
-_NO_TEST = object()  # a keyword that can never reject (e.g. a format jsonschema does not check)
-
-def _typed(values: Any) -> frozenset:
-    "(type, value) of each scalar: 1, 1.0 and True stay apart, as jsonschema's enum keeps booleans apart."
-    return frozenset((type(x), x) for x in values if type(x) in _SCALARS)
-
-def _bound(limit: Any, ok: Callable[[Any, Any], bool]) -> Optional[Callable[[Any], bool]]:
-    if type(limit) not in _NUMBERS: return None
-    return lambda v: type(v) not in _NUMBERS or ok(v, limit)
-
-def _length(kinds: tuple, limit: Any, ok: Callable[[int, int], bool]) -> Optional[Callable[[Any], bool]]:
-    if type(limit) is not int: return None
-    return lambda v: type(v) not in kinds or ok(len(v), limit)
-
-def _multiple_of(step: Any) -> Optional[Callable[[Any], bool]]:
-    "The registry's multipleOf: integers exactly, floats as the decimals they print as (_decimal_multiple)."
-    if type(step) not in _NUMBERS or not step > 0: return None
-    def test(v: Any) -> bool:
-        if type(v) not in _NUMBERS: return True
-        if type(v) is int and type(step) is int: return v % step == 0
-        return _decimal_multiple(v, step) is True
-    return test
-
-def _unique_strings(v: Any) -> bool:  # uniqueItems, decided here for lists of strings only (plain == equality)
-    return type(v) is not list or (all(type(x) is str for x in v) and len(set(v)) == len(v))
-
-def _pattern(regex: Any) -> Optional[Callable[[Any], bool]]:
-    try: search = re.compile(regex).search
-    except (re.error, TypeError): return None
-    return lambda v: type(v) is not str or search(v) is not None
-
-def _properties(subs: Any, compile_: Callable) -> Optional[Callable[[Any], bool]]:
-    if not isinstance(subs, dict): return None
-    checks = {name: compile_(sub) for name, sub in subs.items()}
-    if None in checks.values(): return None
-    pairs = tuple(checks.items())
-    def test(v: Any) -> bool:
-        if type(v) is not dict: return True
-        for name, check in pairs:
-            if name in v and not check(v[name]): return False
-        return True
-    return test
-
-def _additional(extra: Any, node: dict, compile_: Callable) -> Any:
-    if extra is True: return _NO_TEST
-    named = frozenset(node.get("properties") or ())
-    if extra is False: return lambda v: type(v) is not dict or all(k in named for k in v)
-    check = compile_(extra)
-    if check is None: return None
-    return lambda v: type(v) is not dict or all(check(x) for k, x in v.items() if k not in named)
-
-def _items(sub: Any, compile_: Callable) -> Optional[Callable[[Any], bool]]:
-    check = compile_(sub) if isinstance(sub, (dict, bool)) else None  # a list of schemas (tuple form) is not handled
-    if check is None: return None
-    return lambda v: type(v) is not list or all(map(check, v))
-
-def _choices(options: Any, compile_: Callable, exactly_one: bool) -> Optional[Callable[[Any], bool]]:
-    if not isinstance(options, list) or not options: return None
-    if not exactly_one:  # anyOf: one option surely accepting is enough
-        checks = [compile_(o) for o in options]
-        return None if None in checks else (lambda v: any(check(v) for check in checks))
-    # oneOf: handled only as a choice of distinct string constants (titled choices), where "exactly one" is plain ==
-    if not all(isinstance(o, dict) and type(o.get("const")) is str for o in options): return None
-    if any(set(o) - {"const", "title", "description", "$comment"} for o in options): return None
-    consts = [o["const"] for o in options]
-    if len(set(consts)) != len(consts): return None
-    allowed = frozenset(consts)
-    return lambda v: type(v) is str and v in allowed
-
-def _keyword_test(key: str, arg: Any, node: dict, compile_: Callable, formats: Any) -> Any:
-    "The quick test for one keyword: a callable, _NO_TEST, or None when the keyword (or this use of it) is not handled."
-    if key == "type":
-        names = [arg] if isinstance(arg, str) else arg
-        if not isinstance(names, list) or not all(n in _JSON_TYPES for n in names): return None
-        kinds = frozenset(t for n in names for t in _JSON_TYPES[n])
-        return lambda v: type(v) in kinds
-    if key in ("enum", "const"):
-        if key == "enum" and not isinstance(arg, list): return None
-        allowed = _typed(arg if key == "enum" else [arg])
-        return lambda v: type(v) in _SCALARS and (type(v), v) in allowed
-    if key == "minimum": return _bound(arg, lambda v, m: not v < m)
-    if key == "maximum": return _bound(arg, lambda v, m: not v > m)
-    if key == "exclusiveMinimum": return _bound(arg, lambda v, m: not v <= m)
-    if key == "exclusiveMaximum": return _bound(arg, lambda v, m: not v >= m)
-    if key == "minLength": return _length((str,), arg, lambda n, m: not n < m)
-    if key == "maxLength": return _length((str,), arg, lambda n, m: not n > m)
-    if key == "minItems": return _length((list,), arg, lambda n, m: not n < m)
-    if key == "maxItems": return _length((list,), arg, lambda n, m: not n > m)
-    if key == "multipleOf": return _multiple_of(arg)
-    if key == "uniqueItems": return _NO_TEST if arg is False else _unique_strings if arg is True else None
-    if key == "pattern": return _pattern(arg)
-    if key == "format": return None if arg in formats else _NO_TEST
-    if key == "required":
-        if not isinstance(arg, list): return None
-        names = tuple(arg)
-        return lambda v: type(v) is not dict or all(n in v for n in names)
-    if key == "properties": return _properties(arg, compile_)
-    if key == "additionalProperties": return _additional(arg, node, compile_)
-    if key == "items": return _items(arg, compile_)
-    if key == "allOf":
-        checks = [compile_(o) for o in arg] if isinstance(arg, list) else [None]
-        return None if None in checks else (lambda v: all(check(v) for check in checks))
-    if key in ("anyOf", "oneOf"): return _choices(arg, compile_, exactly_one=key == "oneOf")
-    return None  # $ref, patternProperties, if/then, not, ...: jsonschema decides
-
-_REFERENCES = frozenset({"$ref", "$dynamicRef", "$recursiveRef", "$id", "$anchor", "$dynamicAnchor", "$recursiveAnchor"})
-
-def _refers(node: Any) -> bool:  # True if resolving references could need anything outside `node`
-    if isinstance(node, dict): return any(k in _REFERENCES or _refers(x) for k, x in node.items())
-    return isinstance(node, list) and any(map(_refers, node))
-
-def _always(v: Any) -> bool: return True
-
-def _quick_acceptor(
-    schema: Any,  # The JSON Schema `validator` was built from
-    validator: Any  # Its jsonschema validator (from _compile_validator)
-) -> Optional[Callable[[Any], bool]]:  # True only for values the validator accepts; None if nothing can be sped up
-    "A fast check compiled from `schema`: True means valid for sure, False means ask jsonschema (which finds the errors)."
-    known = validator.VALIDATORS
-    if "const" not in known or "exclusiveMinimum" not in known: return None  # drafts 3 and 4 read bounds differently
-    formats = getattr(validator.format_checker, "checkers", None) or {}
-    def delegate(node: Any) -> Optional[Callable[[Any], bool]]:
-        "jsonschema itself for a subschema the quick check does not handle (unless it holds references)."
-        return None if _refers(node) else validator.evolve(schema=node).is_valid
-    def compile_(node: Any, top: bool = False) -> Optional[Callable[[Any], bool]]:
-        if node is True: return _always
-        if not isinstance(node, dict): return None if top else delegate(node)
-        tests = []
-        for key, arg in node.items():
-            if key not in known: continue  # title, default, enumNames, x-...: jsonschema ignores them too
-            test = _keyword_test(key, arg, node, compile_, formats)
-            if test is None: return None if top else delegate(node)  # at the top: nothing to gain
-            if test is not _NO_TEST: tests.append(test)
-        tests = tuple(tests)
-        def check(v: Any) -> bool:
-            if type(v) not in _PLAIN: return False
-            for test in tests:
-                if not test(v): return False
-            return True
-        return check
-    return compile_(schema, top=True)
-
-# %% ../../nbs/core/registry.ipynb #b7d2c4e1
-def schema_defaults(
-    schema: Mapping[str, Any]  # JSON Schema of an object
-) -> Dict[str, Any]:  # The `default` of each property (nested objects' defaults included)
-    "Collect the defaults a JSON Schema declares for its properties."
-    defaults = {}
-    for name, prop in (schema.get("properties") or {}).items():
-        if not isinstance(prop, Mapping): continue
-        if "default" in prop: defaults[name] = copy.deepcopy(prop["default"])
-        elif isinstance(prop.get("properties"), Mapping):
-            nested = schema_defaults(prop)
-            if nested: defaults[name] = nested
-    return defaults
-
-def merge_config(
-    base: Mapping[str, Any],  # Values underneath (e.g. schema defaults)
-    override: Mapping[str, Any]  # Values on top (e.g. the saved config)
-) -> Dict[str, Any]:  # `override` merged over `base`, nested objects merged key by key
-    "Merge two configs, the second winning, recursing into nested objects."
-    merged = dict(base)
-    for key, value in override.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping): merged[key] = merge_config(merged[key], value)
-        else: merged[key] = value
-    return merged
+# %% ../../nbs/core/registry.ipynb #492aab76
+def _live_instances(
+    manager: Any  # A registered plugin manager
+) -> List[tuple]:  # (name, instance) pairs the manager holds
+    "The live plugin instances of a manager, from `get_plugin_instances()` or its `plugins` dict."
+    plugins = getattr(manager, "plugins", None)
+    held = {name: getattr(p, "instance", None) for name, p in plugins.items()} if isinstance(plugins, Mapping) else {}
+    held = {name: instance for name, instance in held.items() if instance is not None}
+    get_instances = getattr(manager, "get_plugin_instances", None)
+    if not callable(get_instances): return list(held.items())
+    names = {id(instance): name for name, instance in held.items()}
+    return [(names.get(id(i), getattr(i, "name", None)), i) for i in get_instances()]
 
 # %% ../../nbs/core/registry.ipynb #51442385
 class UnifiedPluginRegistry:
@@ -301,84 +86,46 @@ class UnifiedPluginRegistry:
         "Initialize the unified plugin registry."
         self.config_dir = Path(config_dir) if config_dir is not None else Path("configs")
         self.store: ConfigStore = store if store is not None else JsonDirectoryStore(self.config_dir)
-        self.strict = strict_mode_from_env() if strict is None else strict
-        self._categories: Dict[str, Any] = {}  # category -> manager
+        self.strict = _strict_from_env() if strict is None else strict
+        self._managers: Dict[str, Any] = {}  # category -> manager, in registration order
         self._display_names: Dict[str, str] = {}  # category -> display name
-        self._plugins: Dict[str, PluginMetadata] = {}  # unique id -> metadata
-        self._by_category: Dict[str, List[PluginMetadata]] = {}  # category -> its plugins in discovery order
+        self._by_category: Dict[str, List[PluginMetadata]] = {}  # category -> its plugins; kept sorted by category
         self._failures: Dict[str, List[LoadFailure]] = {}  # category -> failures of its last discovery
-        self._validators: Dict[str, tuple] = {}  # unique id -> (jsonschema validator, quick acceptor or None)
-        self._sorted_categories: Optional[List[str]] = None  # cache, reset on every change
-        self._sorted_categories_with_plugins: Optional[List[str]] = None  # cache, reset on every change
+        self._plugins: Dict[str, PluginMetadata] = {}  # unique id -> metadata, in registration order
+        self._validators: Dict[str, Any] = {}  # unique id -> its schema's jsonschema validator, compiled on first use
+        self._saved: Any = None  # the `store.saved_ids()` object the is_configured flags were last set from
+        self._adapters: Dict[str, Optional[SchemaManagerAdapter]] = {}  # category -> adapter for its manager's shape
+        self._restart_pending: set = set()  # unique ids whose running plugin could not take its newly saved config
 
     def __repr__(self) -> str:
-        return f"UnifiedPluginRegistry({str(self.config_dir)!r}, categories={len(self._categories)}, plugins={len(self._plugins)})"
+        return f"UnifiedPluginRegistry({str(self.config_dir)!r}, categories={len(self._managers)}, plugins={len(self._plugins)})"
 
     # -- discovery -------------------------------------------------------------------------------------------------
-    def _metadata_for(self, category: str, manager: Any, info: Any) -> PluginMetadata:
-        name = getattr(info, "name", None)
-        if not isinstance(name, str) or not name:
-            raise TypeError(f"discover_plugins() returned {info!r}, which has no string `name`")
-        schema = manager.get_plugin_config_schema(name)
-        if not isinstance(schema, dict):
-            raise TypeError(f"get_plugin_config_schema({name!r}) returned {type(schema).__name__}, not a JSON Schema dict")
-        mode = getattr(info, "execution_mode", None) or PluginExecutionMode.IN_PROCESS
-        if not isinstance(mode, PluginExecutionMode): mode = PluginExecutionMode(getattr(mode, "value", mode))
-        version = getattr(info, "version", None)
-        plugin = PluginMetadata(
-            name=name, category=category, title=schema.get("title") or name, config_schema=schema,
-            description=getattr(info, "description", None) or schema.get("description"),
-            version=None if version is None else str(version), execution_mode=mode,
-            manages_child_processes=bool(getattr(info, "manages_child_processes", False)),
-            manages_external_resources=bool(getattr(info, "manages_external_resources", False)))
-        validate_plugin_id(plugin.get_unique_id())
-        return plugin
-
-    def _discover(self, category: str, manager: Any) -> tuple:
-        "Ask `manager` for its plugins: (metadata by unique id, failures). Raises `PluginLoadError` in strict mode."
+    def _collect(self, category: str, manager: Any) -> tuple:
+        "Discover a category: (adapter, plugins by unique id, failures); raises `PluginLoadError` in strict mode."
+        adapter, found, failures = _discover(category, manager)
         plugins: Dict[str, PluginMetadata] = {}
-        failures: List[LoadFailure] = []
-        def record(failure: LoadFailure, cause: Optional[BaseException] = None) -> None:
-            if self.strict: raise PluginLoadError(failure) from cause
+        for plugin in found:
+            uid = plugin.get_unique_id()
+            owner = plugins.get(uid) or self._plugins.get(uid)
+            if owner is None or (owner.category == category and uid not in plugins): plugins[uid] = plugin
+            else: failures.append(LoadFailure(category, plugin.name, "ValueError", f"unique id {uid!r} is already taken by "
+                                              f"a plugin in category {owner.category!r}; rename one of them"))
+        for failure in failures:
+            if self.strict: raise PluginLoadError(failure)
             _log_skipped(failure)
-            failures.append(failure)
-        def fail(error: BaseException, name: Optional[str] = None, info: Any = None) -> None:
-            record(LoadFailure(category, name, type(error).__name__, _failure_message(error), entry_point=getattr(info, "entry_point", None),
-                               distribution=getattr(info, "distribution", None)), error)
-        try: infos = list(manager.discover_plugins())
-        except _DISCOVERY_ERRORS as e: infos = []; fail(e)
-        get_failures = getattr(manager, "get_load_failures", None)  # optional hook: failures the manager isolated itself
-        try: reported = list(get_failures()) if callable(get_failures) else []
-        except _DISCOVERY_ERRORS as e: reported = []; fail(e)
-        for r in reported:
-            record(LoadFailure(category, getattr(r, "plugin_name", None), str(getattr(r, "error_type", "Error")),
-                               str(getattr(r, "message", r)), entry_point=getattr(r, "entry_point", None),
-                               distribution=getattr(r, "distribution", None)))
-        for info in infos:
-            name = getattr(info, "name", None)
-            try:
-                plugin = self._metadata_for(category, manager, info)
-                uid = plugin.get_unique_id()
-                owner = self._plugins.get(uid)
-                if uid in plugins or (owner is not None and owner.category != category):
-                    where = category if uid in plugins else owner.category
-                    raise ValueError(f"unique id {uid!r} is already taken by a plugin in category {where!r}; rename one of them")
-                plugin.is_configured = self.store.exists(uid)
-                plugins[uid] = plugin
-            except PluginLoadError: raise
-            except _DISCOVERY_ERRORS as e: fail(e, name if isinstance(name, str) else None, info)
-        return plugins, failures
+        saved = self.store.saved_ids()
+        for uid, plugin in plugins.items(): plugin.is_configured = uid in saved
+        return adapter, plugins, failures
 
-    def _install(self, category: str, plugins: Dict[str, PluginMetadata], failures: List[LoadFailure]) -> None:
-        "Replace the category's plugins and failures, keeping every index in step."
-        for uid in [p.get_unique_id() for p in self._by_category.get(category, ())]:
-            self._plugins.pop(uid, None); self._validators.pop(uid, None)
+    def _install(self, category: str, adapter: Optional[SchemaManagerAdapter], plugins: Dict[str, PluginMetadata],
+                 failures: List[LoadFailure]) -> None:
+        "Replace the category's adapter, plugins and failures, keeping every index in step."
+        self._adapters[category] = adapter
+        for plugin in self._by_category.get(category, ()):
+            self._plugins.pop(plugin.get_unique_id(), None); self._validators.pop(plugin.get_unique_id(), None)
         self._plugins.update(plugins)
-        self._by_category[category] = list(plugins.values())
-        self._failures[category] = failures
-        self._changed()
-
-    def _changed(self) -> None: self._sorted_categories = self._sorted_categories_with_plugins = None
+        self._by_category[category], self._failures[category] = list(plugins.values()), failures
 
     def _check_category(self, category: str) -> None:
         try: validate_plugin_id(category)
@@ -394,10 +141,10 @@ class UnifiedPluginRegistry:
     ) -> List[PluginMetadata]:  # List of discovered plugin metadata
         "Register a domain-specific plugin manager."
         self._check_category(category)
-        plugins, failures = self._discover(category, manager) if auto_discover else ({}, [])
-        self._categories[category] = manager
-        self._display_names[category] = display_name or category.title()
-        self._install(category, plugins, failures)
+        adapter, plugins, failures = self._collect(category, manager) if auto_discover else (None, {}, [])
+        self._managers[category], self._display_names[category] = manager, display_name or category.title()
+        if category not in self._by_category: self._by_category = dict(sorted({**self._by_category, category: []}.items()))
+        self._install(category, adapter, plugins, failures)
         return list(plugins.values())
 
     def register_plugin_system(
@@ -433,27 +180,27 @@ class UnifiedPluginRegistry:
         Returns:
             List of discovered plugin metadata
         """
-        manager = EntryPointPluginManager(plugin_interface)
+        manager = build_manager(plugin_interface)  # cjm-plugin-system's PluginManager when installed, else entry points
         return self.register_plugin_manager(category, manager, display_name=display_name, auto_discover=auto_discover)
 
     def unregister_plugin_manager(self,
                                   category: str  # Category name
                                  ) -> bool:  # True if the category was registered
         "Remove a category, its manager, its plugins and its failures."
-        if category not in self._categories: return False
-        self._install(category, {}, [])
-        for index in (self._categories, self._display_names, self._by_category, self._failures): index.pop(category, None)
-        self._changed()
+        if category not in self._managers: return False
+        self._install(category, None, {}, [])
+        for index in (self._managers, self._display_names, self._by_category, self._failures, self._adapters):
+            index.pop(category, None)
         return True
 
     def refresh_category(self,
                          category: str  # Category name
                         ) -> List[PluginMetadata]:  # The category's plugins after discovering again
         "Discover a category's plugins again (e.g. after installing new ones), replacing the old entries."
-        if category not in self._categories:
+        if category not in self._managers:
             raise KeyError(f"Category {category!r} is not registered; register its manager first.")
-        plugins, failures = self._discover(category, self._categories[category])
-        self._install(category, plugins, failures)
+        adapter, plugins, failures = self._collect(category, self._managers[category])
+        self._install(category, adapter, plugins, failures)
         return list(plugins.values())
 
     def get_load_failures(self,
@@ -464,18 +211,31 @@ class UnifiedPluginRegistry:
         return [f for failures in self._failures.values() for f in failures]
 
     # -- lookups ---------------------------------------------------------------------------------------------------
+    def _sync_configured(self) -> None:
+        "Set every plugin's `is_configured` from the store's saved ids; nothing to do while that set is unchanged."
+        saved = self.store.saved_ids()
+        if saved is self._saved: return
+        for uid, plugin in list(self._plugins.items()): plugin.is_configured = uid in saved
+        self._saved = saved
+
+    def _sync_pids(self, plugins: List[PluginMetadata]) -> List[PluginMetadata]:
+        "Set `spawned_pids` of plugins that run in worker processes (cjm-plugin-system); in-process PIDs are the app's."
+        for plugin in plugins:
+            adapter = self._adapters.get(plugin.category)
+            if adapter is not None and adapter.runs_workers: plugin.spawned_pids = adapter.running_pids(plugin.name)
+        return plugins
+
     def get_manager(
         self,
         category: str,  # Category name
         manager_type: Optional[Type[T]] = None  # Optional type hint for IDE autocomplete
     ) -> Optional[T]:  # Plugin manager instance
         "Get plugin manager for a specific category."
-        return self._categories.get(category)
+        return self._managers.get(category)
 
     def get_categories(self) -> List[str]:  # Sorted list of category names
         "Get all registered categories."
-        if self._sorted_categories is None: self._sorted_categories = sorted(self._categories)
-        return list(self._sorted_categories)
+        return list(self._by_category)
 
     def get_category_display_name(self,
                                   category: str  # Category name
@@ -483,24 +243,23 @@ class UnifiedPluginRegistry:
         "Get display name for a category."
         return self._display_names.get(category) or category
 
-    def _fresh(self, plugin: PluginMetadata) -> PluginMetadata:
-        plugin.is_configured = self.store.exists(plugin.get_unique_id())
-        return plugin
-
     def get_plugin(self,
                    unique_id: str  # Plugin unique identifier (format: 'category_name')
                   ) -> Optional[PluginMetadata]:  # Plugin metadata if found, None otherwise
         "Get plugin metadata by unique ID."
         plugin = self._plugins.get(unique_id) if isinstance(unique_id, str) else None
-        return None if plugin is None else self._fresh(plugin)
+        if plugin is not None: self._sync_configured(); self._sync_pids([plugin])
+        return plugin
 
     def require_plugin(self,
                        unique_id: str  # Plugin unique identifier
                       ) -> PluginMetadata:  # Plugin metadata
         "Get plugin metadata, raising `InvalidPluginIdError` or `UnknownPluginError` instead of returning None."
-        return self._fresh(self._registered(unique_id))
+        plugin = self._registered(unique_id)
+        self._sync_configured(); self._sync_pids([plugin])
+        return plugin
 
-    def _registered(self, unique_id: str) -> PluginMetadata:  # require_plugin without refreshing is_configured (no stat)
+    def _registered(self, unique_id: str) -> PluginMetadata:
         plugin = self._plugins.get(validate_plugin_id(unique_id))
         if plugin is None: raise UnknownPluginError(unique_id)
         return plugin
@@ -509,21 +268,19 @@ class UnifiedPluginRegistry:
                                 category: str  # Category name
                                ) -> List[PluginMetadata]:  # List of plugin metadata for the category
         "Get all plugins in a category."
-        return [self._fresh(p) for p in self._by_category.get(category, ())]
+        self._sync_configured()
+        plugins = list(self._by_category.get(category, ()))
+        adapter = self._adapters.get(category)
+        return self._sync_pids(plugins) if adapter is not None and adapter.runs_workers else plugins
 
     def get_all_plugins(self) -> List[PluginMetadata]:  # List of all plugin metadata
         "Get all plugins across all categories."
-        list_ids = getattr(self.store, "list_ids", None)
-        if len(self._plugins) < 64 or not callable(list_ids): return [self._fresh(p) for p in self._plugins.values()]
-        configured = set(list_ids())  # one directory scan instead of a stat per plugin
-        for uid, plugin in self._plugins.items(): plugin.is_configured = uid in configured
-        return list(self._plugins.values())
+        self._sync_configured()
+        return self._sync_pids(list(self._plugins.values()))
 
     def get_categories_with_plugins(self) -> List[str]:  # Sorted list of categories with plugins
         "Get categories that have registered plugins."
-        if self._sorted_categories_with_plugins is None:
-            self._sorted_categories_with_plugins = sorted(c for c, plugins in self._by_category.items() if plugins)
-        return list(self._sorted_categories_with_plugins)
+        return [category for category, plugins in self._by_category.items() if plugins]
 
     # -- validation ------------------------------------------------------------------------------------------------
     def validate_plugin_config(self,
@@ -531,28 +288,28 @@ class UnifiedPluginRegistry:
                                config: Any  # Config to check against the plugin's JSON Schema
                               ) -> List[FieldError]:  # Every problem found (empty when valid)
         "Validate a config against the plugin's JSON Schema with `jsonschema`."
+        from cjm_fasthtml_plugins.core.schema import compile_validator, config_errors  # on first use, like jsonschema
         plugin = self._registered(unique_id)
-        compiled = self._validators.get(unique_id)
-        if compiled is None:
-            try: validator = _compile_validator(plugin.config_schema)
+        validator = self._validators.get(unique_id)
+        if validator is None:
+            try: validator = self._validators[unique_id] = compile_validator(plugin.config_schema)
             except Exception as e:
                 return [FieldError("", f"the plugin's config schema is itself invalid ({getattr(e, 'message', e)}); "
                                        "fix the plugin's get_config_schema()")]
-            compiled = self._validators[unique_id] = (validator, _quick_acceptor(plugin.config_schema, validator))
-        validator, quick = compiled
-        if quick is not None and quick(config): return []
-        return _field_errors(validator, config)
+        return config_errors(validator, config)
 
     def get_config_defaults(self,
                             unique_id: str  # Plugin unique identifier
                            ) -> Dict[str, Any]:  # Defaults declared by the plugin's schema (a fresh copy)
         "Collect the `default`s of the plugin schema's properties."
-        return schema_defaults(self.require_plugin(unique_id).config_schema)
+        from cjm_fasthtml_plugins.core.schema import schema_defaults
+        return schema_defaults(self._registered(unique_id).config_schema)
 
     def get_effective_config(self,
                              unique_id: str  # Plugin unique identifier
                             ) -> Dict[str, Any]:  # Schema defaults with the saved config merged over them
         "The config a plugin should run with: saved values over schema defaults."
+        from cjm_fasthtml_plugins.core.schema import merge_config
         return merge_config(self.get_config_defaults(unique_id), self.load_plugin_config(unique_id))
 
     # -- persistence -----------------------------------------------------------------------------------------------
@@ -571,17 +328,13 @@ class UnifiedPluginRegistry:
 
     def load_plugin_config_with_revision(self,
                                          unique_id: str  # Plugin unique identifier
-                                        ) -> tuple:  # (config, empty if none; its revision, None if none)
-        "Load a plugin's saved config and its revision together, from one read when the store offers that."
-        uid = validate_plugin_id(unique_id)
-        read_both = getattr(self.store, "load_with_revision", None)
-        if read_both is None:  # revision first: a race can then only cause a false conflict, never a lost update
-            revision = self.store.revision(uid)
-            return self.load_plugin_config(uid), revision
-        config, revision = read_both(uid)
+                                        ) -> Tuple[Dict[str, Any], Optional[str]]:  # (config, empty if none; its revision, None if none)
+        "Load a plugin's saved config and its revision together, from one read."
+        config, revision = self.store.load_with_revision(validate_plugin_id(unique_id))
         return ({} if config is None else config), revision
 
     def _checked(self, unique_id: str, config: Any, validate: bool) -> Dict[str, Any]:
+        "`config` as a dict, validated against the plugin's schema when asked and the plugin is registered."
         if not isinstance(config, Mapping):
             raise TypeError(f"Config for plugin {unique_id!r} must be a dict, not {type(config).__name__}.")
         config = dict(config)
@@ -589,20 +342,6 @@ class UnifiedPluginRegistry:
             errors = self.validate_plugin_config(unique_id, config)
             if errors: raise ConfigValidationError(unique_id, errors)
         return config
-
-    def _current(self, unique_id: str) -> tuple:
-        "(config, revision) stored now; a corrupt file counts as a revision with no readable config."
-        load_with_revision = getattr(self.store, "load_with_revision", None)
-        try:
-            if load_with_revision is not None: return load_with_revision(unique_id)
-            return self.store.load(unique_id), self.store.revision(unique_id)
-        except CorruptConfigError: return None, self.store.revision(unique_id)
-
-    def _save_holding_lock(self, unique_id: str, config: Dict[str, Any]) -> str:
-        "Save while this thread holds the store's lock of `unique_id`: without re-locking when the store can."
-        save_while_locked = getattr(self.store, "save_while_locked", None)
-        if save_while_locked is not None: return save_while_locked(unique_id, config)
-        return self.store.save(unique_id, config)  # other stores: their lock is re-entrant
 
     def write_plugin_config(self,
                             unique_id: str,  # Plugin unique identifier
@@ -612,14 +351,17 @@ class UnifiedPluginRegistry:
                             validate: bool = True  # Check against the plugin's schema first (when the plugin is registered)
                            ) -> str:  # Revision of the saved config
         "Save a config, raising `ConfigValidationError` or `ConfigConflictError` instead of overwriting."
-        validate_plugin_id(unique_id)
-        config = self._checked(unique_id, config, validate)
-        if expected_revision is None: return self.store.save(unique_id, config)
-        with self.store.lock(unique_id):
-            current_config, current = self._current(unique_id)
-            if current != (expected_revision or None):
-                raise ConfigConflictError(unique_id, expected_revision, current, current_config)
-            return self._save_holding_lock(unique_id, config)
+        config = self._checked(validate_plugin_id(unique_id), config, validate)
+        if expected_revision is None: revision = self.store.save(unique_id, config)
+        else:
+            with self.store.lock(unique_id):
+                try: current_config, current = self.store.load_with_revision(unique_id)
+                except CorruptConfigError: current_config, current = None, self.store.revision(unique_id)
+                if current != (expected_revision or None):
+                    raise ConfigConflictError(unique_id, expected_revision, current, current_config)
+                revision = self.store.save(unique_id, config)
+        self._push(unique_id, config)
+        return revision
 
     def update_plugin_config(self,
                              unique_id: str,  # Plugin unique identifier
@@ -628,12 +370,11 @@ class UnifiedPluginRegistry:
                              validate: bool = True  # Check the result against the plugin's schema before saving
                             ) -> Dict[str, Any]:  # The config now stored
         "Read, change and save a config under the store's lock, so no concurrent update is lost."
-        validate_plugin_id(unique_id)
-        with self.store.lock(unique_id):
+        with self.store.lock(validate_plugin_id(unique_id)):
             current = self.store.load(unique_id) or {}
-            updated = changes(current) if callable(changes) else {**current, **changes}
-            updated = self._checked(unique_id, updated, validate)
-            self._save_holding_lock(unique_id, updated)
+            updated = self._checked(unique_id, changes(current) if callable(changes) else {**current, **changes}, validate)
+            self.store.save(unique_id, updated)
+        self._push(unique_id, updated)
         return updated
 
     def save_plugin_config(self,
@@ -645,7 +386,7 @@ class UnifiedPluginRegistry:
             self.write_plugin_config(unique_id, config)
             return True
         except (PluginRegistryError, OSError, TypeError, ValueError) as e:
-            _logger.error("Could not save the config of plugin %r: %s", unique_id, e)
+            _logger().error("Could not save the config of plugin %r: %s", unique_id, e)
             return False
 
     def delete_plugin_config(self,
@@ -654,35 +395,60 @@ class UnifiedPluginRegistry:
         "Delete saved configuration for a plugin."
         try:
             self.store.delete(validate_plugin_id(unique_id))
+            self._push(unique_id, {})  # the running plugin falls back to the defaults
             return True
         except (PluginRegistryError, OSError, ValueError) as e:
-            _logger.error("Could not delete the config of plugin %r: %s", unique_id, e)
+            _logger().error("Could not delete the config of plugin %r: %s", unique_id, e)
             return False
 
-    # -- lifecycle -------------------------------------------------------------------------------------------------
-    def _live_instances(self, manager: Any) -> List[tuple]:
-        "(name, instance) pairs a manager holds, from `get_plugin_instances()` or its `plugins` dict."
-        plugins = getattr(manager, "plugins", None)
-        held = {name: getattr(p, "instance", None) for name, p in plugins.items()} if isinstance(plugins, Mapping) else {}
-        held = {name: instance for name, instance in held.items() if instance is not None}
-        get_instances = getattr(manager, "get_plugin_instances", None)
-        if not callable(get_instances): return list(held.items())
-        names = {id(instance): name for name, instance in held.items()}
-        return [(names.get(id(i), getattr(i, "name", None)), i) for i in get_instances()]
+    def _push(self, unique_id: str, saved: Mapping[str, Any]) -> None:
+        "Hand a just-saved config to the plugin if it runs; remember when it takes effect only on restart."
+        plugin, adapter = self._plugins.get(unique_id), None
+        if plugin is not None: adapter = self._adapters.get(plugin.category)
+        if adapter is None: return
+        from cjm_fasthtml_plugins.core.schema import merge_config, schema_defaults
+        if adapter.push_config(plugin.name, merge_config(schema_defaults(plugin.config_schema), dict(saved))):
+            self._restart_pending.discard(unique_id)
+        else: self._restart_pending.add(unique_id)
 
-    def shutdown(self) -> List[str]:  # Unique ids of the plugins whose `force_cleanup()` succeeded
-        "Call `force_cleanup()` on every lifecycle-aware plugin instance the managers hold; errors are logged, not raised."
+    def takes_effect_on_restart(self,
+                                unique_id: str  # Plugin unique identifier
+                               ) -> bool:  # True if the running plugin kept its old config when the new one was saved
+        "Whether the last saved config waits for the plugin's restart (the running plugin could not take it)."
+        return unique_id in self._restart_pending
+
+    def get_config_object(self,
+                          unique_id: str  # Plugin unique identifier
+                         ) -> Any:  # Instance of the plugin's config dataclass, or a dict when it has none
+        "The plugin's effective config in the form the plugin expects."
+        return config_object(self.require_plugin(unique_id), self.get_effective_config(unique_id))
+
+    # -- lifecycle -------------------------------------------------------------------------------------------------
+    def _stop_workers(self, category: str, cleaned: List[str]) -> None:
+        "Stop the worker processes of a category whose manager runs plugins in workers, adding their ids to `cleaned`."
+        adapter = self._adapters.get(category)
+        if adapter is None: return
+        try: stopped = adapter.stop_all()
+        except Exception:
+            _logger().exception("Could not stop the worker processes of category %r; continuing with the others", category)
+            return
+        cleaned += [uid for uid in (f"{category}_{name}" for name in stopped) if uid not in cleaned]
+
+    def shutdown(self) -> List[str]:  # Unique ids of the plugins cleaned up (`force_cleanup()`) or whose workers were stopped
+        "Call `force_cleanup()` on every lifecycle-aware plugin instance the managers hold and stop worker processes; errors are logged, not raised."
         cleaned, seen = [], set()
-        for category, manager in list(self._categories.items()):
-            try: instances = self._live_instances(manager)
+        for category, manager in list(self._managers.items()):
+            try: instances = _live_instances(manager)
             except Exception:
-                _logger.exception("Could not list the plugin instances of category %r; skipping it", category); continue
+                _logger().exception("Could not list the plugin instances of category %r; skipping it", category); continue
             for name, instance in instances:
                 cleanup = getattr(instance, "force_cleanup", None)
                 if id(instance) in seen or not callable(cleanup): continue
                 seen.add(id(instance))
                 uid = f"{category}_{name if isinstance(name, str) else type(instance).__name__}"
                 try: cleanup()
-                except Exception: _logger.exception("force_cleanup() of plugin %r failed; continuing with the others", uid); continue
+                except Exception: _logger().exception("force_cleanup() of plugin %r failed; continuing with the others", uid); continue
                 cleaned.append(uid)
+            self._stop_workers(category, cleaned)
+        self._restart_pending.clear()
         return cleaned

@@ -7,22 +7,19 @@ Docs: https://cj-mills.github.io/cjm-fasthtml-plugins/core/store.html.md"""
 # %% ../../nbs/core/store.ipynb #22d2b474
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
 import threading
 import time
-import weakref
-from collections import OrderedDict
+import zlib
 from pathlib import Path
-from typing import Any, Callable, ContextManager, Dict, List, Mapping, Optional, Protocol, Union, runtime_checkable
+from typing import Any, ContextManager, Dict, FrozenSet, Iterator, List, Mapping, Optional, Protocol, Tuple, runtime_checkable
 
 from .errors import CorruptConfigError, InvalidPluginIdError
 
 # %% auto #0
-__all__ = ['MAX_PLUGIN_ID_LENGTH', 'REVISION_LENGTH', 'LOCK_POLL_INTERVAL', 'LOCK_CACHE_SIZE', 'validate_plugin_id',
-           'ConfigStore', 'JsonDirectoryStore']
+__all__ = ['MAX_PLUGIN_ID_LENGTH', 'validate_plugin_id', 'ConfigStore', 'JsonDirectoryStore']
 
 # %% ../../nbs/core/store.ipynb #de673bb9
 MAX_PLUGIN_ID_LENGTH = 200  # Longest plugin unique id accepted (keeps file names well under filesystem limits)
@@ -53,6 +50,9 @@ class ConfigStore(Protocol):
     def load(self, unique_id: str) -> Optional[Dict[str, Any]]:  # Stored config, or None when there is none
         "Load a config (None if missing; `CorruptConfigError` if unreadable)."
         ...
+    def load_with_revision(self, unique_id: str) -> Tuple[Optional[Dict[str, Any]], Optional[str]]:  # (config, revision), None when missing
+        "Load a config and its revision from one read."
+        ...
     def save(self, unique_id: str, config: Mapping[str, Any]) -> str:  # Revision of the config just saved
         "Save a config atomically and durably."
         ...
@@ -65,6 +65,9 @@ class ConfigStore(Protocol):
     def list_ids(self) -> List[str]:  # Sorted ids that have a stored config
         "List the ids that have a stored config."
         ...
+    def saved_ids(self) -> FrozenSet[str]:  # Ids with a stored config; the same object while nothing changed
+        "The ids that have a stored config, cheaply when nothing changed."
+        ...
     def revision(self, unique_id: str) -> Optional[str]:  # Current revision, or None when there is no config
         "Return the revision of the stored config."
         ...
@@ -73,180 +76,71 @@ class ConfigStore(Protocol):
         ...
 
 # %% ../../nbs/core/store.ipynb #dbbf97a2
-REVISION_LENGTH = 16  # Hex digits of SHA-256 kept as a revision
-LOCK_POLL_INTERVAL = 0.002  # Seconds between attempts while another process holds a lock
-LOCK_CACHE_SIZE = 64  # Per-id locks a store keeps ready (on POSIX each keeps its lock file open)
+_REVISION_LENGTH = 16  # Hex digits of SHA-256 kept as a revision
+_LOCK_STRIPES = 64  # Lock files under `.locks/`; an id locks the stripe its CRC-32 picks
+_RACY_WINDOW = 2.0  # Seconds after a directory change during which a listing is not trusted, where times are whole seconds (FAT: 2 s)
+_FINE_RACY_WINDOW = 0.05  # The same where times have sub-second digits (set from a clock that ticks every 1-16 ms)
 
 def _revision_of(data: bytes) -> str:  # Short SHA-256 hex digest of the bytes
-    return hashlib.sha256(data).hexdigest()[:REVISION_LENGTH]
+    from hashlib import sha256  # imported on first use: keeps `import` of the registry light
+    return sha256(data).hexdigest()[:_REVISION_LENGTH]
 
-def _fsync_directory(directory: Union[str, Path]) -> None:
+def _fsync_directory(directory: str) -> None:
     "Make a rename or unlink in `directory` durable."
     fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try: os.fsync(fd)
     finally: os.close(fd)
 
-# %% ../../nbs/core/store.ipynb #8f07c541
-def _filelock() -> Any:
-    "The `filelock` module, imported on first use (keeps `import` of the registry light)."
-    import filelock
-    return filelock
-
-def _descriptor_locks_work() -> bool:  # True where `filelock` can lock a kept-open file with `flock` (POSIX, filelock >= 3.30)
-    filelock = _filelock()
-    return bool(getattr(filelock, "has_fcntl", False)) and hasattr(filelock, "lock_descriptor")
-
-_OPEN_FLAGS = os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
-
-class _IdLock:
-    "Cross-process lock of one plugin id, kept between uses: a thread lock in front of `filelock`'s native file lock."
-    def __init__(self,
-                 path: str  # Lock file, `<config_dir>/.locks/<unique_id>.lock`
-                ):
-        self.path = path
-        self.retired = False  # set when the store's cache drops this lock; a thread that still holds it finishes normally
-        self._threads = threading.RLock()  # one thread of this process at a time; re-entrant for the holder
-        self._depth, self._owner = 0, None  # how often the holding thread has entered, and which thread that is
-
-    def held_by_current_thread(self) -> bool:  # True inside this thread's `with store.lock(...)`
-        return self._depth > 0 and self._owner == threading.get_ident()
-
-    def acquire(self,
-                timeout: float  # Seconds to wait (negative: no limit)
-               ) -> bool:  # False if the lock was retired before this thread got it (the caller looks it up again)
-        "Take the lock; `filelock.Timeout` if another process or thread holds it longer than `timeout`."
-        deadline = None if timeout < 0 or timeout >= threading.TIMEOUT_MAX else time.monotonic() + timeout
-        if not self._threads.acquire(timeout=-1 if deadline is None else timeout):
-            raise _filelock().Timeout(self.path)
-        if self._depth:  # re-entered by the holder: it already holds the file lock
-            self._depth += 1
-            return True
-        if self.retired:
-            self._threads.release()
-            return False
-        try: self._lock_file(deadline)
-        except BaseException:
-            self._threads.release()
-            raise
-        self._depth, self._owner = 1, threading.get_ident()
-        return True
-
-    def release(self) -> None:
-        "Leave the lock; the file lock is released when the outermost holder leaves."
+# %% ../../nbs/core/store.ipynb #da7d2d04
+def _write_atomically(path: str, data: bytes) -> None:
+    "Write `data` to `path` through a temp file, fsync, `os.replace` and a directory fsync (the id's lock is held)."
+    directory, name = os.path.split(path)
+    tmp = os.path.join(directory, f".{name[:-5]}.tmp")  # one per id: only the holder of the id's lock writes it
+    try: os.unlink(tmp)  # left by a writer killed mid-save; unlinking (not truncating) never follows a symlink
+    except FileNotFoundError: pass
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
+    try:
         try:
-            if self._depth == 1:
-                try: self._unlock_file()
-                finally:
-                    self._owner = None
-                    if self.retired: self.close()
-        finally:
-            self._depth -= 1
-            self._threads.release()
-
-    def retire(self) -> bool:  # True if it was idle and is now closed
-        "Close the lock if no thread holds or waits for it (the store's cache is dropping it)."
-        if not self._threads.acquire(blocking=False): return False
-        try:
-            if self._depth: return False
-            self.retired = True
-            self.close()
-            return True
-        finally: self._threads.release()
-
-class _DescriptorLock(_IdLock):
-    "POSIX: `filelock.lock_descriptor` (the `flock` that `UnixFileLock` takes) on a lock file kept open between uses."
-    def __init__(self, path: str):
-        super().__init__(path)
-        self._fd: Optional[int] = None
-        self._identity: Optional[tuple] = None  # (st_dev, st_ino) of the open lock file
-
-    def _open(self) -> int:
-        try: fd = os.open(self.path, _OPEN_FLAGS, 0o600)
-        except FileNotFoundError:  # the `.locks` directory was removed: make it again
-            os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
-            fd = os.open(self.path, _OPEN_FLAGS, 0o600)
-        st = os.fstat(fd)
-        self._fd, self._identity = fd, (st.st_dev, st.st_ino)
-        return fd
-
-    def _still_at_path(self) -> bool:  # The locked file is still the one at `path` (not deleted or replaced)
-        try: st = os.stat(self.path)
-        except FileNotFoundError: return False
-        return (st.st_dev, st.st_ino) == self._identity
-
-    def _lock_file(self, deadline: Optional[float]) -> None:
-        filelock = _filelock()
-        while True:
-            fd = self._open() if self._fd is None else self._fd
-            if filelock.lock_descriptor(fd, blocking=False):
-                if self._still_at_path(): return
-                filelock.unlock_descriptor(fd)  # someone removed the lock file: lock the one now at `path`
-                self.close()
-                continue
-            if deadline is not None and time.monotonic() >= deadline: raise filelock.Timeout(self.path)
-            time.sleep(LOCK_POLL_INTERVAL)
-
-    def _unlock_file(self) -> None:
-        if self._fd is None: return  # closed in a forked child: the parent's lock is not this process's to release
-        try: _filelock().unlock_descriptor(self._fd)
-        except OSError:
-            self.close()  # closing the file drops its lock too
-            raise
-
-    def close(self, _os_close: Callable[[int], None] = os.close) -> None:  # bound now: `os` may be gone at exit
-        "Close the kept-open lock file (never while the lock is held)."
-        fd, self._fd = self._fd, None
-        if fd is not None: _os_close(fd)
-
-    def __del__(self) -> None:  # a store that is garbage-collected closes its lock files
-        try: self.close()
+            view = memoryview(data)
+            while view: view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally: os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        try: os.unlink(tmp)
         except OSError: pass
+        raise
+    _fsync_directory(directory)
 
-class _PortableLock(_IdLock):
-    "Other platforms: one reused `filelock.FileLock` (Windows `LockFileEx`, or a soft lock without `fcntl`)."
-    def __init__(self, path: str):
-        super().__init__(path)
-        self._lock = _filelock().FileLock(path, mode=0o600)
-
-    def _lock_file(self, deadline: Optional[float]) -> None:
-        timeout = -1 if deadline is None else max(deadline - time.monotonic(), 0.0)
-        self._lock.acquire(timeout=timeout, poll_interval=LOCK_POLL_INTERVAL)
-
-    def _unlock_file(self) -> None: self._lock.release()
-    def close(self) -> None: pass
-
-_STORES_WITH_LOCKS: "weakref.WeakSet" = weakref.WeakSet()
-
-def _forget_inherited_locks() -> None:
-    "In a forked child: drop the locks inherited from the parent (their open files share the parent's `flock`)."
-    for store in list(_STORES_WITH_LOCKS): store._forget_locks()
-
-if hasattr(os, "register_at_fork"): os.register_at_fork(after_in_child=_forget_inherited_locks)
+# %% ../../nbs/core/store.ipynb #0a2170d6
+def _parse(path: str, data: bytes) -> Dict[str, Any]:
+    "The JSON object in a config file's bytes, or `CorruptConfigError` saying what is wrong."
+    try: text = data.decode("utf-8")
+    except UnicodeDecodeError as e: raise CorruptConfigError(path, f"invalid UTF-8 at byte {e.start}") from None
+    if not text.strip(): raise CorruptConfigError(path, "the file is empty")
+    try: value = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise CorruptConfigError(path, f"invalid JSON at line {e.lineno}, column {e.colno} ({e.msg})") from None
+    if not isinstance(value, dict):
+        raise CorruptConfigError(path, f"it holds a JSON {type(value).__name__}, not an object")
+    return value
 
 # %% ../../nbs/core/store.ipynb #920bf82d
-class _LockContext:
-    "What `JsonDirectoryStore.lock` returns: holds one id's lock for the body of a `with`."
-    __slots__ = ("_store", "_unique_id", "_lock")
-    def __init__(self, store: "JsonDirectoryStore", unique_id: str): self._store, self._unique_id = store, unique_id
-    def __enter__(self) -> None: self._lock = self._store._acquire(self._unique_id)
-    def __exit__(self, *exc: Any) -> None: self._lock.release()
-
 class JsonDirectoryStore:
     "Config store keeping one indented JSON file per plugin in a directory, with atomic, durable, locked writes."
     def __init__(self,
                  config_dir: Path,  # Directory holding `<unique_id>.json` files (created 0700 if missing)
                  *,
-                 lock_timeout: float = 10.0  # Seconds to wait for another process's lock before raising `filelock.Timeout`
+                 lock_timeout: float = 10.0  # Seconds to wait for another holder of a lock before `filelock.Timeout` (negative: forever)
                 ):
         self.config_dir, self.lock_timeout = Path(config_dir), lock_timeout
         self.config_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._dir = os.fspath(self.config_dir)  # str paths: cheaper than Path objects on the hot paths
-        self._lock_dir = os.path.join(self._dir, ".locks")
-        self._locks: "OrderedDict[str, _IdLock]" = OrderedDict()  # per-id locks, least recently used first
-        self._locks_guard = threading.Lock()
-        self._lock_class: Optional[type] = None  # chosen on first use: _DescriptorLock on POSIX, else _PortableLock
+        self._stripes: Tuple[Optional[int], tuple] = (None, ())  # (pid, the _LOCK_STRIPES FileLocks made in that process)
+        self._stripes_made = threading.Lock()
+        self._listing: Tuple[Optional[int], bool, FrozenSet[str]] = (None, False, frozenset())  # (dir mtime_ns, trusted, ids)
 
-    def __repr__(self) -> str: return f"JsonDirectoryStore({str(self.config_dir)!r})"
+    def __repr__(self) -> str: return f"JsonDirectoryStore({self._dir!r})"
 
     def path_for(self,
                  unique_id: str  # Plugin unique id
@@ -256,44 +150,33 @@ class JsonDirectoryStore:
 
     def _file(self, unique_id: str) -> str: return os.path.join(self._dir, validate_plugin_id(unique_id) + ".json")
 
-    def _read_bytes(self, path: str) -> Optional[bytes]:
+    def _read(self, unique_id: str) -> Tuple[str, Optional[bytes]]:
+        "(path, bytes of the config file or None when there is none)."
+        path = self._file(unique_id)
         try:
-            with open(path, "rb") as f: return f.read()
-        except FileNotFoundError: return None
+            with open(path, "rb") as f: return path, f.read()
+        except FileNotFoundError: return path, None
         except IsADirectoryError: raise CorruptConfigError(path, "it is a directory, not a file") from None
-
-    def _parse(self, path: str, data: bytes) -> Dict[str, Any]:
-        try: text = data.decode("utf-8")
-        except UnicodeDecodeError as e: raise CorruptConfigError(path, f"invalid UTF-8 at byte {e.start}") from None
-        if not text.strip(): raise CorruptConfigError(path, "the file is empty")
-        try: value = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise CorruptConfigError(path, f"invalid JSON at line {e.lineno}, column {e.colno} ({e.msg})") from None
-        if not isinstance(value, dict):
-            raise CorruptConfigError(path, f"it holds a JSON {type(value).__name__}, not an object")
-        return value
 
     def load(self,
              unique_id: str  # Plugin unique id
             ) -> Optional[Dict[str, Any]]:  # Stored config, or None when there is none
         "Load a config; `CorruptConfigError` (file untouched) if it is not a JSON object."
-        path = self._file(unique_id)
-        data = self._read_bytes(path)
-        return None if data is None else self._parse(path, data)
+        path, data = self._read(unique_id)
+        return None if data is None else _parse(path, data)
 
     def load_with_revision(self,
                            unique_id: str  # Plugin unique id
-                          ) -> tuple:  # (config or None, revision or None) from a single read
+                          ) -> Tuple[Optional[Dict[str, Any]], Optional[str]]:  # (config, revision), both None when missing
         "Load a config and its revision from one read of the file."
-        path = self._file(unique_id)
-        data = self._read_bytes(path)
-        return (None, None) if data is None else (self._parse(path, data), _revision_of(data))
+        path, data = self._read(unique_id)
+        return (None, None) if data is None else (_parse(path, data), _revision_of(data))
 
     def revision(self,
                  unique_id: str  # Plugin unique id
                 ) -> Optional[str]:  # Short SHA-256 of the file, or None when there is no config
         "Return the revision of the stored config."
-        data = self._read_bytes(self._file(unique_id))
+        data = self._read(unique_id)[1]
         return None if data is None else _revision_of(data)
 
     def exists(self,
@@ -302,99 +185,47 @@ class JsonDirectoryStore:
         "Check whether a config is stored."
         return os.path.isfile(self._file(unique_id))
 
-    def list_ids(self) -> List[str]:  # Sorted ids with a config file (temp and lock files are never listed)
-        "List the ids that have a stored config."
-        ids = []
-        with os.scandir(self.config_dir) as entries:
+    def _scan(self) -> Iterator[str]:  # Ids with a config file (temp and lock files are never listed)
+        "Yield the ids that have a config file, in directory order."
+        with os.scandir(self._dir) as entries:
             for entry in entries:
                 stem = entry.name[:-5]
                 if entry.name.endswith(".json") and _ID_CHARS.fullmatch(stem) and not stem.startswith(".") \
                    and len(stem) <= MAX_PLUGIN_ID_LENGTH and entry.is_file():
-                    ids.append(stem)
-        return sorted(ids)
+                    yield stem
 
-    # -- locking ---------------------------------------------------------------------------------------------------
-    def _id_lock(self, unique_id: str) -> _IdLock:
-        "The lock object of one (validated) id: reused while it stays among the `LOCK_CACHE_SIZE` most recently used."
-        with self._locks_guard:
-            lock = self._locks.get(unique_id)
-            if lock is not None:
-                self._locks.move_to_end(unique_id)
-                return lock
-            if self._lock_class is None:
-                os.makedirs(self._lock_dir, mode=0o700, exist_ok=True)
-                self._lock_class = _DescriptorLock if _descriptor_locks_work() else _PortableLock
-                _STORES_WITH_LOCKS.add(self)
-            lock = self._locks[unique_id] = self._lock_class(os.path.join(self._lock_dir, unique_id + ".lock"))
-            if len(self._locks) > LOCK_CACHE_SIZE:  # drop the least recently used idle lock
-                for old_id, old in list(self._locks.items())[:-1]:
-                    if old.retire():
-                        del self._locks[old_id]
-                        break
-            return lock
+    def list_ids(self) -> List[str]:  # Sorted ids with a config file (temp and lock files are never listed)
+        "List the ids that have a stored config."
+        return sorted(self._scan())
 
-    def _acquire(self, unique_id: str) -> _IdLock:
-        "Acquire and return the lock of `unique_id`."
-        unique_id = validate_plugin_id(unique_id)
-        while True:
-            lock = self._id_lock(unique_id)
-            if lock.acquire(self.lock_timeout): return lock  # False: dropped from the cache meanwhile; look it up again
-
-    def _forget_locks(self) -> None:
-        "Drop every lock object without unlocking (a forked child: the parent still holds what it held)."
-        self._locks_guard = threading.Lock()
-        locks, self._locks = self._locks, OrderedDict()
-        for lock in locks.values():
-            lock.retired = True
-            try: lock.close()
-            except OSError: pass
+    def saved_ids(self) -> FrozenSet[str]:  # Ids with a config file; the same object while the directory is unchanged
+        "The ids that have a stored config: one `stat` of the directory when nothing changed."
+        now = time.time_ns()  # taken before the stat: a change after it gets a later mtime unless it is within _RACY_WINDOW
+        try: mtime = os.stat(self._dir).st_mtime_ns
+        except FileNotFoundError: return frozenset()  # the directory was removed: no config is stored
+        listed_mtime, trusted, ids = self._listing
+        if mtime == listed_mtime and trusted: return ids
+        found = frozenset(self._scan())
+        if found != ids: ids = found
+        window = _RACY_WINDOW if mtime % 1_000_000_000 == 0 else _FINE_RACY_WINDOW
+        self._listing = (mtime, now - mtime >= window * 1e9, ids)
+        return ids
 
     def lock(self,
              unique_id: str  # Plugin unique id to lock
             ) -> ContextManager[None]:  # Context manager holding the lock for its body
-        "Hold the cross-process lock of one id (re-entrant within a thread)."
-        return _LockContext(self, validate_plugin_id(unique_id))
-
-    def holds_lock(self,
-                   unique_id: str  # Plugin unique id
-                  ) -> bool:  # True if the calling thread is inside `with store.lock(unique_id)`
-        "Whether the calling thread holds the lock of `unique_id`."
-        lock = self._locks.get(validate_plugin_id(unique_id))
-        return lock is not None and lock.held_by_current_thread()
-
-    # -- writing ---------------------------------------------------------------------------------------------------
-    def _write_atomically(self, path: Union[str, Path], data: bytes) -> None:
-        "Write `data` to `path` through a temp file, fsync, `os.replace` and a directory fsync (the id's lock is held)."
-        path = os.fspath(path)
-        directory, name = os.path.split(path)
-        tmp = os.path.join(directory, f".{name[:-5]}.tmp")  # one per id: only the holder of the id's lock writes it
-        try: os.unlink(tmp)  # left by a writer killed mid-save; unlinking (not truncating) never follows a symlink
-        except FileNotFoundError: pass
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
-        try:
-            try:
-                view = memoryview(data)
-                while view: view = view[os.write(fd, view):]
-                os.fsync(fd)
-            finally: os.close(fd)
-            os.replace(tmp, path)
-        except BaseException:
-            try: os.unlink(tmp)
-            except OSError: pass
-            raise
-        _fsync_directory(directory)
-
-    def _serialise(self, unique_id: str, config: Mapping[str, Any]) -> bytes:
-        if not isinstance(config, Mapping):
-            raise TypeError(f"Config for plugin {unique_id!r} must be a dict, not {type(config).__name__}.")
-        return (json.dumps(dict(config), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-
-    def _write(self, unique_id: str, path: str, data: bytes) -> str:
-        try: self._write_atomically(path, data)
-        except OSError as e:
-            raise OSError(e.errno, f"Could not save the config of plugin {unique_id!r} to {path!r}: "
-                                   f"{e.strerror or e}. The previous config is unchanged.") from e
-        return _revision_of(data)
+        "Hold the cross-process lock of one id (re-entrant within a thread); `filelock.Timeout` after `lock_timeout`."
+        index = zlib.crc32(validate_plugin_id(unique_id).encode()) % _LOCK_STRIPES
+        with self._stripes_made:
+            pid, stripes = self._stripes
+            if pid != os.getpid():  # first use, or a forked child: filelock wants new lock objects in each process
+                from filelock import FileLock  # imported on first use: keeps `import` of the registry light
+                lock_dir = os.path.join(self._dir, ".locks")
+                os.makedirs(lock_dir, mode=0o700, exist_ok=True)
+                stripes = tuple(FileLock(os.path.join(lock_dir, f"{i:02x}.lock"), timeout=self.lock_timeout, mode=0o600,
+                                         poll_interval=0.002) for i in range(_LOCK_STRIPES))
+                self._stripes = (os.getpid(), stripes)
+        return stripes[index]
 
     def save(self,
              unique_id: str,  # Plugin unique id
@@ -402,31 +233,23 @@ class JsonDirectoryStore:
             ) -> str:  # Revision of the saved config
         "Save a config atomically and durably under the id's lock."
         path = self._file(unique_id)
-        data = self._serialise(unique_id, config)
-        lock = self._acquire(unique_id)
-        try: return self._write(unique_id, path, data)
-        finally: lock.release()
-
-    def save_while_locked(self,
-                          unique_id: str,  # Plugin unique id, whose lock the calling thread holds
-                          config: Mapping[str, Any]  # JSON-serialisable config object
-                         ) -> str:  # Revision of the saved config
-        "`save` for a caller already inside `with store.lock(unique_id)`: the same write, without locking again."
-        path = self._file(unique_id)
-        if not self.holds_lock(unique_id):
-            raise RuntimeError(f"save_while_locked({unique_id!r}) was called without holding that id's lock; "
-                               f"call it inside `with store.lock({unique_id!r}):`, or call save() instead.")
-        return self._write(unique_id, path, self._serialise(unique_id, config))
+        if not isinstance(config, Mapping):
+            raise TypeError(f"Config for plugin {unique_id!r} must be a dict, not {type(config).__name__}.")
+        data = (json.dumps(dict(config), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+        with self.lock(unique_id):
+            try: _write_atomically(path, data)
+            except OSError as e:
+                raise OSError(e.errno, f"Could not save the config of plugin {unique_id!r} to {path!r}: "
+                                       f"{e.strerror or e}. The previous config is unchanged.") from e
+        return _revision_of(data)
 
     def delete(self,
                unique_id: str  # Plugin unique id
               ) -> bool:  # True if a config file was removed, False if there was none
         "Delete a config under the id's lock."
         path = self._file(unique_id)
-        lock = self._acquire(unique_id)
-        try:
+        with self.lock(unique_id):
             try: os.unlink(path)
             except FileNotFoundError: return False
             _fsync_directory(self._dir)
-        finally: lock.release()
         return True

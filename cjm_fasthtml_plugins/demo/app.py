@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Optional, Sequence
 import fasthtml.common as fh
 from monsterui.all import Button, ButtonT, Card, Container, H1, H3, NavBar, Table, TextT, Theme, UkIcon
 
-from ..components.assets import ensure_assets, mount_assets, offline_headers
+from .assets import ensure_assets, mount_assets, offline_headers
 from ..components.routes import htmx_error_swap_config, plugin_router
 from ..core.registry import UnifiedPluginRegistry
 from ..protocols.cloud_aware import is_cloud_aware
@@ -25,11 +25,11 @@ from ..protocols.lifecycle import get_all_managed_pids
 from .plugins import DemoPluginManager, demo_plugin_managers
 
 # %% auto #0
-__all__ = ['logger', 'THEME_TOGGLE_JS', 'DemoPluginRunner', 'ThemeToggle', 'DemoNavBar', 'ResourcesTable', 'DemoPage',
-           'HomeContent', 'create_demo_app', 'parse_args', 'main']
+__all__ = ['THEME_TOGGLE_JS', 'DemoPluginRunner', 'ThemeToggle', 'DemoNavBar', 'ResourcesTable', 'DemoPage', 'HomeContent',
+           'create_demo_app', 'parse_args', 'main']
 
 # %% ../../nbs/demo/app.ipynb #dbe93e64
-logger = logging.getLogger(__name__)
+_logger = logging.getLogger(__name__)
 
 # %% ../../nbs/demo/app.ipynb #482bc068
 class DemoPluginRunner:
@@ -72,7 +72,7 @@ class DemoPluginRunner:
                     try: self.start(uid)
                     except Exception as e:  # e.g. a corrupt config file: keep the running instance
                         self._revisions[uid] = revision
-                        logger.warning("Could not restart plugin %r with its new config: %s", uid, e)
+                        _logger.warning("Could not restart plugin %r with its new config: %s", uid, e)
                     instance = manager.instances.get(plugin.name)
                 plugin.spawned_pids = get_all_managed_pids(instance)  # [] when not loaded; includes grandchildren
                 plugin.container_id = (instance.get_managed_resources().get("container_id")
@@ -192,9 +192,9 @@ def create_demo_app(
         return fh.Span(f"{plugin.title} is now running with its saved settings.")
 
     async def lifespan(app):  # FastHTML takes an async generator
-        if start_plugins: logger.info("Started demo plugins: %s", ", ".join(runner.start_all()))
+        if start_plugins: _logger.info("Started demo plugins: %s", ", ".join(runner.start_all()))
         try: yield
-        finally: logger.info("Stopped demo plugins: %s", ", ".join(runner.stop_all()) or "none")
+        finally: _logger.info("Stopped demo plugins: %s", ", ".join(runner.stop_all()) or "none")
 
     router = plugin_router(registry, "/plugins", on_select=on_select, page=page)
     categories += [(registry.get_category_display_name(c), router.category_page.to(category=c))
@@ -234,5 +234,5 @@ def main(argv: Optional[Sequence[str]] = None  # Command-line arguments (default
     args = parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     app = create_demo_app(args.config_dir, assets_dir=args.assets_dir)
-    logger.info("Demo app on http://%s:%s (configs in %s)", args.host, args.port, args.config_dir.resolve())
+    _logger.info("Demo app on http://%s:%s (configs in %s)", args.host, args.port, args.config_dir.resolve())
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)

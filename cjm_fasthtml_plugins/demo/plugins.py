@@ -18,12 +18,12 @@ from ..core.execution_mode import CloudProviderType, PluginExecutionMode
 from ..core.metadata import RemoteResourceInfo
 
 # %% auto #0
-__all__ = ['logger', 'GPU_PRICES', 'DEMO_CATEGORIES', 'DemoPluginInfo', 'DemoPlugin', 'WhisperLocalPlugin',
-           'WorkerTranscriberPlugin', 'BrokenDiarizerPlugin', 'DockerLlamaPlugin', 'RunpodLLMPlugin',
-           'CloudPdfExporterPlugin', 'MarkdownExporterPlugin', 'DemoPluginManager', 'demo_plugin_managers']
+__all__ = ['GPU_PRICES', 'DEMO_CATEGORIES', 'DemoPluginInfo', 'DemoPlugin', 'WhisperLocalPlugin', 'WorkerTranscriberPlugin',
+           'BrokenDiarizerPlugin', 'DockerLlamaPlugin', 'RunpodLLMPlugin', 'CloudPdfExporterPlugin',
+           'MarkdownExporterPlugin', 'DemoPluginManager', 'demo_plugin_managers']
 
 # %% ../../nbs/demo/plugins.ipynb #46326cd3
-logger = logging.getLogger(__name__)
+_logger = logging.getLogger(__name__)
 
 # %% ../../nbs/demo/plugins.ipynb #c0a09fcc
 @dataclass
@@ -174,7 +174,7 @@ class WorkerTranscriberPlugin(DemoPlugin):
         super().initialize(config)
         if self.process is None or self.process.poll() is not None:
             self.process = subprocess.Popen([sys.executable, "-c", _WORKER_CODE, _HELPER_CODE])
-            logger.info("Started worker process %s for %s", self.process.pid, self.name)
+            _logger.info("Started worker process %s for %s", self.process.pid, self.name)
 
     def get_child_pids(self) -> List[int]:
         return [self.process.pid] if self.process is not None and self.process.poll() is None else []
@@ -189,7 +189,7 @@ class WorkerTranscriberPlugin(DemoPlugin):
     def force_cleanup(self) -> None:
         if self.process is None: return
         _stop_tree(self.process)
-        logger.info("Stopped worker process %s of %s", self.process.pid, self.name)
+        _logger.info("Stopped worker process %s of %s", self.process.pid, self.name)
         self.process = None
 
 # %% ../../nbs/demo/plugins.ipynb #36b68c25

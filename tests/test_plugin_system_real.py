@@ -1,0 +1,40 @@
+"""The registry's adapters against the real cjm-plugin-system 0.0.46 and cjm-transcription-plugin-system 0.0.40.
+
+Those packages need Python >= 3.12 while this project supports 3.10+, so the scenario runs in a Python 3.12 virtual
+environment that `tools/plugin_system_env.sh` builds once (fast when it exists). The scenario
+(`tests/plugin_system/scenario.py`) writes a tiny transcription plugin, pip-installs it into that environment,
+writes its manifest with cjm-plugin-system's own installer code, discovers it, starts a real worker process on
+127.0.0.1 through the manager, and stops it.
+"""
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIO = ROOT / "tests" / "plugin_system" / "scenario.py"
+
+
+@pytest.fixture(scope="session")
+def py312() -> str:
+    "Path of the Python 3.12 venv's interpreter, building the venv if needed."
+    built = subprocess.run(["bash", str(ROOT / "tools" / "plugin_system_env.sh")], capture_output=True, text=True, timeout=1200)
+    assert built.returncode == 0, built.stderr[-4000:]
+    return built.stdout.strip().splitlines()[-1]
+
+
+def run_scenario(python: str, workdir: Path, which: str) -> str:
+    "Run one scenario of scenario.py in `workdir` (cjm-plugin-system's data dir inside it); return its output."
+    env = {**os.environ, "CJM_DATA_DIR": str(workdir / "cjm"), "PYTHONPATH": str(ROOT)}
+    result = subprocess.run([python, str(SCENARIO), str(workdir), which], cwd=workdir, env=env,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, f"stdout:\n{result.stdout[-4000:]}\nstderr:\n{result.stderr[-4000:]}"
+    assert f"{which} scenario passed" in result.stdout
+    return result.stdout
+
+
+def test_adapter_discovers_runs_and_stops_a_real_worker(py312, tmp_path):
+    out = run_scenario(py312, tmp_path, "adapter")
+    assert "Wrote manifest to" in out  # written by cjm-plugin-system's installer code
+    assert "Worker ready" in out
