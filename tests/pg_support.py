@@ -17,15 +17,22 @@ from pathlib import Path
 
 import pytest
 
-PG_BIN = Path(os.environ.get("CJM_PG_BIN", "/usr/lib/postgresql/15/bin"))
+def _find_bin() -> Path:
+    "The PostgreSQL server binaries: $CJM_PG_BIN, else Debian's 15, else the newest /usr/lib/postgresql/N/bin."
+    if os.environ.get("CJM_PG_BIN"): return Path(os.environ["CJM_PG_BIN"])
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name))
+    preferred = [p for p in found if p.parent.parent.name == "15"]
+    return (preferred or found or [Path("/usr/lib/postgresql/15/bin/initdb")])[-1].parent
 
 
-def _ensure_binaries() -> None:
-    "Install Debian's PostgreSQL when its binaries are missing (needs root and apt)."
-    if (PG_BIN / "initdb").exists(): return
+def _ensure_binaries() -> Path:
+    "Install Debian's PostgreSQL when no server binaries are found (as root, or through sudo), and return their directory."
+    if (_find_bin() / "initdb").exists(): return _find_bin()
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "postgresql"], check=True, env=env)
+    sudo = [] if os.geteuid() == 0 else ["sudo", "-n", "-E"]
+    subprocess.run(sudo + ["apt-get", "update", "-qq"], check=True, env=env)
+    subprocess.run(sudo + ["apt-get", "install", "-y", "-qq", "postgresql"], check=True, env=env)
+    return _find_bin()
 
 
 def _free_port() -> int:
@@ -37,7 +44,7 @@ def _free_port() -> int:
 class PgCluster:
     "A PostgreSQL cluster in a temp directory, run as the `postgres` user; `stop()` removes it."
     def __init__(self):
-        _ensure_binaries()
+        self.bin = _ensure_binaries()
         self.user = "postgres" if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name  # root: run as postgres
         self.dir = Path(tempfile.mkdtemp(prefix="cjm-pg-"))
         self.data, self.log = self.dir / "data", self.dir / "server.log"
@@ -45,7 +52,7 @@ class PgCluster:
         if os.geteuid() == 0:
             pw = pwd.getpwnam(self.user)
             os.chown(self.dir, pw.pw_uid, pw.pw_gid)
-        self._as_postgres(PG_BIN / "initdb", "-D", self.data, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8")
+        self._as_postgres(self.bin / "initdb", "-D", self.data, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8")
         self.start()
 
     def _as_postgres(self, *args) -> subprocess.CompletedProcess:
@@ -54,7 +61,7 @@ class PgCluster:
         return subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=self.dir)
 
     def _pg_ctl(self, *args) -> None:
-        self._as_postgres(PG_BIN / "pg_ctl", "-D", self.data, "-l", self.log, "-w", *args)
+        self._as_postgres(self.bin / "pg_ctl", "-D", self.data, "-l", self.log, "-w", *args)
 
     def start(self) -> None:
         "Start the server (unix socket in the temp dir, TCP on 127.0.0.1)."
@@ -73,7 +80,7 @@ class PgCluster:
     def create_database(self, name: str = None) -> str:  # DSN of the new, empty database
         "Create a database and return its DSN (unix socket)."
         name = name or f"cjm_{uuid.uuid4().hex[:10]}"
-        self._as_postgres(PG_BIN / "createdb", "-h", self.dir, "-p", self.port, "-U", "postgres", name)
+        self._as_postgres(self.bin / "createdb", "-h", self.dir, "-p", self.port, "-U", "postgres", name)
         return self.dsn(name)
 
     def dsn(self, dbname: str = "postgres") -> str:  # libpq URL through the unix socket
