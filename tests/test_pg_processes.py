@@ -158,3 +158,26 @@ def test_a_store_first_used_while_the_server_is_down_works_once_it_is_up(pg_clus
     finally: pg_cluster.start()
     assert store.save("llm_gemini", {"a": 1}) == store.revision("llm_gemini")
     store.close()
+
+
+def test_a_forked_child_uses_its_own_connections(pg_dsn):
+    store = PostgresConfigStore(pg_dsn, table=unique_table())
+    store.save("llm_gemini", {"n": 0})
+    with store.lock("llm_parent"): pass  # the parent has pooled connections and a listener
+    store.saved_ids()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            for n in range(1, 51):
+                with store.lock("llm_gemini"): store.save("llm_gemini", {"n": store.load("llm_gemini")["n"] + 1})
+            store.close()
+            code = 0
+        finally: os._exit(code)
+    for _ in range(50):  # the parent keeps using its connections meanwhile
+        with store.lock("llm_gemini"): store.save("llm_gemini", {"n": store.load("llm_gemini")["n"] + 1})
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+    assert store.load("llm_gemini") == {"n": 100}
+    assert store.saved_ids() == {"llm_gemini"}
+    store.close()

@@ -11,8 +11,10 @@ import hashlib
 import itertools
 import json
 import logging
+import os
 import re
 import threading
+import weakref
 from contextlib import contextmanager
 from datetime import timezone
 from typing import Any, Callable, ContextManager, Dict, FrozenSet, Iterator, List, Mapping, Optional, Tuple
@@ -91,6 +93,8 @@ def migrate(
     return current
 
 # %% ../../nbs/core/pg_store.ipynb #6feb6a15
+_STORES: "weakref.WeakSet" = weakref.WeakSet()  # every store, so a forked child can drop inherited connections
+
 _SQL = dict(  # every statement the store runs; {t}: configs table, {h}: history table
     load="SELECT config, revision FROM {t} WHERE unique_id = %s",
     revision="SELECT revision FROM {t} WHERE unique_id = %s",
@@ -132,6 +136,7 @@ class PostgresConfigStore:
         self._generation, self._ids = next(self._generations), (-1, frozenset())
         self._callbacks: List[Callable[[ConfigChange], None]] = []
         self._listener: Optional["_Listener"] = None
+        _STORES.add(self)
 
     def __repr__(self) -> str: return f"PostgresConfigStore({self.database}, table={self.table!r})"
 
@@ -204,7 +209,20 @@ def _connection(self: PostgresConfigStore) -> Iterator[Any]:
         finally:
             if held is None: pool.putconn(conn)
 
-# %% ../../nbs/core/pg_store.ipynb #b3e32b5e
+# %% ../../nbs/core/pg_store.ipynb #c2599c88
+_INHERITED: List[Any] = []  # pools and listeners inherited through fork: kept, never closed, in the child
+
+def _forget_inherited_connections() -> None:
+    "In a forked child: give every store a fresh start (new pool, lock state and listener on first use)."
+    for store in list(_STORES):
+        _INHERITED.append((store._pool, store._listener))
+        if store._own_pool: store._pool = None
+        store._setup, store._local, store._listener = threading.Lock(), threading.local(), None
+        store._generation = next(store._generations)
+
+if hasattr(os, "register_at_fork"): os.register_at_fork(after_in_child=_forget_inherited_connections)
+
+# %% ../../nbs/core/pg_store.ipynb #1629d0c1
 @patch
 def load_with_revision(self: PostgresConfigStore,
                        unique_id: str  # Plugin unique id
@@ -246,7 +264,7 @@ def list_ids(self: PostgresConfigStore) -> List[str]:  # Sorted ids with a store
     "List the ids that have a stored config."
     with self._connection() as conn: return sorted(r[0] for r in conn.execute(self._sql["ids"]))
 
-# %% ../../nbs/core/pg_store.ipynb #af3770fd
+# %% ../../nbs/core/pg_store.ipynb #13a21f7c
 _REVISION_LENGTH = 16  # Hex digits of SHA-256 kept as a revision
 
 def _serialise(unique_id: str, config: Mapping[str, Any]) -> Tuple[str, str]:  # (canonical JSON, revision)
@@ -288,7 +306,7 @@ def delete(self: PostgresConfigStore,
     self._generation = next(self._generations)
     return removed
 
-# %% ../../nbs/core/pg_store.ipynb #df76b947
+# %% ../../nbs/core/pg_store.ipynb #7d811144
 @patch
 def history(self: PostgresConfigStore,
             unique_id: str,  # Plugin unique id
@@ -300,7 +318,7 @@ def history(self: PostgresConfigStore,
         rows = conn.execute(self._sql["history"], (uid, self.history_limit if limit is None else limit)).fetchall()
     return [ConfigRevision(uid, action, rev, at.astimezone(timezone.utc), config) for action, rev, config, at in rows]
 
-# %% ../../nbs/core/pg_store.ipynb #9918b714
+# %% ../../nbs/core/pg_store.ipynb #9028f4f4
 @patch
 def _take_lock_connection(self: PostgresConfigStore) -> Any:  # The thread's lock connection (from the pool)
     if getattr(self._local, "held", None) is None:
@@ -353,7 +371,7 @@ def lock(self: PostgresConfigStore,
         del depth[uid]
         self._release_lock(conn, uid, last=not depth)
 
-# %% ../../nbs/core/pg_store.ipynb #9ad42057
+# %% ../../nbs/core/pg_store.ipynb #8f622c45
 class _Listener(threading.Thread):
     "Background thread that LISTENs for a store's changes on its own connection, reconnecting when it is lost."
     def __init__(self, store: PostgresConfigStore):
@@ -382,7 +400,7 @@ class _Listener(threading.Thread):
             while not self.stopping.is_set():
                 for note in conn.notifies(timeout=0.5): self.store._deliver(note.payload)
 
-# %% ../../nbs/core/pg_store.ipynb #0b762bee
+# %% ../../nbs/core/pg_store.ipynb #9be7ffff
 @patch
 def _deliver(self: PostgresConfigStore, payload: str) -> None:
     "Turn a NOTIFY payload into a `ConfigChange` and call every callback with it."
@@ -418,7 +436,7 @@ def watch(self: PostgresConfigStore,
         if callback in self._callbacks: self._callbacks.remove(callback)
     return unsubscribe
 
-# %% ../../nbs/core/pg_store.ipynb #fc35572a
+# %% ../../nbs/core/pg_store.ipynb #0dd1380e
 @patch
 def saved_ids(self: PostgresConfigStore) -> FrozenSet[str]:  # Ids with a stored config (same object while unchanged)
     "The ids with a stored config, read again only after a change."
