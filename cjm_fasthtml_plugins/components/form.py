@@ -22,16 +22,20 @@ from monsterui.franken import (Button, ButtonT, CheckboxX, Fieldset, FormLabel, 
                                TextArea, TextPresets, TextT)
 
 from ..core.errors import FieldError
-from ..core.schema_tree import (StoredSecret, blank_value, choice_options, field_kind, object_view,
-                                                   resolve_refs, split_nullable)
+from ..core.schema_tree import (StoredSecret, blank_value, choice_options, field_kind,
+                                                   keep_stored_secrets, mask_secrets, object_view, resolve_refs,
+                                                   split_nullable)
 
 # %% ../../nbs/components/form.ipynb #f2cde4b4
 FORM_OP_FIELD = "__op__"  # Submit buttons that add, remove or move array items post their operation under this name
 CLEAR_FIELD = "__clear__"  # Checkboxes naming secrets to clear post under this name
 
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
 def _seg(key: Any) -> str:
-    "One path segment as written in a field name."
-    return str(key).replace("~", "~0").replace(".", "~1")
+    "One path segment as written in a field name (characters HTML would alter written as `~uXXXX`)."
+    text = str(key).replace("~", "~0").replace(".", "~1")
+    return _UNSAFE.sub(lambda m: f"~u{ord(m.group()):04x}", text)
 
 def _name(prefix: str, path: Tuple[Any, ...]) -> str:
     "The field name of a config path."
@@ -39,7 +43,8 @@ def _name(prefix: str, path: Tuple[Any, ...]) -> str:
 
 def _unname(text: str) -> List[str]:
     "The path segments of a field name (without its prefix)."
-    return [s.replace("~1", ".").replace("~0", "~") for s in text.split(".")] if text else []
+    unescape = lambda m: {"~0": "~", "~1": "."}.get(m.group()) or chr(int(m.group()[2:], 16))
+    return [re.sub(r"~0|~1|~u[0-9a-f]{4}", unescape, s) for s in text.split(".")] if text else []
 
 def _dotted(path: Tuple[Any, ...]) -> str:
     "A path as `FieldError.path` writes it."
@@ -255,18 +260,18 @@ def _array_item(items: Mapping[str, Any], value: Any, path: Tuple[Any, ...], cou
 def _array(node: Mapping[str, Any], value: Any, present: bool, path: Tuple[Any, ...], required: bool, ctx: _Ctx) -> FT:
     "Repeatable items, or checkboxes for a set of enum values."
     items, name, fid = split_nullable(node["items"])[0], _name(ctx.prefix, path), ctx.new_id(path)
-    value = value if isinstance(value, list) else []
+    marker, value = _presence(name, present, value), value if isinstance(value, list) else []
     notes, _ = _notes(fid, node, ctx.claim(path))
     legend = Legend(_title(node, path, required), cls="uk-form-label")
     options = choice_options(items) if node.get("uniqueItems") is True and not items.get("readOnly") else None
     if options and _in_order(value, [v for v, _ in options]):
         boxes = [fh.Div(CheckboxX(id=f"{fid}-{i}", name=name, value=_opt(v), checked=any(_same(v, x) for x in value)),
                         FormLabel(label, fr=f"{fid}-{i}"), cls="flex items-center gap-2") for i, (v, label) in enumerate(options)]
-        return Fieldset(legend, fh.Div(*boxes, cls="flex flex-wrap gap-4"), *notes, _presence(name, present, value),
+        return Fieldset(legend, fh.Div(*boxes, cls="flex flex-wrap gap-4"), *notes, marker,
                         id=fid, cls="space-y-2", data_field=_dotted(path))
     rows = [_array_item(items, v, path + (i,), len(value), ctx) for i, v in enumerate(value)]
     return Fieldset(legend, *notes, *rows, _op_button("Add", f"add:{name}", ctx), _hidden(f"{name}~n", len(value)),
-                    _presence(name, present, value), id=fid, cls="space-y-3", data_field=_dotted(path))
+                    marker, id=fid, cls="space-y-3", data_field=_dotted(path))
 
 def _in_order(value: List[Any], options: List[Any]) -> bool:
     "Whether `value` lists distinct options in the options' order."
@@ -282,7 +287,7 @@ def _object_fields(node: Mapping[str, Any], value: Any, path: Tuple[Any, ...], c
     extras = [k for k in value if k not in props]
     fields += [_kept({}, value[k], path + (k,), False, "Kept as stored: the schema does not list this key "
                      "for the current settings.", ctx) for k in extras]
-    fields += [_hidden(f"{_name(ctx.prefix, path)}~x", _seg(k)) for k in extras]
+    fields += [_hidden(f"{_name(ctx.prefix, path)}~x", json.dumps(k)) for k in extras]
     return fields
 
 def _object(node: Mapping[str, Any], value: Any, present: bool, path: Tuple[Any, ...], required: bool, ctx: _Ctx) -> FT:
@@ -328,6 +333,7 @@ def render_schema_fields(
 ) -> FT:  # Div#{id_prefix}body holding the fields (put it inside a form)
     "Draw the form fields of a JSON Schema filled with the given values."
     schema = resolve_refs(schema)
+    values = mask_secrets(schema, values)  # secrets are never drawn; masked, they cannot reach a JSON field either
     by_path: Dict[str, List[str]] = {}
     for e in errors: by_path.setdefault(e.path, []).append(e.message)
     ctx = _Ctx(prefix, id_prefix, by_path, rerender_url)
@@ -347,7 +353,6 @@ class _Reader:
     "What parsing one form needs besides the schema."
     form: Any
     prefix: str
-    stored: Any
     clear: set
     errors: List[FieldError] = field(default_factory=list)
 
@@ -434,24 +439,8 @@ def _read_secret(node: Mapping[str, Any], path: Tuple[Any, ...], nullable: bool,
         try: return _number(kind, raw.strip())
         except ValueError: return rd.fail(path, f"Enter a {'whole ' if kind == 'integer' else ''}number.")
     if name in rd.clear: return None if nullable else _ABSENT
-    if where is not None:
-        stored_path = tuple(_unname(where))
-        if rd.stored is None: return StoredSecret(_typed_path(rd.stored, stored_path))
-        found = _at(rd.stored, stored_path)
-        return _ABSENT if found is _ABSENT else found
+    if where is not None: return StoredSecret(tuple(int(k) if k.isdigit() else k for k in _unname(where)))
     return _empty(rd.last(f"{name}~p"), "string" if field_kind(inner) in ("string", "json") else "other", nullable, False)
-
-def _at(config: Any, path: Sequence[str]) -> Any:
-    "The value at a path of name segments in a nested config (`_ABSENT` when there is none)."
-    for key in path:
-        if isinstance(config, dict) and key in config: config = config[key]
-        elif isinstance(config, list) and key.isdigit() and int(key) < len(config): config = config[int(key)]
-        else: return _ABSENT
-    return config
-
-def _typed_path(stored: Any, path: Sequence[str]) -> Tuple[Any, ...]:
-    "A path of name segments with array indices as ints."
-    return tuple(int(k) if k.isdigit() else k for k in path)
 
 # %% ../../nbs/components/form.ipynb #35495f61
 def _read_array(node: Mapping[str, Any], path: Tuple[Any, ...], nullable: bool, required: bool, rd: _Reader) -> Any:
@@ -477,20 +466,20 @@ def _read_array(node: Mapping[str, Any], path: Tuple[Any, ...], nullable: bool, 
 def _read_object(node: Mapping[str, Any], path: Tuple[Any, ...], nullable: bool, rd: _Reader) -> Any:
     "Read an object's fields, with the conditionals that apply to what was read, and its kept extra keys."
     name = _name(rd.prefix, path)
+    marker = rd.last(f"{name}~p")
+    here = not path or marker not in (None, "null")  # fields of an object that was not there are not required
     out: Dict[str, Any] = {}
     start = len(rd.errors)
     for _ in range(8):  # conditionals depend on the values read: read until the applicable fields settle
         del rd.errors[start:]
         props, required = object_view(node, out)
-        new = {k: v for k, v in ((k, _read(sub, path + (k,), k in required, rd)) for k, sub in props.items())
+        new = {k: v for k, v in ((k, _read(sub, path + (k,), here and k in required, rd)) for k, sub in props.items())
                if v is not _ABSENT}
         if new == out: break
         out = new
-    for seg in rd.get(f"{name}~x"):
-        key = _unname(seg)[0] if seg else ""
+    for key in map(json.loads, rd.get(f"{name}~x")):
         kept = rd.last(f"{_name(rd.prefix, path + (key,))}~j")
         if kept is not None: out[key] = json.loads(kept)
-    marker = rd.last(f"{name}~p")
     if out or not path: return out
     return None if marker == "null" else {} if marker is not None else _ABSENT
 
@@ -555,8 +544,9 @@ def parse_schema_form(
 ) -> Tuple[Dict[str, Any], List[FieldError]]:  # (the typed config, one error per value that could not be read)
     "Read a submitted form back into the config it was drawn from, applying any array operation it carries."
     schema = resolve_refs(schema)
-    rd = _Reader(form, prefix, stored, set(_Reader(form, prefix, None, set()).get(CLEAR_FIELD)))
+    rd = _Reader(form, prefix, set())
+    rd.clear = set(rd.get(CLEAR_FIELD))
     config = _read_object(schema, (), False, rd)
     op = rd.last(FORM_OP_FIELD)
     if op: _apply_op(schema, config, op, prefix)
-    return config, rd.errors
+    return keep_stored_secrets(schema, config, stored), rd.errors

@@ -299,10 +299,11 @@ def _lookup(config: Any, path: Sequence[Any]) -> Any:
 def keep_stored_secrets(
     schema: Mapping[str, Any],  # The plugin's JSON Schema
     config: Any,  # A submitted config whose secrets may be `StoredSecret`s (or the plain mask text)
-    stored: Any  # The config saved now
+    stored: Any  # The config saved now (None: nothing to restore from yet, stand-ins stay)
 ) -> Any:  # A copy with each stand-in replaced by the stored value (removed when nothing is stored)
     "Put the stored values back in place of masked secrets, at any depth."
     def keep(path, v):
-        if isinstance(v, StoredSecret): return _lookup(stored, v.path)
-        return _lookup(stored, path) if v == SECRET_MASK else v
+        if not isinstance(v, str) or v != SECRET_MASK: return v
+        where = v.path if isinstance(v, StoredSecret) else path
+        return StoredSecret(where) if stored is None else _lookup(stored, where)
     return _map_secrets(_secret_tree(resolve_refs(schema)), config, (), keep)
