@@ -26,7 +26,7 @@ from ..core.schema_tree import (StoredSecret, blank_value, choice_options, field
                                                    keep_stored_secrets, mask_secrets, object_view, resolve_refs,
                                                    split_nullable)
 
-# %% ../../nbs/components/form.ipynb #f2cde4b4
+# %% ../../nbs/components/form.ipynb #f8069671
 FORM_OP_FIELD = "__op__"  # Submit buttons that add, remove or move array items post their operation under this name
 CLEAR_FIELD = "__clear__"  # Checkboxes naming secrets to clear post under this name
 
@@ -50,7 +50,7 @@ def _dotted(path: Tuple[Any, ...]) -> str:
     "A path as `FieldError.path` writes it."
     return ".".join(str(k) for k in path)
 
-# %% ../../nbs/components/form.ipynb #897d316e
+# %% ../../nbs/components/form.ipynb #b3880fbb
 _BAD_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
 _DATE, _TIME = r"\d{4}-\d\d-\d\d", r"\d\d:\d\d(?::\d\d(?:\.\d{1,3})?)?"
 
@@ -84,7 +84,7 @@ def _same(a: Any, b: Any) -> bool:
     "JSON equality (1 and True differ)."
     return type(a) is type(b) and a == b if isinstance(a, bool) or isinstance(b, bool) else a == b
 
-# %% ../../nbs/components/form.ipynb #7c18d9f8
+# %% ../../nbs/components/form.ipynb #35ff8a3b
 @dataclass
 class _Ctx:
     "What drawing one form needs besides the schema and the values."
@@ -106,7 +106,7 @@ class _Ctx:
         self.claimed.update(keys)
         return [m for k in keys for m in self.errors[k]]
 
-# %% ../../nbs/components/form.ipynb #35ff8a3b
+# %% ../../nbs/components/form.ipynb #476b89ac
 def _text(value: Any) -> str:
     "A scalar as an input's text."
     if value is None: return ""
@@ -128,7 +128,7 @@ def _presence(name: str, present: bool, value: Any) -> Optional[FT]:
     if not present: return None
     return _hidden(f"{name}~p", "null" if value is None else "empty" if value == "" else "1")
 
-# %% ../../nbs/components/form.ipynb #476b89ac
+# %% ../../nbs/components/form.ipynb #e7a674db
 def _notes(fid: str, node: Mapping[str, Any], errors: List[str], extra: Sequence[str] = ()) -> Tuple[list, Dict[str, Any]]:
     "The help and error texts of a field, and the aria attributes of its control."
     help_parts = [str(node["description"])] if node.get("description") else []
@@ -153,7 +153,7 @@ def _placeholder(node: Mapping[str, Any]) -> Optional[str]:
     ex = node.get("examples")
     return _text(ex[0]) if isinstance(ex, list) and ex and not isinstance(ex[0], (dict, list)) else None
 
-# %% ../../nbs/components/form.ipynb #e7a674db
+# %% ../../nbs/components/form.ipynb #8f0134b0
 def _kept(node: Mapping[str, Any], value: Any, path: Tuple[Any, ...], required: bool, reason: str, ctx: _Ctx) -> FT:
     "A value the form cannot edit: shown read-only with the reason, posted back as JSON."
     fid, name = ctx.new_id(path), _name(ctx.prefix, path)
@@ -162,7 +162,7 @@ def _kept(node: Mapping[str, Any], value: Any, path: Tuple[Any, ...], required: 
     return fh.Div(FormLabel(_title(node, path, required), fr=fid), Input(id=fid, value=shown, disabled=True, **attrs),
                   *notes, _hidden(f"{name}~j", json.dumps(value)), cls="space-y-2", data_field=_dotted(path))
 
-# %% ../../nbs/components/form.ipynb #8f0134b0
+# %% ../../nbs/components/form.ipynb #22790e57
 def _secret(node: Mapping[str, Any], value: Any, present: bool, path: Tuple[Any, ...], required: bool, ctx: _Ctx) -> FT:
     "A password input that never holds the value; a stored value is kept when it is left empty."
     fid, name = ctx.new_id(path), _name(ctx.prefix, path)
@@ -178,7 +178,7 @@ def _secret(node: Mapping[str, Any], value: Any, present: bool, path: Tuple[Any,
                   *notes, clear, _hidden(f"{name}~k", _name("", where)) if is_set else None,
                   _presence(name, present and not is_set, value), cls="space-y-2", data_field=_dotted(path))
 
-# %% ../../nbs/components/form.ipynb #22790e57
+# %% ../../nbs/components/form.ipynb #3b9bd6d4
 def _choice(node: Mapping[str, Any], value: Any, present: bool, path: Tuple[Any, ...], required: bool, nullable: bool,
             ctx: _Ctx) -> FT:
     "Radios for up to three options, else a select; an empty option when the value may be left out."
@@ -202,7 +202,7 @@ def _opt(value: Any) -> str:
     "A choice value as an option's value."
     return value if isinstance(value, str) else json.dumps(value)
 
-# %% ../../nbs/components/form.ipynb #3b9bd6d4
+# %% ../../nbs/components/form.ipynb #a1c83973
 _NUMBER_TYPES = {"integer": "numeric", "number": "decimal"}
 
 def _scalar(kind: str, node: Mapping[str, Any], value: Any, present: bool, path: Tuple[Any, ...], required: bool,
@@ -229,7 +229,7 @@ def _scalar(kind: str, node: Mapping[str, Any], value: Any, present: bool, path:
                         maxlength=node.get("maxLength"), minlength=node.get("minLength"), **common)
     return fh.Div(label, control, *notes, _presence(name, present, value), cls="space-y-2", data_field=_dotted(path))
 
-# %% ../../nbs/components/form.ipynb #a1c83973
+# %% ../../nbs/components/form.ipynb #b2ce5407
 def _json_field(node: Mapping[str, Any], value: Any, present: bool, path: Tuple[Any, ...], required: bool,
                 ctx: _Ctx) -> FT:
     "A JSON textarea for values no other widget fits (free-form objects, tuples, unions of types)."
@@ -240,7 +240,7 @@ def _json_field(node: Mapping[str, Any], value: Any, present: bool, path: Tuple[
                   TextArea("\n" + text, id=fid, name=name, rows=6, **attrs), *notes,
                   _presence(name, present, value), cls="space-y-2", data_field=_dotted(path))
 
-# %% ../../nbs/components/form.ipynb #7eec2f59
+# %% ../../nbs/components/form.ipynb #38f347ea
 def _op_button(label: str, op: str, ctx: _Ctx, **kwargs) -> FT:
     "A submit button posting an array operation (to the re-render URL when there is one)."
     target = dict(formaction=ctx.rerender_url, hx_post=ctx.rerender_url, hx_target=f"#{ctx.id_prefix}body",
@@ -278,7 +278,7 @@ def _in_order(value: List[Any], options: List[Any]) -> bool:
     idx = [next((i for i, o in enumerate(options) if _same(o, v)), None) for v in value]
     return None not in idx and idx == sorted(set(idx))
 
-# %% ../../nbs/components/form.ipynb #38f347ea
+# %% ../../nbs/components/form.ipynb #1edfb1b9
 def _object_fields(node: Mapping[str, Any], value: Any, path: Tuple[Any, ...], ctx: _Ctx) -> List[FT]:
     "The fields of an object's properties that apply to its value, then its kept extra keys."
     value = value if isinstance(value, dict) else {}
@@ -298,7 +298,7 @@ def _object(node: Mapping[str, Any], value: Any, present: bool, path: Tuple[Any,
                     *_object_fields(node, value, path, ctx), _presence(name, present, value), id=fid,
                     cls="space-y-4 border rounded p-4", data_field=_dotted(path))
 
-# %% ../../nbs/components/form.ipynb #1edfb1b9
+# %% ../../nbs/components/form.ipynb #2a8e83ed
 def _field(node: Mapping[str, Any], value: Any, present: bool, path: Tuple[Any, ...], required: bool, ctx: _Ctx) -> FT:
     "The widget for one value, by the kind of its schema."
     inner, nullable = split_nullable(node)
@@ -314,7 +314,7 @@ def _field(node: Mapping[str, Any], value: Any, present: bool, path: Tuple[Any, 
     if kind == "json": return _json_field(inner, value, present, path, required, ctx)
     return _scalar(kind, inner, value, present, path, required, ctx)
 
-# %% ../../nbs/components/form.ipynb #2a8e83ed
+# %% ../../nbs/components/form.ipynb #7cc4f09f
 def _has_conditionals(node: Any) -> bool:
     "Whether any part of a schema has conditionals (the form then re-renders on change)."
     if isinstance(node, list): return any(_has_conditionals(x) for x in node)
@@ -345,7 +345,7 @@ def render_schema_fields(
         if rerender_url and _has_conditionals(schema) else {}
     return fh.Div(general, *fields, id=f"{id_prefix}body", cls="space-y-5", **live)
 
-# %% ../../nbs/components/form.ipynb #fa047f05
+# %% ../../nbs/components/form.ipynb #576021df
 _TRUE = frozenset({"true", "on", "1", "yes"})
 
 @dataclass
@@ -372,7 +372,7 @@ class _Reader:
 
 _ABSENT = object()
 
-# %% ../../nbs/components/form.ipynb #576021df
+# %% ../../nbs/components/form.ipynb #669b01b4
 def _empty(marker: Optional[str], kind: str, nullable: bool, required: bool) -> Any:
     "The value of a field left empty: '' or None when the drawn value was, else absent (or '' for a required text)."
     if marker == "empty" and kind == "string": return ""
@@ -406,7 +406,7 @@ def _read_scalar(kind: str, node: Mapping[str, Any], path: Tuple[Any, ...], null
     if node.get("format") == "date-time" and re.fullmatch(rf"{_DATE}T\d\d:\d\d", text): text += ":00"
     return text
 
-# %% ../../nbs/components/form.ipynb #669b01b4
+# %% ../../nbs/components/form.ipynb #f66c4a8e
 def _read_choice(node: Mapping[str, Any], path: Tuple[Any, ...], nullable: bool, required: bool, rd: _Reader) -> Any:
     "Read a select or radio group."
     name = _name(rd.prefix, path)
@@ -427,7 +427,7 @@ def _read_json(path: Tuple[Any, ...], nullable: bool, required: bool, rd: _Reade
     try: return json.loads(raw, parse_constant=refuse)
     except ValueError as e: return rd.fail(path, f"Enter valid JSON ({e}).")
 
-# %% ../../nbs/components/form.ipynb #f66c4a8e
+# %% ../../nbs/components/form.ipynb #35495f61
 def _read_secret(node: Mapping[str, Any], path: Tuple[Any, ...], nullable: bool, rd: _Reader) -> Any:
     "Read a password input: a new value, a clear request, or the stored value kept."
     name = _name(rd.prefix, path)
@@ -442,7 +442,7 @@ def _read_secret(node: Mapping[str, Any], path: Tuple[Any, ...], nullable: bool,
     if where is not None: return StoredSecret(tuple(int(k) if k.isdigit() else k for k in _unname(where)))
     return _empty(rd.last(f"{name}~p"), "string" if field_kind(inner) in ("string", "json") else "other", nullable, False)
 
-# %% ../../nbs/components/form.ipynb #35495f61
+# %% ../../nbs/components/form.ipynb #cb9cb1a6
 def _read_array(node: Mapping[str, Any], path: Tuple[Any, ...], nullable: bool, required: bool, rd: _Reader) -> Any:
     "Read repeatable items (`~n` of them) or a checkbox group."
     name, items = _name(rd.prefix, path), split_nullable(node["items"])[0]
@@ -462,7 +462,7 @@ def _read_array(node: Mapping[str, Any], path: Tuple[Any, ...], nullable: bool, 
         else: out.append(item)
     return out
 
-# %% ../../nbs/components/form.ipynb #cb9cb1a6
+# %% ../../nbs/components/form.ipynb #748a2507
 def _read_object(node: Mapping[str, Any], path: Tuple[Any, ...], nullable: bool, rd: _Reader) -> Any:
     "Read an object's fields, with the conditionals that apply to what was read, and its kept extra keys."
     name = _name(rd.prefix, path)
@@ -483,7 +483,7 @@ def _read_object(node: Mapping[str, Any], path: Tuple[Any, ...], nullable: bool,
     if out or not path: return out
     return None if marker == "null" else {} if marker is not None else _ABSENT
 
-# %% ../../nbs/components/form.ipynb #748a2507
+# %% ../../nbs/components/form.ipynb #db087599
 def _read(node: Mapping[str, Any], path: Tuple[Any, ...], required: bool, rd: _Reader) -> Any:
     "Read one value back from the form, by the kind of its schema (`_ABSENT` when it was left out)."
     kept = rd.last(f"{_name(rd.prefix, path)}~j")
@@ -498,7 +498,7 @@ def _read(node: Mapping[str, Any], path: Tuple[Any, ...], required: bool, rd: _R
     if kind == "json": return _read_json(path, nullable, required, rd)
     return _read_scalar(kind, inner, path, nullable, required, rd)
 
-# %% ../../nbs/components/form.ipynb #4601debd
+# %% ../../nbs/components/form.ipynb #f9ac8578
 def _schema_at(node: Mapping[str, Any], config: Any, path: Sequence[Any]) -> Optional[Dict[str, Any]]:
     "The resolved schema of the value at `path` (None when the path leaves the schema)."
     for key in path:
@@ -534,7 +534,7 @@ def _apply_op(schema: Mapping[str, Any], config: Dict[str, Any], op: str, prefix
     elif verb == "up" and i > 0: target[i - 1], target[i] = target[i], target[i - 1]
     elif verb == "down" and i + 1 < len(target): target[i], target[i + 1] = target[i + 1], target[i]
 
-# %% ../../nbs/components/form.ipynb #f9ac8578
+# %% ../../nbs/components/form.ipynb #a90c664a
 def parse_schema_form(
     schema: Mapping[str, Any],  # The plugin's JSON Schema (local `$ref`s are resolved here)
     form: Mapping[str, Any],  # Submitted form (starlette `FormData`, or a dict of str / list of str)

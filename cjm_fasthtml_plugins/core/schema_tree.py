@@ -21,7 +21,7 @@ from .errors import PluginRegistryError
 class SchemaError(PluginRegistryError, ValueError):
     "A JSON Schema the settings form cannot use (a remote or looping `$ref`, a pointer to nothing)."
 
-# %% ../../nbs/core/schema_tree.ipynb #0bb82b8b
+# %% ../../nbs/core/schema_tree.ipynb #77b1b938
 _DATA_KEYS = frozenset({"default", "const", "enum", "examples"})
 
 def _pointer(root: Any, ref: str) -> Any:
@@ -34,7 +34,7 @@ def _pointer(root: Any, ref: str) -> Any:
         else: raise SchemaError(f"$ref {ref!r} points to nothing in the schema; fix the reference or add the definition.")
     return node
 
-# %% ../../nbs/core/schema_tree.ipynb #77b1b938
+# %% ../../nbs/core/schema_tree.ipynb #5a5cacd5
 def _resolve(node: Any, root: Any, seen: Tuple[str, ...]) -> Any:
     "`node` with every local `$ref` inside it replaced by its target."
     if isinstance(node, list): return [_resolve(x, root, seen) for x in node]
@@ -58,7 +58,7 @@ def resolve_refs(
     "Resolve the local `$ref`s of a schema; remote references and loops raise `SchemaError`."
     return _resolve(dict(schema or {}), schema, ())
 
-# %% ../../nbs/core/schema_tree.ipynb #afb5d2b4
+# %% ../../nbs/core/schema_tree.ipynb #6203df58
 def _is_null(node: Any) -> bool:
     "Whether a schema allows only null."
     return isinstance(node, dict) and (node.get("type") == "null" or ("const" in node and node["const"] is None))
@@ -84,7 +84,7 @@ def split_nullable(
             return {**inner, **outer}, True
     return node, False
 
-# %% ../../nbs/core/schema_tree.ipynb #9a05bbf6
+# %% ../../nbs/core/schema_tree.ipynb #d97444ba
 _CONDITIONAL = ("if", "then", "else", "dependentSchemas", "dependentRequired", "dependencies")
 
 def _merge_into(node: Dict[str, Any], branch: Mapping[str, Any]) -> None:
@@ -110,7 +110,7 @@ def merge_all_of(
     if kept: out["allOf"] = kept
     return out
 
-# %% ../../nbs/core/schema_tree.ipynb #b2e1e645
+# %% ../../nbs/core/schema_tree.ipynb #ef8a746f
 _SECRET_FORMATS = frozenset({"password"})
 
 def is_secret(
@@ -121,7 +121,7 @@ def is_secret(
     if node.get("format") in _SECRET_FORMATS or node.get("writeOnly") is True: return True
     return any(is_secret(b) for k in ("anyOf", "oneOf", "allOf") for b in (node.get(k) or []) if isinstance(node.get(k), list))
 
-# %% ../../nbs/core/schema_tree.ipynb #9b63f52f
+# %% ../../nbs/core/schema_tree.ipynb #e80c2221
 def _label(value: Any) -> str:
     "A choice value as a person reads it."
     return "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
@@ -141,7 +141,7 @@ def choice_options(
             return [(b["const"], _label(b.get("title", b["const"]))) for b in branches]
     return None
 
-# %% ../../nbs/core/schema_tree.ipynb #e80c2221
+# %% ../../nbs/core/schema_tree.ipynb #fadf10fc
 def _type(node: Mapping[str, Any]) -> Optional[str]:
     "The node's single JSON type (inferred from `properties`/`items` when missing), None when it has several."
     t = node.get("type")
@@ -162,7 +162,7 @@ def field_kind(
     if t == "array" and isinstance(node.get("items"), dict) and "prefixItems" not in node: return "array"
     return "json"
 
-# %% ../../nbs/core/schema_tree.ipynb #cb0aaf55
+# %% ../../nbs/core/schema_tree.ipynb #8ce94bb8
 def _applies(condition: Any, value: Any) -> bool:
     "Whether `value` satisfies a (resolved) `if` schema."
     from jsonschema import Draft202012Validator  # imported here: keeps this module light to import
@@ -179,7 +179,7 @@ def _conditional_branches(node: Mapping[str, Any], value: Mapping[str, Any]) -> 
             if name in value: yield {"required": extra} if isinstance(extra, list) else extra
     yield from (node.get("allOf") or [])
 
-# %% ../../nbs/core/schema_tree.ipynb #cf49cf4e
+# %% ../../nbs/core/schema_tree.ipynb #61a4c01e
 def object_view(
     node: Mapping[str, Any],  # A resolved object schema
     value: Any  # Its current value (a dict; anything else counts as empty)
@@ -195,7 +195,7 @@ def object_view(
     props = {str(k): v for k, v in (out.get("properties") or {}).items() if isinstance(v, dict)}
     return props, [n for n in out.get("required") or [] if isinstance(n, str)]
 
-# %% ../../nbs/core/schema_tree.ipynb #c0e3d70d
+# %% ../../nbs/core/schema_tree.ipynb #20e49b9e
 def blank_value(
     node: Mapping[str, Any]  # A resolved schema
 ) -> Any:  # Its default, or an empty value of its kind
@@ -211,7 +211,7 @@ def blank_value(
     return {"boolean": False, "integer": node.get("minimum", 0), "number": node.get("minimum", 0),
             "array": [], "json": None}.get(kind, "")
 
-# %% ../../nbs/core/schema_tree.ipynb #20e49b9e
+# %% ../../nbs/core/schema_tree.ipynb #89bc579a
 SECRET_MASK = "••••••••"
 
 class StoredSecret(str):
@@ -226,7 +226,7 @@ class StoredSecret(str):
     def __eq__(self, other): return isinstance(other, StoredSecret) and other.path == self.path
     def __hash__(self): return hash(self.path)
 
-# %% ../../nbs/core/schema_tree.ipynb #2f6bba40
+# %% ../../nbs/core/schema_tree.ipynb #e34013ef
 def _children(node: Mapping[str, Any]) -> Iterator[Tuple[Any, Dict[str, Any]]]:
     "(key, schema) of every child a value of this node can have: properties of every branch, '*' for items."
     node = split_nullable(node)[0]
@@ -252,7 +252,7 @@ def secret_paths(
         for key, sub in _children(node): yield from walk(sub, path + (key,))
     return list(dict.fromkeys(walk(resolve_refs(schema), ())))
 
-# %% ../../nbs/core/schema_tree.ipynb #89bc579a
+# %% ../../nbs/core/schema_tree.ipynb #209b4220
 def _secret_tree(node: Mapping[str, Any]) -> Any:
     "True for a secret node, else a dict of child key -> subtree (only children that hold secrets)."
     if is_secret(node): return True
@@ -278,7 +278,7 @@ def _map_secrets(tree: Any, value: Any, path: Tuple[Any, ...], fn) -> Any:
 
 _DROP = object()
 
-# %% ../../nbs/core/schema_tree.ipynb #1c0b5ba6
+# %% ../../nbs/core/schema_tree.ipynb #f2aa6417
 def mask_secrets(
     schema: Mapping[str, Any],  # The plugin's JSON Schema
     config: Any  # A config that may hold secrets (nested values included)
@@ -287,7 +287,7 @@ def mask_secrets(
     mask = lambda path, v: v if v in (None, "") or isinstance(v, StoredSecret) else StoredSecret(path)
     return _map_secrets(_secret_tree(resolve_refs(schema)), config, (), mask)
 
-# %% ../../nbs/core/schema_tree.ipynb #f4be4988
+# %% ../../nbs/core/schema_tree.ipynb #14a7f0cd
 def _lookup(config: Any, path: Sequence[Any]) -> Any:
     "The value at `path` in a nested config, `_DROP` when there is none."
     for key in path:
