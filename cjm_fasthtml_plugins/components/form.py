@@ -463,6 +463,18 @@ def _read_array(node: Mapping[str, Any], path: Tuple[Any, ...], nullable: bool, 
     return out
 
 # %% ../../nbs/components/form.ipynb #748a2507
+def _branch_properties(node: Mapping[str, Any]) -> Dict[str, Any]:
+    "The properties the conditional branches of an object schema may add."
+    out: Dict[str, Any] = {}
+    branches = [node.get("then"), node.get("else"), *(node.get("allOf") or [])]
+    branches += [b for k in ("dependentSchemas", "dependencies") for b in (node.get(k) or {}).values()]
+    for b in branches:
+        if isinstance(b, dict):
+            out.update({k: v for k, v in (b.get("properties") or {}).items() if isinstance(v, dict)})
+            out.update(_branch_properties(b))
+    return out
+
+# %% ../../nbs/components/form.ipynb #db087599
 def _read_object(node: Mapping[str, Any], path: Tuple[Any, ...], nullable: bool, rd: _Reader) -> Any:
     "Read an object's fields, with the conditionals that apply to what was read, and its kept extra keys."
     name = _name(rd.prefix, path)
@@ -477,13 +489,17 @@ def _read_object(node: Mapping[str, Any], path: Tuple[Any, ...], nullable: bool,
                if v is not _ABSENT}
         if new == out: break
         out = new
+    for k, sub in _branch_properties(node).items():  # a field drawn before its condition changed: kept, not dropped
+        if k not in props and k not in out:
+            value = _read(sub, path + (k,), False, rd)
+            if value is not _ABSENT: out[k] = value
     for key in map(json.loads, rd.get(f"{name}~x")):
         kept = rd.last(f"{_name(rd.prefix, path + (key,))}~j")
         if kept is not None: out[key] = json.loads(kept)
     if out or not path: return out
     return None if marker == "null" else {} if marker is not None else _ABSENT
 
-# %% ../../nbs/components/form.ipynb #db087599
+# %% ../../nbs/components/form.ipynb #4601debd
 def _read(node: Mapping[str, Any], path: Tuple[Any, ...], required: bool, rd: _Reader) -> Any:
     "Read one value back from the form, by the kind of its schema (`_ABSENT` when it was left out)."
     kept = rd.last(f"{_name(rd.prefix, path)}~j")
@@ -498,7 +514,7 @@ def _read(node: Mapping[str, Any], path: Tuple[Any, ...], required: bool, rd: _R
     if kind == "json": return _read_json(path, nullable, required, rd)
     return _read_scalar(kind, inner, path, nullable, required, rd)
 
-# %% ../../nbs/components/form.ipynb #f9ac8578
+# %% ../../nbs/components/form.ipynb #a90c664a
 def _schema_at(node: Mapping[str, Any], config: Any, path: Sequence[Any]) -> Optional[Dict[str, Any]]:
     "The resolved schema of the value at `path` (None when the path leaves the schema)."
     for key in path:
@@ -534,7 +550,7 @@ def _apply_op(schema: Mapping[str, Any], config: Dict[str, Any], op: str, prefix
     elif verb == "up" and i > 0: target[i - 1], target[i] = target[i], target[i - 1]
     elif verb == "down" and i + 1 < len(target): target[i], target[i + 1] = target[i + 1], target[i]
 
-# %% ../../nbs/components/form.ipynb #a90c664a
+# %% ../../nbs/components/form.ipynb #2d0352ce
 def parse_schema_form(
     schema: Mapping[str, Any],  # The plugin's JSON Schema (local `$ref`s are resolved here)
     form: Mapping[str, Any],  # Submitted form (starlette `FormData`, or a dict of str / list of str)
