@@ -92,8 +92,9 @@ def test_conditional_field_that_no_longer_applies_is_kept_read_only():
 
 def test_rerender_url_wires_htmx_on_change_and_on_array_buttons():
     doc = lxml_html.fromstring(to_xml(render_schema_fields(MODES, {"mode": "local"}, rerender_url="/form/render")))
-    body = doc.xpath("//div[@id='cfg-body']")[0]
-    assert (body.get("hx-post"), body.get("hx-trigger")) == ("/form/render", "change")
+    live = doc.xpath("//div[@hx-trigger='change']")
+    assert [(d.get("hx-post"), d.get("hx-target")) for d in live] == [("/form/render", "#cfg-body")]
+    assert live[0].xpath(".//input/@name") == ["mode", "mode", "mode~p"]  # only the field the condition reads
     doc = lxml_html.fromstring(to_xml(render_schema_fields(ACCOUNTS, STORED, rerender_url="/form/render")))
     add = doc.xpath(f"//button[@name='{FORM_OP_FIELD}'][@value='add:accounts']")[0]
     assert (add.get("type"), add.get("formaction"), add.get("hx-post")) == ("submit", "/form/render", "/form/render")

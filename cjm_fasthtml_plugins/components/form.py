@@ -279,11 +279,20 @@ def _in_order(value: List[Any], options: List[Any]) -> bool:
     return None not in idx and idx == sorted(set(idx))
 
 # %% ../../nbs/components/form.ipynb #1edfb1b9
+def _live(field_ft: FT, live: bool, ctx: _Ctx) -> FT:
+    "A field whose changes re-render the form body (it decides which conditional fields apply)."
+    if not live: return field_ft
+    return fh.Div(field_ft, hx_post=ctx.rerender_url, hx_trigger="change", hx_target=f"#{ctx.id_prefix}body",
+                  hx_swap="outerHTML")
+
+# %% ../../nbs/components/form.ipynb #2a8e83ed
 def _object_fields(node: Mapping[str, Any], value: Any, path: Tuple[Any, ...], ctx: _Ctx) -> List[FT]:
     "The fields of an object's properties that apply to its value, then its kept extra keys."
     value = value if isinstance(value, dict) else {}
     props, required = object_view(node, value)
-    fields = [_field(sub, value.get(k), k in value, path + (k,), k in required, ctx) for k, sub in props.items()]
+    triggers = _trigger_keys(node) if ctx.rerender_url else set()
+    fields = [_live(_field(sub, value.get(k), k in value, path + (k,), k in required, ctx), k in triggers, ctx)
+              for k, sub in props.items()]
     extras = [k for k in value if k not in props]
     fields += [_kept({}, value[k], path + (k,), False, "Kept as stored: the schema does not list this key "
                      "for the current settings.", ctx) for k in extras]
@@ -298,7 +307,7 @@ def _object(node: Mapping[str, Any], value: Any, present: bool, path: Tuple[Any,
                     *_object_fields(node, value, path, ctx), _presence(name, present, value), id=fid,
                     cls="space-y-4 border rounded p-4", data_field=_dotted(path))
 
-# %% ../../nbs/components/form.ipynb #2a8e83ed
+# %% ../../nbs/components/form.ipynb #7cc4f09f
 def _field(node: Mapping[str, Any], value: Any, present: bool, path: Tuple[Any, ...], required: bool, ctx: _Ctx) -> FT:
     "The widget for one value, by the kind of its schema."
     inner, nullable = split_nullable(node)
@@ -314,13 +323,14 @@ def _field(node: Mapping[str, Any], value: Any, present: bool, path: Tuple[Any, 
     if kind == "json": return _json_field(inner, value, present, path, required, ctx)
     return _scalar(kind, inner, value, present, path, required, ctx)
 
-# %% ../../nbs/components/form.ipynb #7cc4f09f
-def _has_conditionals(node: Any) -> bool:
-    "Whether any part of a schema has conditionals (the form then re-renders on change)."
-    if isinstance(node, list): return any(_has_conditionals(x) for x in node)
-    if not isinstance(node, dict): return False
-    return any(k in node for k in ("if", "dependentSchemas", "dependentRequired", "dependencies")) or \
-        any(_has_conditionals(v) for k, v in node.items() if k not in ("enum", "const", "default", "examples"))
+# %% ../../nbs/components/form.ipynb #b1abb132
+def _trigger_keys(node: Mapping[str, Any]) -> set:
+    "The properties of an object whose values decide which of its conditional fields apply."
+    keys = set((node.get("if") or {}).get("properties") or {}) if isinstance(node.get("if"), dict) else set()
+    for k in ("dependentRequired", "dependentSchemas", "dependencies"): keys |= set(node.get(k) or {})
+    for b in node.get("allOf") or []:
+        if isinstance(b, dict): keys |= _trigger_keys(b)
+    return keys
 
 def render_schema_fields(
     schema: Mapping[str, Any],  # The plugin's JSON Schema (local `$ref`s are resolved here)
@@ -341,11 +351,9 @@ def render_schema_fields(
     rest = [f"{p}: {m}" if p else m for p, ms in by_path.items() if p not in ctx.claimed for m in ms]
     general = fh.Div(fh.Strong("Please fix these problems:"), fh.Ul(*map(fh.Li, rest), cls="list-disc list-inside"),
                      cls="alert alert-error", role="alert", data_testid="form-errors") if rest else None
-    live = dict(hx_post=rerender_url, hx_trigger="change", hx_target="this", hx_swap="outerHTML") \
-        if rerender_url and _has_conditionals(schema) else {}
-    return fh.Div(general, *fields, id=f"{id_prefix}body", cls="space-y-5", **live)
+    return fh.Div(general, *fields, id=f"{id_prefix}body", cls="space-y-5")
 
-# %% ../../nbs/components/form.ipynb #576021df
+# %% ../../nbs/components/form.ipynb #669b01b4
 _TRUE = frozenset({"true", "on", "1", "yes"})
 
 @dataclass
@@ -372,7 +380,7 @@ class _Reader:
 
 _ABSENT = object()
 
-# %% ../../nbs/components/form.ipynb #669b01b4
+# %% ../../nbs/components/form.ipynb #f66c4a8e
 def _empty(marker: Optional[str], kind: str, nullable: bool, required: bool) -> Any:
     "The value of a field left empty: '' or None when the drawn value was, else absent (or '' for a required text)."
     if marker == "empty" and kind == "string": return ""
@@ -406,7 +414,7 @@ def _read_scalar(kind: str, node: Mapping[str, Any], path: Tuple[Any, ...], null
     if node.get("format") == "date-time" and re.fullmatch(rf"{_DATE}T\d\d:\d\d", text): text += ":00"
     return text
 
-# %% ../../nbs/components/form.ipynb #f66c4a8e
+# %% ../../nbs/components/form.ipynb #35495f61
 def _read_choice(node: Mapping[str, Any], path: Tuple[Any, ...], nullable: bool, required: bool, rd: _Reader) -> Any:
     "Read a select or radio group."
     name = _name(rd.prefix, path)
@@ -427,7 +435,7 @@ def _read_json(path: Tuple[Any, ...], nullable: bool, required: bool, rd: _Reade
     try: return json.loads(raw, parse_constant=refuse)
     except ValueError as e: return rd.fail(path, f"Enter valid JSON ({e}).")
 
-# %% ../../nbs/components/form.ipynb #35495f61
+# %% ../../nbs/components/form.ipynb #cb9cb1a6
 def _read_secret(node: Mapping[str, Any], path: Tuple[Any, ...], nullable: bool, rd: _Reader) -> Any:
     "Read a password input: a new value, a clear request, or the stored value kept."
     name = _name(rd.prefix, path)
@@ -442,7 +450,7 @@ def _read_secret(node: Mapping[str, Any], path: Tuple[Any, ...], nullable: bool,
     if where is not None: return StoredSecret(tuple(int(k) if k.isdigit() else k for k in _unname(where)))
     return _empty(rd.last(f"{name}~p"), "string" if field_kind(inner) in ("string", "json") else "other", nullable, False)
 
-# %% ../../nbs/components/form.ipynb #cb9cb1a6
+# %% ../../nbs/components/form.ipynb #748a2507
 def _read_array(node: Mapping[str, Any], path: Tuple[Any, ...], nullable: bool, required: bool, rd: _Reader) -> Any:
     "Read repeatable items (`~n` of them) or a checkbox group."
     name, items = _name(rd.prefix, path), split_nullable(node["items"])[0]
@@ -462,7 +470,7 @@ def _read_array(node: Mapping[str, Any], path: Tuple[Any, ...], nullable: bool, 
         else: out.append(item)
     return out
 
-# %% ../../nbs/components/form.ipynb #748a2507
+# %% ../../nbs/components/form.ipynb #db087599
 def _branch_properties(node: Mapping[str, Any]) -> Dict[str, Any]:
     "The properties the conditional branches of an object schema may add."
     out: Dict[str, Any] = {}
@@ -474,7 +482,7 @@ def _branch_properties(node: Mapping[str, Any]) -> Dict[str, Any]:
             out.update(_branch_properties(b))
     return out
 
-# %% ../../nbs/components/form.ipynb #db087599
+# %% ../../nbs/components/form.ipynb #4601debd
 def _read_object(node: Mapping[str, Any], path: Tuple[Any, ...], nullable: bool, rd: _Reader) -> Any:
     "Read an object's fields, with the conditionals that apply to what was read, and its kept extra keys."
     name = _name(rd.prefix, path)
@@ -499,7 +507,7 @@ def _read_object(node: Mapping[str, Any], path: Tuple[Any, ...], nullable: bool,
     if out or not path: return out
     return None if marker == "null" else {} if marker is not None else _ABSENT
 
-# %% ../../nbs/components/form.ipynb #4601debd
+# %% ../../nbs/components/form.ipynb #f9ac8578
 def _read(node: Mapping[str, Any], path: Tuple[Any, ...], required: bool, rd: _Reader) -> Any:
     "Read one value back from the form, by the kind of its schema (`_ABSENT` when it was left out)."
     kept = rd.last(f"{_name(rd.prefix, path)}~j")
@@ -514,7 +522,7 @@ def _read(node: Mapping[str, Any], path: Tuple[Any, ...], required: bool, rd: _R
     if kind == "json": return _read_json(path, nullable, required, rd)
     return _read_scalar(kind, inner, path, nullable, required, rd)
 
-# %% ../../nbs/components/form.ipynb #a90c664a
+# %% ../../nbs/components/form.ipynb #2d0352ce
 def _schema_at(node: Mapping[str, Any], config: Any, path: Sequence[Any]) -> Optional[Dict[str, Any]]:
     "The resolved schema of the value at `path` (None when the path leaves the schema)."
     for key in path:
@@ -550,7 +558,7 @@ def _apply_op(schema: Mapping[str, Any], config: Dict[str, Any], op: str, prefix
     elif verb == "up" and i > 0: target[i - 1], target[i] = target[i], target[i - 1]
     elif verb == "down" and i + 1 < len(target): target[i], target[i + 1] = target[i + 1], target[i]
 
-# %% ../../nbs/components/form.ipynb #2d0352ce
+# %% ../../nbs/components/form.ipynb #5f51162c
 def parse_schema_form(
     schema: Mapping[str, Any],  # The plugin's JSON Schema (local `$ref`s are resolved here)
     form: Mapping[str, Any],  # Submitted form (starlette `FormData`, or a dict of str / list of str)
