@@ -11,8 +11,7 @@ __all__ = ['SECRET_MASK', 'SchemaError', 'resolve_refs', 'split_nullable', 'merg
 
 # %% ../../nbs/core/schema_tree.ipynb #daba46ef
 import copy
-import re
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 from urllib.parse import unquote
 
 from .errors import PluginRegistryError
