@@ -128,3 +128,13 @@ def test_array_buttons_work_without_javascript(server, browser):
         page.wait_for_selector("#message")
         assert store["config"]["mirrors"] == [{"host": "b", "token": "tok-b"}, {"host": "a", "token": "tok-a"}]
     finally: ctx.close()
+
+
+def test_enter_in_a_text_field_saves_instead_of_moving_an_item(server, page_and_net):
+    url, store = server
+    page, _ = page_and_net
+    page.goto(url)
+    page.fill("input[name='mirrors.1.host']", "b2")
+    page.press("input[name='mirrors.1.host']", "Enter")
+    page.wait_for_selector("#message")
+    assert [m["host"] for m in store["config"]["mirrors"]] == ["a", "b2"]

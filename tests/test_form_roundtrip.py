@@ -3,6 +3,7 @@ back exactly those values (hypothesis + hypothesis-jsonschema generate the value
 from __future__ import annotations
 
 import copy
+import os
 
 import jsonschema
 import pytest
@@ -14,6 +15,7 @@ from cjm_fasthtml_plugins.core.schema_tree import keep_stored_secrets, mask_secr
 from fasthtml.common import to_xml
 from form_support import CORPUS, form_encode, load_schema
 
+EXAMPLES = int(os.environ.get("FORM_ROUNDTRIP_EXAMPLES", "30"))  # raise it for a deeper search
 FORMATS = {"password": st.text(max_size=20), "textarea": st.text(max_size=60), "duration": st.just("PT1H")}
 
 
@@ -39,7 +41,7 @@ def test_round_trip(path):
     schema = load_schema(path)
     validator = jsonschema.validators.validator_for(schema)(schema)
 
-    @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
     @given(from_schema(_generatable(schema), custom_formats=FORMATS))
     def check(values):
         assume(validator.is_valid(values))  # the generator does not know every keyword

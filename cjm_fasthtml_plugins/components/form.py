@@ -70,7 +70,6 @@ def _unfit(kind: str, node: Mapping[str, Any], value: Any) -> Optional[str]:
     "Why a widget of `kind` cannot carry `value` (None when it can)."
     expect = {"boolean": bool, "integer": (int, float), "number": (int, float), "string": str, "object": dict,
               "array": list}.get(kind)
-    if node.get("readOnly") is True: return "Read-only: set by the plugin."
     if expect and (not isinstance(value, expect) or (kind in ("integer", "number") and isinstance(value, bool))):
         return f"Kept as stored: the form edits a {kind} here, and the stored value is not one."
     if kind in ("integer", "number") and not math.isfinite(value): return "Kept as stored: not a finite number."
@@ -102,7 +101,7 @@ class _Ctx:
     def claim(self, path: Tuple[Any, ...], below: bool = False) -> List[str]:
         "The error messages of a path (and of the paths below it when `below`)."
         dotted = _dotted(path)
-        keys = [k for k in self.errors if k == dotted or (below and k.startswith(dotted + ".") or (below and not dotted))]
+        keys = [k for k in self.errors if k == dotted or (below and (not dotted or k.startswith(dotted + ".")))]
         self.claimed.update(keys)
         return [m for k in keys for m in self.errors[k]]
 
@@ -144,9 +143,9 @@ def _notes(fid: str, node: Mapping[str, Any], errors: List[str], extra: Sequence
 
 def _title(node: Mapping[str, Any], path: Tuple[Any, ...], required: bool) -> FT:
     "A field's label text: its title (else its key), with a star when required."
-    default = f"Item {path[-1] + 1}" if path and isinstance(path[-1], int) else str(path[-1]) if path else ""
     star = fh.Span(" *", cls=TextT.error, aria_hidden="true") if required else None
-    return fh.Span(str(node.get("title") or default), star)
+    if path and isinstance(path[-1], int): return fh.Span(f"{node.get('title') or 'Item'} {path[-1] + 1}", star)
+    return fh.Span(str(node.get("title") or (path[-1] if path else "")), star)
 
 def _placeholder(node: Mapping[str, Any]) -> Optional[str]:
     "The first of the schema's `examples`, as a placeholder."
@@ -154,13 +153,17 @@ def _placeholder(node: Mapping[str, Any]) -> Optional[str]:
     return _text(ex[0]) if isinstance(ex, list) and ex and not isinstance(ex[0], (dict, list)) else None
 
 # %% ../../nbs/components/form.ipynb #8f0134b0
-def _kept(node: Mapping[str, Any], value: Any, path: Tuple[Any, ...], required: bool, reason: str, ctx: _Ctx) -> FT:
-    "A value the form cannot edit: shown read-only with the reason, posted back as JSON."
+def _kept(node: Mapping[str, Any], value: Any, present: bool, path: Tuple[Any, ...], required: bool,
+          reason: Optional[str], ctx: _Ctx) -> FT:
+    "A value the form cannot edit (or a `readOnly` one): shown disabled with the reason, posted back as JSON."
     fid, name = ctx.new_id(path), _name(ctx.prefix, path)
-    notes, attrs = _notes(fid, {**node, "default": None}, ctx.claim(path, below=True), [reason])
-    shown = _text(value) if isinstance(value, str) and not _BAD_CHARS.search(value) else json.dumps(value)
+    notes, attrs = _notes(fid, {**node, "default": None}, ctx.claim(path, below=True),
+                          [reason or "Read-only: set by the plugin."])
+    shown = "" if not present else _text(value) if isinstance(value, str) and not _BAD_CHARS.search(value) \
+        else json.dumps(value)
     return fh.Div(FormLabel(_title(node, path, required), fr=fid), Input(id=fid, value=shown, disabled=True, **attrs),
-                  *notes, _hidden(f"{name}~j", json.dumps(value)), cls="space-y-2", data_field=_dotted(path))
+                  *notes, _hidden(f"{name}~j", json.dumps(value)) if present else None, cls="space-y-2",
+                  data_field=_dotted(path))
 
 # %% ../../nbs/components/form.ipynb #22790e57
 def _secret(node: Mapping[str, Any], value: Any, present: bool, path: Tuple[Any, ...], required: bool, ctx: _Ctx) -> FT:
@@ -294,7 +297,7 @@ def _object_fields(node: Mapping[str, Any], value: Any, path: Tuple[Any, ...], c
     fields = [_live(_field(sub, value.get(k), k in value, path + (k,), k in required, ctx), k in triggers, ctx)
               for k, sub in props.items()]
     extras = [k for k in value if k not in props]
-    fields += [_kept({}, value[k], path + (k,), False, "Kept as stored: the schema does not list this key "
+    fields += [_kept({}, value[k], True, path + (k,), False, "Kept as stored: the schema does not list this key "
                      "for the current settings.", ctx) for k in extras]
     fields += [_hidden(f"{_name(ctx.prefix, path)}~x", json.dumps(k)) for k in extras]
     return fields
@@ -315,15 +318,21 @@ def _field(node: Mapping[str, Any], value: Any, present: bool, path: Tuple[Any, 
     if kind == "boolean" and nullable: inner, kind = {**inner, "enum": [True, False]}, "choice"
     if kind == "secret": return _secret(inner, value, present, path, required, ctx)
     reason = _unfit(kind, inner, value) if present and not (value is None and nullable) else None
-    if reason is None and inner.get("readOnly") is True and present: reason = "Read-only: set by the plugin."
-    if reason: return _kept(inner, value, path, required, reason, ctx)
+    if reason or inner.get("readOnly") is True: return _kept(inner, value, present, path, required, reason, ctx)
     if kind == "choice": return _choice(inner, value, present, path, required, nullable, ctx)
     if kind == "object": return _object(inner, value, present, path, required, ctx)
     if kind == "array": return _array(inner, value, present, path, required, ctx)
     if kind == "json": return _json_field(inner, value, present, path, required, ctx)
     return _scalar(kind, inner, value, present, path, required, ctx)
 
-# %% ../../nbs/components/form.ipynb #b1abb132
+# %% ../../nbs/components/form.ipynb #4ecfcaaf
+_OFFSCREEN = "position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden"
+
+def _default_button() -> FT:
+    "An invisible plain submit button: the one Enter presses (it saves, it moves no array item)."
+    return fh.Button("Save", type="submit", tabindex="-1", aria_hidden="true", style=_OFFSCREEN)
+
+# %% ../../nbs/components/form.ipynb #fa047f05
 def _trigger_keys(node: Mapping[str, Any]) -> set:
     "The properties of an object whose values decide which of its conditional fields apply."
     keys = set((node.get("if") or {}).get("properties") or {}) if isinstance(node.get("if"), dict) else set()
@@ -351,9 +360,9 @@ def render_schema_fields(
     rest = [f"{p}: {m}" if p else m for p, ms in by_path.items() if p not in ctx.claimed for m in ms]
     general = fh.Div(fh.Strong("Please fix these problems:"), fh.Ul(*map(fh.Li, rest), cls="list-disc list-inside"),
                      cls="alert alert-error", role="alert", data_testid="form-errors") if rest else None
-    return fh.Div(general, *fields, id=f"{id_prefix}body", cls="space-y-5")
+    return fh.Div(_default_button(), general, *fields, id=f"{id_prefix}body", cls="space-y-5")
 
-# %% ../../nbs/components/form.ipynb #669b01b4
+# %% ../../nbs/components/form.ipynb #35495f61
 _TRUE = frozenset({"true", "on", "1", "yes"})
 
 @dataclass
@@ -380,7 +389,7 @@ class _Reader:
 
 _ABSENT = object()
 
-# %% ../../nbs/components/form.ipynb #f66c4a8e
+# %% ../../nbs/components/form.ipynb #cb9cb1a6
 def _empty(marker: Optional[str], kind: str, nullable: bool, required: bool) -> Any:
     "The value of a field left empty: '' or None when the drawn value was, else absent (or '' for a required text)."
     if marker == "empty" and kind == "string": return ""
@@ -414,7 +423,7 @@ def _read_scalar(kind: str, node: Mapping[str, Any], path: Tuple[Any, ...], null
     if node.get("format") == "date-time" and re.fullmatch(rf"{_DATE}T\d\d:\d\d", text): text += ":00"
     return text
 
-# %% ../../nbs/components/form.ipynb #35495f61
+# %% ../../nbs/components/form.ipynb #748a2507
 def _read_choice(node: Mapping[str, Any], path: Tuple[Any, ...], nullable: bool, required: bool, rd: _Reader) -> Any:
     "Read a select or radio group."
     name = _name(rd.prefix, path)
@@ -435,7 +444,7 @@ def _read_json(path: Tuple[Any, ...], nullable: bool, required: bool, rd: _Reade
     try: return json.loads(raw, parse_constant=refuse)
     except ValueError as e: return rd.fail(path, f"Enter valid JSON ({e}).")
 
-# %% ../../nbs/components/form.ipynb #cb9cb1a6
+# %% ../../nbs/components/form.ipynb #db087599
 def _read_secret(node: Mapping[str, Any], path: Tuple[Any, ...], nullable: bool, rd: _Reader) -> Any:
     "Read a password input: a new value, a clear request, or the stored value kept."
     name = _name(rd.prefix, path)
@@ -450,7 +459,7 @@ def _read_secret(node: Mapping[str, Any], path: Tuple[Any, ...], nullable: bool,
     if where is not None: return StoredSecret(tuple(int(k) if k.isdigit() else k for k in _unname(where)))
     return _empty(rd.last(f"{name}~p"), "string" if field_kind(inner) in ("string", "json") else "other", nullable, False)
 
-# %% ../../nbs/components/form.ipynb #748a2507
+# %% ../../nbs/components/form.ipynb #4601debd
 def _read_array(node: Mapping[str, Any], path: Tuple[Any, ...], nullable: bool, required: bool, rd: _Reader) -> Any:
     "Read repeatable items (`~n` of them) or a checkbox group."
     name, items = _name(rd.prefix, path), split_nullable(node["items"])[0]
@@ -470,7 +479,7 @@ def _read_array(node: Mapping[str, Any], path: Tuple[Any, ...], nullable: bool, 
         else: out.append(item)
     return out
 
-# %% ../../nbs/components/form.ipynb #db087599
+# %% ../../nbs/components/form.ipynb #f9ac8578
 def _branch_properties(node: Mapping[str, Any]) -> Dict[str, Any]:
     "The properties the conditional branches of an object schema may add."
     out: Dict[str, Any] = {}
@@ -482,21 +491,20 @@ def _branch_properties(node: Mapping[str, Any]) -> Dict[str, Any]:
             out.update(_branch_properties(b))
     return out
 
-# %% ../../nbs/components/form.ipynb #4601debd
+# %% ../../nbs/components/form.ipynb #a90c664a
 def _read_object(node: Mapping[str, Any], path: Tuple[Any, ...], nullable: bool, rd: _Reader) -> Any:
     "Read an object's fields, with the conditionals that apply to what was read, and its kept extra keys."
     name = _name(rd.prefix, path)
     marker = rd.last(f"{name}~p")
     here = not path or marker not in (None, "null")  # fields of an object that was not there are not required
     out: Dict[str, Any] = {}
-    start = len(rd.errors)
-    for _ in range(8):  # conditionals depend on the values read: read until the applicable fields settle
+    start, view = len(rd.errors), None
+    for _ in range(8):  # conditionals depend on the values read: read again until the fields that apply settle
+        if (new_view := object_view(node, out)) == view: break
+        view, (props, required) = new_view, new_view
         del rd.errors[start:]
-        props, required = object_view(node, out)
-        new = {k: v for k, v in ((k, _read(sub, path + (k,), here and k in required, rd)) for k, sub in props.items())
+        out = {k: v for k, v in ((k, _read(sub, path + (k,), here and k in required, rd)) for k, sub in props.items())
                if v is not _ABSENT}
-        if new == out: break
-        out = new
     for k, sub in _branch_properties(node).items():  # a field drawn before its condition changed: kept, not dropped
         if k not in props and k not in out:
             value = _read(sub, path + (k,), False, rd)
@@ -507,7 +515,7 @@ def _read_object(node: Mapping[str, Any], path: Tuple[Any, ...], nullable: bool,
     if out or not path: return out
     return None if marker == "null" else {} if marker is not None else _ABSENT
 
-# %% ../../nbs/components/form.ipynb #f9ac8578
+# %% ../../nbs/components/form.ipynb #2d0352ce
 def _read(node: Mapping[str, Any], path: Tuple[Any, ...], required: bool, rd: _Reader) -> Any:
     "Read one value back from the form, by the kind of its schema (`_ABSENT` when it was left out)."
     kept = rd.last(f"{_name(rd.prefix, path)}~j")
@@ -522,7 +530,7 @@ def _read(node: Mapping[str, Any], path: Tuple[Any, ...], required: bool, rd: _R
     if kind == "json": return _read_json(path, nullable, required, rd)
     return _read_scalar(kind, inner, path, nullable, required, rd)
 
-# %% ../../nbs/components/form.ipynb #2d0352ce
+# %% ../../nbs/components/form.ipynb #cb80211b
 def _schema_at(node: Mapping[str, Any], config: Any, path: Sequence[Any]) -> Optional[Dict[str, Any]]:
     "The resolved schema of the value at `path` (None when the path leaves the schema)."
     for key in path:
@@ -558,7 +566,7 @@ def _apply_op(schema: Mapping[str, Any], config: Dict[str, Any], op: str, prefix
     elif verb == "up" and i > 0: target[i - 1], target[i] = target[i], target[i - 1]
     elif verb == "down" and i + 1 < len(target): target[i], target[i + 1] = target[i + 1], target[i]
 
-# %% ../../nbs/components/form.ipynb #5f51162c
+# %% ../../nbs/components/form.ipynb #15285766
 def parse_schema_form(
     schema: Mapping[str, Any],  # The plugin's JSON Schema (local `$ref`s are resolved here)
     form: Mapping[str, Any],  # Submitted form (starlette `FormData`, or a dict of str / list of str)
