@@ -9,9 +9,11 @@ from lxml import html as lxml_html
 from cjm_fasthtml_plugins.components.form import FORM_OP_FIELD, parse_schema_form, render_schema_fields
 from cjm_fasthtml_plugins.core.errors import FieldError
 from cjm_fasthtml_plugins.core.schema_tree import SchemaError, secret_paths
-from form_support import form_encode, form_pairs
+from form_support import CORPUS, form_encode, form_pairs, load_schema
 
 from starlette.datastructures import FormData
+
+CORPUS_DIR = CORPUS[0].parent.parent
 
 ACCOUNTS = {
     "type": "object",
@@ -141,3 +143,10 @@ def test_text_a_field_cannot_carry_is_kept_with_a_reason():
 ])
 def test_remote_or_looping_refs_are_clear_errors(schema, message):
     with pytest.raises(SchemaError, match=message): render_schema_fields(schema, {})
+
+
+def test_ref_wrapped_in_all_of_is_drawn_as_its_model():
+    schema = load_schema(CORPUS_DIR / "handwritten" / "d07_allof_wrapped_refs.json")
+    doc = lxml_html.fromstring(to_xml(render_schema_fields(schema, {"server": {"host": "h"}, "backup": None})))
+    assert doc.xpath("//fieldset[@data-field='server']//input[@name='server.host']/@value") == ["h"]
+    assert doc.xpath("//fieldset[@data-field='backup']//input/@name")[:1] == ["backup.host"]

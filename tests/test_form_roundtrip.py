@@ -53,6 +53,7 @@ def test_round_trip(path):
         # and drawing the parsed config gives the same form again.
         rerendered, _ = parse_schema_form(schema, form_encode(drawn))
         assert keep_stored_secrets(schema, rerendered, values) == values
+        assert keep_stored_secrets(schema, mask_secrets(schema, values), values) == values
         html = to_xml(drawn)
         assert to_xml(render_schema_fields(schema, rerendered)) == html
         # No secret value has any effect on the HTML: drawing the masked config gives the same page.

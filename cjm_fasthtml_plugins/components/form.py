@@ -365,18 +365,20 @@ def render_schema_fields(
 # %% ../../nbs/components/form.ipynb #35495f61
 _TRUE = frozenset({"true", "on", "1", "yes"})
 
-@dataclass
 class _Reader:
-    "What parsing one form needs besides the schema."
-    form: Any
-    prefix: str
-    clear: set
-    errors: List[FieldError] = field(default_factory=list)
+    "What parsing one form needs besides the schema: the posted strings by name, the prefix, the errors found."
+    def __init__(self, form: Any, prefix: str):
+        items = form.multi_items() if hasattr(form, "multi_items") else \
+            [(k, v) for k, vs in form.items() for v in (vs if isinstance(vs, (list, tuple)) else [vs])]
+        self.posted: Dict[str, List[str]] = {}
+        for k, v in items:
+            if isinstance(v, str): self.posted.setdefault(k, []).append(v)
+        self.prefix, self.errors = prefix, []
+        self.clear = set(self.get(CLEAR_FIELD))
 
     def get(self, name: str) -> List[str]:
         "Every string posted under `name`."
-        values = self.form.getlist(name) if hasattr(self.form, "getlist") else self.form.get(name, [])
-        return [v for v in (values if isinstance(values, (list, tuple)) else [values]) if isinstance(v, str)]
+        return self.posted.get(name, [])
 
     def last(self, name: str) -> Optional[str]:
         "The last string posted under `name` (None when there is none)."
@@ -576,8 +578,7 @@ def parse_schema_form(
 ) -> Tuple[Dict[str, Any], List[FieldError]]:  # (the typed config, one error per value that could not be read)
     "Read a submitted form back into the config it was drawn from, applying any array operation it carries."
     schema = resolve_refs(schema)
-    rd = _Reader(form, prefix, set())
-    rd.clear = set(rd.get(CLEAR_FIELD))
+    rd = _Reader(form, prefix)
     config = _read_object(schema, (), False, rd)
     op = rd.last(FORM_OP_FIELD)
     if op: _apply_op(schema, config, op, prefix)

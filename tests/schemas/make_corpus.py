@@ -196,7 +196,25 @@ class UnionModelsConfig(BaseModel):
     pet: Union[Cat, Dog] = Field(default_factory=Cat)
 
 
-PYDANTIC = [WhisperConfig, OpenAIConfig, RemoteConfig, PoolConfig, DownloaderConfig, ScheduleConfig, NamingConfig,
+class Disk(BaseModel):
+    path: str
+    size_gb: int = Field(10, ge=1)
+    encryption_key: Optional[SecretStr] = None
+
+
+class Node(BaseModel):
+    name: str
+    disks: List[Disk] = Field(default_factory=list, max_length=3)
+    labels: Dict[str, str] = Field(default_factory=dict)
+
+
+class ClusterConfig(BaseModel):
+    "Arrays of objects holding arrays of objects, secrets at the bottom."
+    nodes: List[Node] = Field(default_factory=list, max_length=3)
+    region: Literal["eu", "us"] = "eu"
+
+
+PYDANTIC = [ClusterConfig, WhisperConfig, OpenAIConfig, RemoteConfig, PoolConfig, DownloaderConfig, ScheduleConfig, NamingConfig,
             LabelsConfig, PriorityConfig, TuningConfig, PipelineConfig, StagesConfig, ReadOnlyConfig, SecretsConfig,
             ChoiceTitlesConfig, EmptyConfig, UnionModelsConfig]
 
