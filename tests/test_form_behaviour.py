@@ -150,3 +150,25 @@ def test_ref_wrapped_in_all_of_is_drawn_as_its_model():
     doc = lxml_html.fromstring(to_xml(render_schema_fields(schema, {"server": {"host": "h"}, "backup": None})))
     assert doc.xpath("//fieldset[@data-field='server']//input[@name='server.host']/@value") == ["h"]
     assert doc.xpath("//fieldset[@data-field='backup']//input/@name")[:1] == ["backup.host"]
+
+
+def _json_fields(node, path=()):
+    "Paths of the corpus fields drawn as a JSON textarea."
+    from cjm_fasthtml_plugins.core.schema_tree import field_kind, object_view, split_nullable
+    node = split_nullable(node)[0]
+    kind = field_kind(node)
+    if kind == "json": return [".".join(path)]
+    if kind == "object": return [p for k, sub in object_view(node, {})[0].items() for p in _json_fields(sub, path + (k,))]
+    if kind == "array": return _json_fields(node["items"], path + ("*",))
+    return []
+
+
+def test_only_free_form_values_fall_back_to_json():
+    from cjm_fasthtml_plugins.core.schema_tree import object_view, resolve_refs
+    roots = {p: object_view(resolve_refs(load_schema(p)), {})[0] for p in CORPUS}  # the root is always a form
+    found = {f"{p.parent.name}/{p.stem}:{f}" for p, props in roots.items() for k, sub in props.items()
+             for f in _json_fields(sub, (k,))}
+    assert found == {"pydantic/TuningConfig:extra_args", "pydantic/TuningConfig:window",
+                     "pydantic/TuningConfig:threshold", "pydantic/UnionModelsConfig:pet",
+                     "pydantic/StagesConfig:stages.*.params", "pydantic/ClusterConfig:nodes.*.labels",
+                     "handwritten/s2020_arrays:pair", "handwritten/s2020_open_object:secrets"}
