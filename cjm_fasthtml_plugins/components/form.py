@@ -142,9 +142,9 @@ def _notes(fid: str, node: Mapping[str, Any], errors: List[str], extra: Sequence
     return notes, attrs
 
 def _title(node: Mapping[str, Any], path: Tuple[Any, ...], required: bool) -> FT:
-    "A field's label text: its title (else its key), with a star when required."
+    "A field's label text: its title (else its key), with a star when required; array items are numbered."
+    if path and isinstance(path[-1], int): return fh.Span(f"{node.get('title') or 'Item'} {path[-1] + 1}")
     star = fh.Span(" *", cls=TextT.error, aria_hidden="true") if required else None
-    if path and isinstance(path[-1], int): return fh.Span(f"{node.get('title') or 'Item'} {path[-1] + 1}", star)
     return fh.Span(str(node.get("title") or (path[-1] if path else "")), star)
 
 def _placeholder(node: Mapping[str, Any]) -> Optional[str]:
