@@ -241,6 +241,8 @@ def _children(node: Mapping[str, Any]) -> Iterator[Tuple[Any, Dict[str, Any]]]:
         if isinstance(sub, dict): yield name, sub
     for key in ("items", "additionalProperties"):
         if isinstance(node.get(key), dict): yield "*", node[key]
+    for sub in [*(node.get("patternProperties") or {}).values(), *(node.get("prefixItems") or [])]:
+        if isinstance(sub, dict): yield "*", sub
 
 def secret_paths(
     schema: Mapping[str, Any]  # A JSON Schema (local `$ref`s are resolved here)
@@ -252,14 +254,18 @@ def secret_paths(
     return list(dict.fromkeys(walk(resolve_refs(schema), ())))
 
 # %% ../../nbs/core/schema_tree.ipynb #209b4220
+def _merge_trees(a: Any, b: Any) -> Any:
+    "Two secret trees of the same value as one (secret when either says so)."
+    if a is True or b is True: return True
+    if not isinstance(a, dict) or not isinstance(b, dict): return a or b
+    return {k: _merge_trees(a.get(k, False), b.get(k, False)) for k in {**a, **b}}
+
 def _secret_tree(node: Mapping[str, Any]) -> Any:
-    "True for a secret node, else a dict of child key -> subtree (only children that hold secrets)."
+    "True for a secret node, else child key -> subtree ('*' for items and undeclared keys; {} when nothing is secret)."
     if is_secret(node): return True
     tree: Dict[Any, Any] = {}
-    for key, sub in _children(node):
-        child = _secret_tree(sub)
-        if child: tree[key] = child if not isinstance(tree.get(key), dict) or child is True else {**tree[key], **child}
-    return tree
+    for key, sub in _children(node): tree[key] = _merge_trees(tree.get(key, False), _secret_tree(sub) or False)
+    return tree if any(tree.values()) else {}
 
 def _map_secrets(tree: Any, value: Any, path: Tuple[Any, ...], fn) -> Any:
     "A copy of `value` with `fn(path, v)` applied to each secret value; `fn` returning `_DROP` removes it."
