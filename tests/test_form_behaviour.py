@@ -172,3 +172,19 @@ def test_only_free_form_values_fall_back_to_json():
                      "pydantic/TuningConfig:threshold", "pydantic/UnionModelsConfig:pet",
                      "pydantic/StagesConfig:stages.*.params", "pydantic/ClusterConfig:nodes.*.labels",
                      "handwritten/s2020_arrays:pair", "handwritten/s2020_open_object:secrets"}
+
+
+@pytest.mark.parametrize("op", ["up:accounts.²", "remove:accounts." + "9" * 5000, "down:", "add:", "remove:nope.0",
+                                "add:accounts.0.user", "sideways:accounts.0"])
+def test_hostile_operations_change_nothing(op):
+    pairs = form_pairs(render_schema_fields(ACCOUNTS, STORED), op=op)
+    assert parse_schema_form(ACCOUNTS, FormData(pairs), stored=STORED) == (STORED, [])
+
+
+def test_hostile_item_counts_are_ignored():
+    pairs = [(k, v) for k, v in form_pairs(render_schema_fields(ACCOUNTS, STORED)) if k != "accounts~n"]
+    for count in ("²", "9" * 5000, "-1"):
+        config, _ = parse_schema_form(ACCOUNTS, FormData(pairs + [("accounts~n", count)]), stored=STORED)
+        assert config["accounts"] == []
+    config, errors = parse_schema_form(ACCOUNTS, FormData(pairs + [("accounts~n", "999999")]), stored=STORED)
+    assert config["accounts"][:2] == STORED["accounts"] and len(errors) < 20  # bounded by what was posted

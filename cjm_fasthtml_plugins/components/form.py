@@ -391,6 +391,10 @@ class _Reader:
 
 _ABSENT = object()
 
+def _index(text: str) -> Optional[int]:
+    "An array index or item count from posted text (None unless 1 to 6 ASCII digits)."
+    return int(text) if re.fullmatch(r"[0-9]{1,6}", text) else None
+
 # %% ../../nbs/components/form.ipynb #cb9cb1a6
 def _empty(marker: Optional[str], kind: str, nullable: bool, required: bool) -> Any:
     "The value of a field left empty: '' or None when the drawn value was, else absent (or '' for a required text)."
@@ -458,7 +462,7 @@ def _read_secret(node: Mapping[str, Any], path: Tuple[Any, ...], nullable: bool,
         try: return _number(kind, raw.strip())
         except ValueError: return rd.fail(path, f"Enter a {'whole ' if kind == 'integer' else ''}number.")
     if name in rd.clear: return None if nullable else _ABSENT
-    if where is not None: return StoredSecret(tuple(int(k) if k.isdigit() else k for k in _unname(where)))
+    if where is not None: return StoredSecret(tuple(k if _index(k) is None else _index(k) for k in _unname(where)))
     return _empty(rd.last(f"{name}~p"), "string" if field_kind(inner) in ("string", "json") else "other", nullable, False)
 
 # %% ../../nbs/components/form.ipynb #4601debd
@@ -471,11 +475,11 @@ def _read_array(node: Mapping[str, Any], path: Tuple[Any, ...], nullable: bool, 
         if not chosen: return None if marker == "null" else [] if marker is not None else _ABSENT
         options = choice_options(items) or []
         return [v for v, _ in options if _opt(v) in chosen]
-    n = int(count) if count.isdigit() else 0
+    n = min(_index(count) or 0, len(rd.posted))  # every drawn item posts at least one field
     if n == 0 and marker is None: return _ABSENT
     if n == 0 and marker == "null": return None
     out = []
-    for i in range(min(n, 10_000)):
+    for i in range(n):
         item = _read(items, path + (i,), True, rd)
         if item is _ABSENT: rd.fail(path + (i,), "Enter a value (or remove the item).")
         else: out.append(item)
@@ -553,7 +557,7 @@ def _apply_op(schema: Mapping[str, Any], config: Dict[str, Any], op: str, prefix
     parent, target = None, config
     typed: List[Any] = []
     for key in path:
-        parent, key = target, (int(key) if isinstance(target, list) and key.isdigit() else key)
+        parent, key = target, (_index(key) if isinstance(target, list) and _index(key) is not None else key)
         typed.append(key)
         target = target[key] if isinstance(target, dict) and key in target or \
             isinstance(target, list) and isinstance(key, int) and key < len(target) else None
@@ -562,8 +566,8 @@ def _apply_op(schema: Mapping[str, Any], config: Dict[str, Any], op: str, prefix
         if isinstance(items, dict) and isinstance(parent, (dict, list)):
             parent[typed[-1]] = (target if isinstance(target, list) else []) + [blank_value(items)]
         return
-    if not isinstance(target, list) or not segs[-1].isdigit() or int(segs[-1]) >= len(target): return
-    i = int(segs[-1])
+    i = _index(segs[-1]) if segs else None
+    if not isinstance(target, list) or i is None or i >= len(target): return
     if verb == "remove": del target[i]
     elif verb == "up" and i > 0: target[i - 1], target[i] = target[i], target[i - 1]
     elif verb == "down" and i + 1 < len(target): target[i], target[i + 1] = target[i + 1], target[i]

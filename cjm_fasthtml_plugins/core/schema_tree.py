@@ -296,7 +296,7 @@ def mask_secrets(
 def _lookup(config: Any, path: Sequence[Any]) -> Any:
     "The value at `path` in a nested config, `_DROP` when there is none."
     for key in path:
-        if isinstance(config, dict) and key in config: config = config[key]
+        if isinstance(config, dict) and str(key) in config: config = config[str(key)]  # JSON keys are strings
         elif isinstance(config, list) and isinstance(key, int) and 0 <= key < len(config): config = config[key]
         else: return _DROP
     return config
