@@ -13,7 +13,10 @@ from hypothesis_jsonschema import from_schema
 from cjm_fasthtml_plugins.components.form import parse_schema_form, render_schema_fields
 from cjm_fasthtml_plugins.core.schema_tree import keep_stored_secrets, mask_secrets, resolve_refs
 from fasthtml.common import to_xml
-from form_support import CORPUS, form_encode, load_schema
+from starlette.datastructures import FormData
+
+from cjm_fasthtml_plugins.core.errors import FieldError
+from form_support import CORPUS, form_encode, form_pairs, load_schema
 
 EXAMPLES = int(os.environ.get("FORM_ROUNDTRIP_EXAMPLES", "30"))  # raise it for a deeper search
 FORMATS = {"password": st.text(max_size=20), "textarea": st.text(max_size=60), "duration": st.just("PT1H")}
@@ -58,5 +61,26 @@ def test_round_trip(path):
         assert to_xml(render_schema_fields(schema, rerendered)) == html
         # No secret value has any effect on the HTML: drawing the masked config gives the same page.
         assert to_xml(render_schema_fields(schema, mask_secrets(schema, values))) == html
+
+    check()
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_any_posted_form_parses_and_redraws(path):
+    "A tampered or broken submission (fields dropped, values replaced, markers forged) never raises."
+    schema = load_schema(path)
+
+    @settings(max_examples=max(10, EXAMPLES // 3), deadline=None, suppress_health_check=list(HealthCheck),
+              database=None)
+    @given(from_schema(_generatable(schema), custom_formats=FORMATS), st.data())
+    def check(values, data):
+        pairs = form_pairs(render_schema_fields(schema, values))
+        names = sorted({k for k, _ in pairs} | {k.split("~")[0] + m for k, _ in pairs for m in ("~j", "~n", "~x", "~k")})
+        junk = st.one_of(st.text(max_size=8), st.sampled_from(["", "null", "1e999", "NaN", "[" * 3000, '"x"', "²"]))
+        kept = [p for p in pairs if data.draw(st.booleans())]
+        extra = data.draw(st.lists(st.tuples(st.sampled_from(names or ["x"]), junk), max_size=6))
+        config, errors = parse_schema_form(schema, FormData(kept + extra), stored=values)
+        assert isinstance(config, dict) and all(isinstance(e, FieldError) for e in errors)
+        render_schema_fields(schema, config, errors=errors)
 
     check()

@@ -446,9 +446,15 @@ def _read_json(path: Tuple[Any, ...], nullable: bool, required: bool, rd: _Reade
     raw, marker = rd.last(name), rd.last(f"{name}~p")
     if raw is None: return _ABSENT
     if not raw.strip(): return _empty(marker, "json", nullable, required)
-    def refuse(constant): raise ValueError(f"{constant} is not JSON")
-    try: return json.loads(raw, parse_constant=refuse)
+    try: return _loads(raw)
     except ValueError as e: return rd.fail(path, f"Enter valid JSON ({e}).")
+
+def _refuse(constant: str) -> Any: raise ValueError(f"{constant} is not JSON")
+
+def _loads(text: str) -> Any:
+    "Strict JSON from posted text (no NaN or Infinity); ValueError for anything else, too deep nesting included."
+    try: return json.loads(text, parse_constant=_refuse)
+    except RecursionError: raise ValueError("nested too deeply") from None
 
 # %% ../../nbs/components/form.ipynb #db087599
 def _read_secret(node: Mapping[str, Any], path: Tuple[Any, ...], nullable: bool, rd: _Reader) -> Any:
@@ -515,17 +521,27 @@ def _read_object(node: Mapping[str, Any], path: Tuple[Any, ...], nullable: bool,
         if k not in props and k not in out:
             value = _read(sub, path + (k,), False, rd)
             if value is not _ABSENT: out[k] = value
-    for key in map(json.loads, rd.get(f"{name}~x")):
-        kept = rd.last(f"{_name(rd.prefix, path + (key,))}~j")
-        if kept is not None: out[key] = json.loads(kept)
+    for listed in rd.get(f"{name}~x"):
+        try: key = _loads(listed)
+        except ValueError: continue
+        kept = _read_kept(path + (key,), rd) if isinstance(key, str) and key not in out else _ABSENT
+        if kept is not _ABSENT: out[key] = kept
     if out or not path: return out
     return None if marker == "null" else {} if marker is not None else _ABSENT
 
 # %% ../../nbs/components/form.ipynb #2d0352ce
+def _read_kept(path: Tuple[Any, ...], rd: _Reader) -> Any:
+    "A kept value posted back as JSON (`_ABSENT` when there is none or it cannot be read)."
+    kept = rd.last(f"{_name(rd.prefix, path)}~j")
+    if kept is None: return _ABSENT
+    try: return _loads(kept)
+    except ValueError: return rd.fail(path, "The kept value came back unreadable; reload the form.")
+
+# %% ../../nbs/components/form.ipynb #5f51162c
 def _read(node: Mapping[str, Any], path: Tuple[Any, ...], required: bool, rd: _Reader) -> Any:
     "Read one value back from the form, by the kind of its schema (`_ABSENT` when it was left out)."
-    kept = rd.last(f"{_name(rd.prefix, path)}~j")
-    if kept is not None: return json.loads(kept)
+    kept = _read_kept(path, rd)
+    if kept is not _ABSENT or rd.last(f"{_name(rd.prefix, path)}~j") is not None: return kept
     inner, nullable = split_nullable(node)
     kind = field_kind(inner)
     if kind == "boolean" and nullable: inner, kind = {**inner, "enum": [True, False]}, "choice"
@@ -536,7 +552,7 @@ def _read(node: Mapping[str, Any], path: Tuple[Any, ...], required: bool, rd: _R
     if kind == "json": return _read_json(path, nullable, required, rd)
     return _read_scalar(kind, inner, path, nullable, required, rd)
 
-# %% ../../nbs/components/form.ipynb #cb80211b
+# %% ../../nbs/components/form.ipynb #15285766
 def _schema_at(node: Mapping[str, Any], config: Any, path: Sequence[Any]) -> Optional[Dict[str, Any]]:
     "The resolved schema of the value at `path` (None when the path leaves the schema)."
     for key in path:
@@ -572,7 +588,7 @@ def _apply_op(schema: Mapping[str, Any], config: Dict[str, Any], op: str, prefix
     elif verb == "up" and i > 0: target[i - 1], target[i] = target[i], target[i - 1]
     elif verb == "down" and i + 1 < len(target): target[i], target[i + 1] = target[i + 1], target[i]
 
-# %% ../../nbs/components/form.ipynb #15285766
+# %% ../../nbs/components/form.ipynb #543f5560
 def parse_schema_form(
     schema: Mapping[str, Any],  # The plugin's JSON Schema (local `$ref`s are resolved here)
     form: Mapping[str, Any],  # Submitted form (starlette `FormData`, or a dict of str / list of str)
