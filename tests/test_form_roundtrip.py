@@ -84,3 +84,25 @@ def test_any_posted_form_parses_and_redraws(path):
         render_schema_fields(schema, config, errors=errors)
 
     check()
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+                    | st.text(max_size=5),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+                    max_leaves=8)
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_values_the_schema_rejects_round_trip_too(path):
+    "A stored config that no longer fits its schema (wrong types, missing keys) is kept, never dropped or changed."
+    from cjm_fasthtml_plugins.core.schema_tree import object_view
+    schema = load_schema(path)
+    names = list(object_view(resolve_refs(schema), {})[0])
+
+    @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @given(st.dictionaries(st.sampled_from(names) if names else st.text(max_size=3), JSON, max_size=4))
+    def check(values):
+        drawn = render_schema_fields(schema, copy.deepcopy(values))
+        assert parse_schema_form(schema, form_encode(drawn), stored=values)[0] == values
+
+    check()

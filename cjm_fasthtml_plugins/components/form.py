@@ -73,6 +73,8 @@ def _unfit(kind: str, node: Mapping[str, Any], value: Any) -> Optional[str]:
     if expect and (not isinstance(value, expect) or (kind in ("integer", "number") and isinstance(value, bool))):
         return f"Kept as stored: the form edits a {kind} here, and the stored value is not one."
     if kind in ("integer", "number") and not math.isfinite(value): return "Kept as stored: not a finite number."
+    if kind == "integer" and isinstance(value, float) and not value.is_integer():
+        return "Kept as stored: not a whole number."
     if kind == "string" and _BAD_CHARS.search(value):
         return "Kept as stored: the text holds characters a form field cannot carry."
     if kind == "choice" and not any(_same(value, v) for v, _ in choice_options(node)):
@@ -396,11 +398,11 @@ def _index(text: str) -> Optional[int]:
     return int(text) if re.fullmatch(r"[0-9]{1,6}", text) else None
 
 # %% ../../nbs/components/form.ipynb #cb9cb1a6
-def _empty(marker: Optional[str], kind: str, nullable: bool, required: bool) -> Any:
-    "The value of a field left empty: '' or None when the drawn value was, else absent (or '' for a required text)."
-    if marker == "empty" and kind == "string": return ""
-    if nullable and (marker is not None or required): return None
-    return "" if kind == "string" and (marker is not None or required) else _ABSENT
+def _empty(marker: Optional[str], kind: str, nullable: bool) -> Any:
+    "The value of a field left empty: absent when it was, None when it was None or may be, '' for text, else absent."
+    if marker is None: return _ABSENT
+    if marker == "null" or (nullable and not (marker == "empty" and kind == "string")): return None
+    return "" if kind == "string" else _ABSENT
 
 def _number(kind: str, text: str) -> Any:
     "An int or float from text; ValueError when it is none."
@@ -422,30 +424,30 @@ def _read_scalar(kind: str, node: Mapping[str, Any], path: Tuple[Any, ...], null
     if raw is None: return _ABSENT
     text = raw.replace("\r\n", "\n")
     if kind in _NUMBER_TYPES:
-        if not text.strip(): return _empty(marker, kind, nullable, required)
+        if not text.strip(): return _empty(marker, kind, nullable)
         try: return _number(kind, text.strip())
         except ValueError: return rd.fail(path, f"Enter a {'whole ' if kind == 'integer' else ''}number (got {text.strip()!r}).")
-    if text == "": return _empty(marker, kind, nullable, required)
+    if text == "": return _empty(marker, kind, nullable)
     if node.get("format") == "date-time" and re.fullmatch(rf"{_DATE}T\d\d:\d\d", text): text += ":00"
     return text
 
 # %% ../../nbs/components/form.ipynb #748a2507
-def _read_choice(node: Mapping[str, Any], path: Tuple[Any, ...], nullable: bool, required: bool, rd: _Reader) -> Any:
+def _read_choice(node: Mapping[str, Any], path: Tuple[Any, ...], nullable: bool, rd: _Reader) -> Any:
     "Read a select or radio group."
     name = _name(rd.prefix, path)
     raw, marker = rd.last(name), rd.last(f"{name}~p")
     if raw in (None, ""):
-        return _empty(marker, "choice", nullable, False) if raw == "" or marker is not None else _ABSENT
+        return _empty(marker, "choice", nullable)
     for value, _ in choice_options(node):
         if _opt(value) == raw: return value
     return rd.fail(path, f"Choose one of the options (got {raw!r}).")
 
-def _read_json(path: Tuple[Any, ...], nullable: bool, required: bool, rd: _Reader) -> Any:
+def _read_json(path: Tuple[Any, ...], nullable: bool, rd: _Reader) -> Any:
     "Read a JSON textarea (strict JSON: no NaN or Infinity)."
     name = _name(rd.prefix, path)
     raw, marker = rd.last(name), rd.last(f"{name}~p")
     if raw is None: return _ABSENT
-    if not raw.strip(): return _empty(marker, "json", nullable, required)
+    if not raw.strip(): return _empty(marker, "json", nullable)
     try: return _loads(raw)
     except ValueError as e: return rd.fail(path, f"Enter valid JSON ({e}).")
 
@@ -469,10 +471,10 @@ def _read_secret(node: Mapping[str, Any], path: Tuple[Any, ...], nullable: bool,
         except ValueError: return rd.fail(path, f"Enter a {'whole ' if kind == 'integer' else ''}number.")
     if name in rd.clear: return None if nullable else _ABSENT
     if where is not None: return StoredSecret(tuple(k if _index(k) is None else _index(k) for k in _unname(where)))
-    return _empty(rd.last(f"{name}~p"), "string" if field_kind(inner) in ("string", "json") else "other", nullable, False)
+    return _empty(rd.last(f"{name}~p"), "string" if field_kind(inner) in ("string", "json") else "other", nullable)
 
 # %% ../../nbs/components/form.ipynb #4601debd
-def _read_array(node: Mapping[str, Any], path: Tuple[Any, ...], nullable: bool, required: bool, rd: _Reader) -> Any:
+def _read_array(node: Mapping[str, Any], path: Tuple[Any, ...], rd: _Reader) -> Any:
     "Read repeatable items (`~n` of them) or a checkbox group."
     name, items = _name(rd.prefix, path), split_nullable(node["items"])[0]
     marker, count = rd.last(f"{name}~p"), rd.last(f"{name}~n")
@@ -504,7 +506,7 @@ def _branch_properties(node: Mapping[str, Any]) -> Dict[str, Any]:
     return out
 
 # %% ../../nbs/components/form.ipynb #a90c664a
-def _read_object(node: Mapping[str, Any], path: Tuple[Any, ...], nullable: bool, rd: _Reader) -> Any:
+def _read_object(node: Mapping[str, Any], path: Tuple[Any, ...], rd: _Reader) -> Any:
     "Read an object's fields, with the conditionals that apply to what was read, and its kept extra keys."
     name = _name(rd.prefix, path)
     marker = rd.last(f"{name}~p")
@@ -546,10 +548,10 @@ def _read(node: Mapping[str, Any], path: Tuple[Any, ...], required: bool, rd: _R
     kind = field_kind(inner)
     if kind == "boolean" and nullable: inner, kind = {**inner, "enum": [True, False]}, "choice"
     if kind == "secret": return _read_secret(inner, path, nullable, rd)
-    if kind == "choice": return _read_choice(inner, path, nullable, required, rd)
-    if kind == "object": return _read_object(inner, path, nullable, rd)
-    if kind == "array": return _read_array(inner, path, nullable, required, rd)
-    if kind == "json": return _read_json(path, nullable, required, rd)
+    if kind == "choice": return _read_choice(inner, path, nullable, rd)
+    if kind == "object": return _read_object(inner, path, rd)
+    if kind == "array": return _read_array(inner, path, rd)
+    if kind == "json": return _read_json(path, nullable, rd)
     return _read_scalar(kind, inner, path, nullable, required, rd)
 
 # %% ../../nbs/components/form.ipynb #15285766
@@ -599,7 +601,7 @@ def parse_schema_form(
     "Read a submitted form back into the config it was drawn from, applying any array operation it carries."
     schema = resolve_refs(schema)
     rd = _Reader(form, prefix)
-    config = _read_object(schema, (), False, rd)
+    config = _read_object(schema, (), rd)
     op = rd.last(FORM_OP_FIELD)
     if op: _apply_op(schema, config, op, prefix)
     return keep_stored_secrets(schema, config, stored), rd.errors
