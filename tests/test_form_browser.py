@@ -1,0 +1,140 @@
+"""The schema form in headless Chromium: array items added, moved and removed, and a conditional field that appears
+and becomes required, through HTMX re-renders of the form body, and without JavaScript."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+import uvicorn
+
+import fasthtml.common as fh
+from monsterui.franken import Button, ButtonT
+
+from browser_support import assets_ready, browser, free_port, page_and_net, color_scheme  # noqa: F401 (fixtures)
+from cjm_fasthtml_plugins.components.assets import mount_assets, offline_headers
+from cjm_fasthtml_plugins.components.form import FORM_OP_FIELD, parse_schema_form, render_schema_fields
+
+pytestmark = pytest.mark.browser
+
+SCHEMA = {
+    "type": "object", "required": ["mode"],
+    "$defs": {"Mirror": {"type": "object", "required": ["host"],
+                         "properties": {"host": {"type": "string", "title": "Host"},
+                                        "token": {"type": "string", "format": "password", "writeOnly": True}}}},
+    "properties": {"mode": {"enum": ["local", "remote"], "title": "Mode"},
+                   "mirrors": {"type": "array", "items": {"$ref": "#/$defs/Mirror"}, "title": "Mirrors"}},
+    "if": {"properties": {"mode": {"const": "remote"}}, "required": ["mode"]},
+    "then": {"properties": {"url": {"type": "string", "format": "uri", "title": "URL"}}, "required": ["url"]}}
+INITIAL = {"mode": "local", "mirrors": [{"host": "a", "token": "tok-a"}, {"host": "b", "token": "tok-b"}]}
+
+
+def make_app(store: dict):
+    "A tiny app: the form page, a re-render route and a save route, keeping the config in `store`."
+    app = fh.FastHTML(hdrs=offline_headers(), default_hdrs=False)
+    mount_assets(app)
+
+    def page(values, errors=(), message=None):
+        body = render_schema_fields(SCHEMA, values, errors=errors, rerender_url="/render")
+        return fh.Title("form"), fh.Body(fh.P(message, id="message") if message else None,
+                                         fh.Form(body, Button("Save", cls=ButtonT.primary, id="save"), id="form",
+                                                 action="/save", method="post"))
+
+    @app.get("/")
+    def index(): return page(store["config"])
+
+    @app.post("/render")
+    async def rerender(req):
+        config, errors = parse_schema_form(SCHEMA, await req.form())
+        body = render_schema_fields(SCHEMA, config, errors=errors, rerender_url="/render")
+        return body if req.headers.get("hx-request") else page(config, errors)
+
+    @app.post("/save")
+    async def save(req):
+        form = await req.form()
+        config, errors = parse_schema_form(SCHEMA, form, stored=store["config"])
+        if form.get(FORM_OP_FIELD) or errors: return page(config, errors)
+        store["config"] = config
+        return page(config, message="Saved")
+    return app
+
+
+@pytest.fixture
+def server(assets_ready):
+    store = {"config": json.loads(json.dumps(INITIAL))}
+    port = free_port()
+    srv = uvicorn.Server(uvicorn.Config(make_app(store), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    while not srv.started:
+        if not thread.is_alive(): pytest.fail("the test server did not start")
+        time.sleep(0.05)
+    try: yield f"http://127.0.0.1:{port}", store
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
+
+
+def hosts(page):
+    return page.locator("input[name$='.host']").evaluate_all("els => els.map(e => e.value)")
+
+
+def test_array_items_are_added_moved_and_removed(server, page_and_net):
+    url, store = server
+    page, net = page_and_net
+    page.goto(url)
+    page.click("button[value='add:mirrors']")
+    page.wait_for_selector("input[name='mirrors.2.host']")
+    page.fill("input[name='mirrors.2.host']", "c")
+    page.click("button[value='up:mirrors.2']")
+    page.wait_for_function("document.querySelector(\"input[name='mirrors.1.host']\").value === 'c'")
+    page.click("button[value='remove:mirrors.0']")
+    page.wait_for_function("document.querySelectorAll(\"input[name$='.host']\").length === 2")
+    assert hosts(page) == ["c", "b"]
+    page.fill("input[name='mirrors.0.token']", "tok-c")
+    page.click("#save")
+    page.wait_for_selector("#message")
+    assert store["config"]["mirrors"] == [{"host": "c", "token": "tok-c"}, {"host": "b", "token": "tok-b"}]
+    assert not any("tok-" in r["body"] for r in net.responses)  # no secret was ever sent to the browser
+
+
+def test_conditional_field_appears_and_becomes_required(server, page_and_net):
+    url, store = server
+    page, _ = page_and_net
+    page.goto(url)
+    assert page.locator("input[name='url']").count() == 0
+    page.check("input[name='mode'][value='remote']")
+    field = page.wait_for_selector("input[name='url']")
+    assert field.get_attribute("required") is not None and field.get_attribute("type") == "url"
+    assert "*" in page.locator(f"label[for='{field.get_attribute('id')}']").inner_text()
+    page.fill("input[name='url']", "https://asr.example")
+    page.click("#save")
+    page.wait_for_selector("#message")
+    assert store["config"]["mode"] == "remote" and store["config"]["url"] == "https://asr.example"
+    assert store["config"]["mirrors"][0]["token"] == "tok-a"
+
+
+def test_array_buttons_work_without_javascript(server, browser):
+    url, store = server
+    ctx = browser.new_context(java_script_enabled=False)
+    try:
+        page = ctx.new_page()
+        page.goto(url)
+        page.click("button[value='down:mirrors.0']")
+        page.wait_for_url(f"{url}/render")
+        assert hosts(page) == ["b", "a"]
+        page.click("#save")
+        page.wait_for_selector("#message")
+        assert store["config"]["mirrors"] == [{"host": "b", "token": "tok-b"}, {"host": "a", "token": "tok-a"}]
+    finally: ctx.close()
+
+
+def test_enter_in_a_text_field_saves_instead_of_moving_an_item(server, page_and_net):
+    url, store = server
+    page, _ = page_and_net
+    page.goto(url)
+    page.fill("input[name='mirrors.1.host']", "b2")
+    page.press("input[name='mirrors.1.host']", "Enter")
+    page.wait_for_selector("#message")
+    assert [m["host"] for m in store["config"]["mirrors"]] == ["a", "b2"]
