@@ -6,13 +6,13 @@ Docs: https://cj-mills.github.io/cjm-fasthtml-plugins/components/guard.html.md""
 
 # %% auto #0
 __all__ = ['CSRF_HEADER', 'CSRF_FIELD', 'FORM_TYPES', 'RequestRefused', 'check_origin', 'csrf_token', 'csrf_headers', 'CsrfInput',
-           'check_token', 'FormLimits', 'read_form', 'check_post']
+           'check_token', 'FormLimits', 'guard_body', 'guard_routes', 'check_post']
 
 # %% ../../nbs/components/guard.ipynb #c856c7ef
 import hmac
 import json
 import secrets
-from typing import Any, NamedTuple, Optional
+from typing import Any, Callable, Iterable, NamedTuple, Optional
 from urllib.parse import urlsplit
 
 import fasthtml.common as fh
@@ -93,14 +93,24 @@ def check_token(
 
 # %% ../../nbs/components/guard.ipynb #df41f510
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")  # What a form route accepts
+_REFUSAL = "cjm_fasthtml_plugins.refusal"  # Scope key of a refusal `guard_body` leaves for `check_post`
 
 class FormLimits(NamedTuple):
     "How much a guarded form post may carry."
     max_body: int = 1024 * 1024  # Bytes in the whole body (1 MiB)
-    max_field: int = 64 * 1024  # Bytes in one field as sent (64 KiB)
-    max_fields: int = 1000  # Number of fields
+    max_field: int = 64 * 1024  # Bytes in one field (64 KiB)
+    max_fields: int = 1000  # Number of fields (FastHTML's own parse allows at most 1,000)
 
-# %% ../../nbs/components/guard.ipynb #12abed97
+# %% ../../nbs/components/guard.ipynb #78412f3f
+def _content_type(scope_headers: Any) -> tuple:
+    "The media type (lower case) and the parameters of a request's Content-Type."
+    ctype, params = parse_options_header(scope_headers.get("content-type", ""))
+    ctype = ctype.decode("latin-1").lower()
+    if ctype not in FORM_TYPES:
+        raise RequestRefused(415, f"Only form posts ({' or '.join(FORM_TYPES)}) are accepted here, not "
+                                  f"{ctype[:60] or 'a body without a content type'}; nothing was changed.")
+    return ctype, params
+
 async def _read_body(request: Request, limit: int) -> bytes:
     "The body, refused (413) as soon as it is known to exceed `limit` bytes."
     too_large = RequestRefused(413, f"The request body is larger than {limit:,} bytes, the most a form here may send; "
@@ -113,58 +123,85 @@ async def _read_body(request: Request, limit: int) -> bytes:
         if len(body) > limit: raise too_large
     return bytes(body)
 
-def _replay(request: Request, body: bytes) -> Request:
-    "A request over the same scope that reads `body`."
+def _replay(receive: Callable, body: bytes) -> Callable:
+    "An ASGI receive that gives `body`, then defers to `receive` (for the disconnect)."
     sent = False
-    async def receive():
+    async def replay():
         nonlocal sent
-        if sent: return await request.receive()
+        if sent: return await receive()
         sent = True
         return {"type": "http.request", "body": body, "more_body": False}
-    return Request(request.scope, receive)
+    return replay
 
-# %% ../../nbs/components/guard.ipynb #08d146f4
-def _check_values(form: Any) -> None:
-    "Refuse file uploads and names or values that are not valid Unicode text (a lone surrogate)."
-    for name, value in form.multi_items():
-        if not isinstance(value, str):
-            raise RequestRefused(400, f"Field {ascii(name[:60])} is a file upload; this form takes text only. Nothing was changed.")
-        try: name.encode("utf-8"), value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise RequestRefused(400, f"Field {ascii(name[:60])} is not valid text (it holds a lone surrogate); "
-                                      "nothing was changed.") from None
-
-# %% ../../nbs/components/guard.ipynb #4a40586b
-async def read_form(
-    request: Request,  # A POST request
-    limits: FormLimits = FormLimits()  # What the form may carry
-) -> Request:  # The request, its form parsed (`await request.form()`)
-    "Read a form post within `limits`; refuse anything else with 415, 413 or 400."
-    ctype, params = parse_options_header(request.headers.get("content-type", ""))
-    ctype = ctype.decode("latin-1").lower()
-    if ctype not in FORM_TYPES:
-        raise RequestRefused(415, f"Only form posts ({' or '.join(FORM_TYPES)}) are accepted here, not "
-                                  f"{ctype[:60] or 'a body without a content type'}; nothing was changed.")
+# %% ../../nbs/components/guard.ipynb #70ec62c4
+async def _form_body(scope: dict, receive: Callable, limits: FormLimits) -> bytes:
+    "The body of a form post, checked against `limits`; RequestRefused otherwise."
+    request = Request(scope, receive)
+    ctype, params = _content_type(request.headers)
     body = await _read_body(request, limits.max_body)
     boundary = params.get(b"boundary", b"")
     if ctype == FORM_TYPES[1] and boundary and not body.rstrip(b"\r\n").endswith(b"--" + boundary + b"--"):
         raise RequestRefused(400, "The multipart form body is broken or cut short (it lacks its final boundary); "
                                   "nothing was changed. Send the form again.")
-    request = _replay(request, body)
-    try: form = await request.form(max_fields=limits.max_fields, max_part_size=limits.max_field)
+    try: await Request(scope, _replay(receive, body)).form(max_fields=limits.max_fields, max_part_size=limits.max_field)
     except (HTTPException, MultiPartException) as e:
         raise RequestRefused(400, f"The form could not be read: {getattr(e, 'detail', None) or e.message} "
                                   "Nothing was changed.") from None
-    _check_values(form)
-    return request
+    return body
 
-# %% ../../nbs/components/guard.ipynb #e4387dbc
+# %% ../../nbs/components/guard.ipynb #91b9dc88
+def guard_body(
+    app: Callable,  # ASGI app of a route (Starlette's `route.app`)
+    limits: FormLimits = FormLimits()  # What a posted form may carry
+) -> Callable:  # The ASGI app, reading POST bodies within `limits` first
+    "Wrap a route so a POST body is read within `limits` before FastHTML parses it; a refusal is left for `check_post`."
+    async def guarded(scope, receive, send):
+        if scope["type"] != "http" or scope["method"] != "POST": return await app(scope, receive, send)
+        try: body = await _form_body(scope, receive, limits)
+        except RequestRefused as refusal:
+            headers = [(k, v) for k, v in scope["headers"] if k not in (b"content-type", b"content-length")]
+            scope, body = {**scope, "headers": headers, _REFUSAL: refusal}, b""
+        await app(scope, _replay(receive, body), send)
+    return guarded
+
+def guard_routes(
+    app: Any,  # A Starlette/FastHTML app whose routes are added
+    paths: Iterable[str],  # Route paths (as declared, e.g. '/things/{id}') whose POSTs are guarded
+    limits: FormLimits = FormLimits()  # What a posted form may carry
+) -> None:
+    "Apply `guard_body` to the POST routes of `app` at `paths`."
+    paths = set(paths)
+    for route in app.routes:
+        if getattr(route, "path", None) in paths and "POST" in (getattr(route, "methods", None) or ()):
+            route.app = guard_body(route.app, limits)
+
+# %% ../../nbs/components/guard.ipynb #5f4e5881
+def _check_fields(form: Any, limits: FormLimits) -> None:
+    "Refuse too many or too large fields, file uploads, and text that is not valid Unicode (a lone surrogate)."
+    items = form.multi_items()
+    if len(items) > limits.max_fields:
+        raise RequestRefused(400, f"The form has {len(items):,} fields, more than the {limits.max_fields:,} allowed; nothing was changed.")
+    for name, value in items:
+        if not isinstance(value, str):
+            raise RequestRefused(400, f"Field {ascii(name[:60])} is a file upload; this form takes text only. Nothing was changed.")
+        try: size = len(name.encode("utf-8")) + len(value.encode("utf-8"))
+        except UnicodeEncodeError:
+            raise RequestRefused(400, f"Field {ascii(name[:60])} is not valid text (it holds a lone surrogate); "
+                                      "nothing was changed.") from None
+        if size > limits.max_field:
+            raise RequestRefused(400, f"Field {ascii(name[:60])} holds {size:,} bytes, more than the {limits.max_field:,} "
+                                      "allowed; nothing was changed.")
+
+# %% ../../nbs/components/guard.ipynb #85b058e8
 async def check_post(
     request: Request,  # A state-changing POST
     limits: FormLimits = FormLimits()  # What its form may carry
-) -> Request:  # The request, its form parsed (`await request.form()`)
+) -> Any:  # The parsed form
     "Refuse cross-site senders, bodies that are not bounded form posts, and unvouched requests without the CSRF token."
     vouched = check_origin(request)
-    request = await read_form(request, limits)
-    if not vouched: check_token(request, await request.form())
-    return request
+    if _REFUSAL in request.scope: raise request.scope[_REFUSAL]
+    _content_type(request.headers)
+    form = await request.form()
+    _check_fields(form, limits)
+    if not vouched: check_token(request, form)
+    return form

@@ -22,7 +22,8 @@ from monsterui.daisy import Alert, AlertT
 from monsterui.franken import AT, Button, ButtonT, Card, CardTitle, TabContainer, TextPresets, Titled
 from starlette.concurrency import run_in_threadpool
 
-from .guard import CsrfInput, FormLimits, RequestRefused, check_post, csrf_headers
+from .guard import (CsrfInput, FormLimits, RequestRefused, check_post, csrf_headers,
+                                                   guard_routes)
 from .html_ids import PluginSelectorHtmlIds
 from .selector import (render_comparison_container, render_comparison_table,
                                                       render_dropdown_selector, render_load_failures,
@@ -91,7 +92,7 @@ def _guarded(handler: Callable[..., Awaitable[Any]], ctx: _Context, post: bool) 
         try:
             if post:
                 if "plugin_id" in kwargs: ctx.registry.require_plugin(kwargs["plugin_id"])  # 400/404 before reading a body
-                request = await check_post(request, ctx.limits)
+                await check_post(request, ctx.limits)  # the handlers read the form it checked: `await request.form()`
             return await handler(request, **kwargs)
         except RequestRefused as e: status, message = e.status_code, e.detail
         except InvalidPluginIdError as e: status, message = 400, str(e)
@@ -350,6 +351,13 @@ _ROUTES = [  # (name, methods, path under the prefix, handler)
     ("select", ["post"], "/select", _select),
 ]
 
+class _PluginRouter(APIRouter):
+    "An `APIRouter` whose `to_app` also reads the bodies of its POST routes within the form limits (`guard_routes`)."
+    limits: FormLimits = FormLimits()
+    def to_app(self, app):
+        super().to_app(app)
+        guard_routes(app, [self.prefix + path for _, methods, path, _ in _ROUTES if "post" in methods], self.limits)
+
 def plugin_router(
     registry: UnifiedPluginRegistry,  # Registry whose plugins the routes show and configure
     prefix: str = "/plugins",  # URL prefix of every route
@@ -359,7 +367,8 @@ def plugin_router(
     limits: FormLimits = FormLimits(),  # What a posted form may carry (body size, field size, number of fields)
 ) -> APIRouter:  # Router to mount with `router.to_app(app)`; its routes are attributes (`router.save.to(plugin_id=...)`)
     "Build the selector, comparison, settings, save, reset and selection routes for a registry."
-    router = APIRouter("/" + prefix.strip("/") if prefix.strip("/") else "")
+    router = _PluginRouter("/" + prefix.strip("/") if prefix.strip("/") else "")
+    router.limits = limits
     ctx = _Context(registry, page or default_page, on_select, router, limits)
     for name, methods, path, handler in _ROUTES:
         if name == "select" and on_select is None: continue
