@@ -154,9 +154,10 @@ def guard_body(
     app: Callable,  # ASGI app of a route (Starlette's `route.app`)
     limits: FormLimits = FormLimits()  # What a posted form may carry
 ) -> Callable:  # The ASGI app, reading POST bodies within `limits` first
-    "Wrap a route so a POST body is read within `limits` before FastHTML parses it; a refusal is left for `check_post`."
+    "Wrap a route so a POST body is read within `limits` before FastHTML parses it (other methods get none)."
     async def guarded(scope, receive, send):
-        if scope["type"] != "http" or scope["method"] != "POST": return await app(scope, receive, send)
+        if scope["type"] != "http": return await app(scope, receive, send)
+        if scope["method"] != "POST": return await app(scope, _replay(receive, b""), send)  # a GET's body is never read
         try: body = await _form_body(scope, receive, limits)
         except RequestRefused as refusal:
             headers = [(k, v) for k, v in scope["headers"] if k not in (b"content-type", b"content-length")]
@@ -166,16 +167,15 @@ def guard_body(
 
 def guard_routes(
     app: Any,  # A Starlette/FastHTML app whose routes are added
-    paths: Iterable[str],  # Route paths (as declared, e.g. '/things/{id}') whose POSTs are guarded
+    paths: Iterable[str],  # Route paths (as declared, e.g. '/things/{id}') to guard
     limits: FormLimits = FormLimits()  # What a posted form may carry
 ) -> None:
-    "Apply `guard_body` to the POST routes of `app` at `paths`."
+    "Apply `guard_body` to the routes of `app` at `paths`."
     paths = set(paths)
     for route in app.routes:
-        if getattr(route, "path", None) in paths and "POST" in (getattr(route, "methods", None) or ()):
-            route.app = guard_body(route.app, limits)
+        if getattr(route, "path", None) in paths and hasattr(route, "methods"): route.app = guard_body(route.app, limits)
 
-# %% ../../nbs/components/guard.ipynb #5f4e5881
+# %% ../../nbs/components/guard.ipynb #8dc4acb6
 def _check_fields(form: Any, limits: FormLimits) -> None:
     "Refuse too many or too large fields, file uploads, and text that is not valid Unicode (a lone surrogate)."
     items = form.multi_items()
@@ -192,7 +192,7 @@ def _check_fields(form: Any, limits: FormLimits) -> None:
             raise RequestRefused(400, f"Field {ascii(name[:60])} holds {size:,} bytes, more than the {limits.max_field:,} "
                                       "allowed; nothing was changed.")
 
-# %% ../../nbs/components/guard.ipynb #85b058e8
+# %% ../../nbs/components/guard.ipynb #a8535c27
 async def check_post(
     request: Request,  # A state-changing POST
     limits: FormLimits = FormLimits()  # What its form may carry

@@ -352,11 +352,11 @@ _ROUTES = [  # (name, methods, path under the prefix, handler)
 ]
 
 class _PluginRouter(APIRouter):
-    "An `APIRouter` whose `to_app` also reads the bodies of its POST routes within the form limits (`guard_routes`)."
+    "An `APIRouter` whose `to_app` also guards the bodies of its routes (`guard_routes`: POSTs within the limits, GETs none)."
     limits: FormLimits = FormLimits()
     def to_app(self, app):
         super().to_app(app)
-        guard_routes(app, [self.prefix + path for _, methods, path, _ in _ROUTES if "post" in methods], self.limits)
+        guard_routes(app, [self.prefix + path for _, _, path, _ in _ROUTES], self.limits)
 
 def plugin_router(
     registry: UnifiedPluginRegistry,  # Registry whose plugins the routes show and configure
