@@ -103,3 +103,10 @@ def test_a_file_upload_is_refused(site):
                     files={"name": ("name.txt", b"hello")})
     assert r.status_code == 400 and "file upload" in r.text
     assert path.read_bytes() == before
+
+
+def test_a_get_with_a_body_is_answered_without_reading_it(site):
+    registry, router, client, path = site
+    for url in (router.settings.to(plugin_id=UID), router.category_page.to(category="tools"), router.index.to()):
+        r = client.request("GET", url, content=b"a=" + b"x" * (5 * 1024 * 1024), headers=URLENC)
+        assert r.status_code == 200, url
