@@ -15,7 +15,8 @@ from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional
 from .errors import FieldError
 
 # %% auto #0
-__all__ = ['PATTERN_TIMEOUT', 'REQUIRED_MESSAGE', 'compile_validator', 'config_errors', 'schema_defaults', 'merge_config']
+__all__ = ['PATTERN_TIMEOUT', 'REQUIRED_MESSAGE', 'compile_validator', 'config_errors', 'schema_defaults', 'merge_config',
+           'schema_problem']
 
 # %% ../../nbs/core/schema.ipynb #1a8afaa9
 def _decimal_multiple(number: Any, divisor: Any) -> Optional[bool]:
@@ -58,9 +59,10 @@ def _matches(pattern: str, text: str) -> Optional[bool]:  # None when the fallba
 # %% ../../nbs/core/schema.ipynb #93e05205
 def _pattern(validator: Any, pattern: str, instance: Any, schema: Dict[str, Any]) -> Iterator[Any]:
     "`pattern` on RE2."
-    if validator.is_type(instance, "string") and not _matches(pattern, instance):
-        from jsonschema.exceptions import ValidationError
-        yield ValidationError("does not match the pattern")  # never quotes the value
+    found = _matches(pattern, instance) if validator.is_type(instance, "string") else True
+    if not found:
+        from jsonschema.exceptions import ValidationError  # the messages never quote the value
+        yield ValidationError("does not match the pattern" if found is False else "timed out")
 
 def _pattern_properties(validator: Any, patterns: Dict[str, Any], instance: Any, schema: Dict[str, Any]) -> Iterator[Any]:
     "`patternProperties` on RE2."
@@ -231,3 +233,21 @@ def merge_config(
         if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping): merged[key] = merge_config(merged[key], value)
         else: merged[key] = value
     return merged
+
+# %% ../../nbs/core/schema.ipynb #a624750e
+def schema_problem(
+    schema: Any  # A plugin's config JSON Schema
+) -> Optional[str]:  # Why it cannot be used, None when these checks pass
+    "Cheap checks of a plugin's schema at registration: plain JSON, and every `properties` an object of schemas."
+    try: json.dumps(schema, allow_nan=False).encode("utf-8")
+    except (TypeError, ValueError, RecursionError) as e: return f"it is not plain JSON ({type(e).__name__}: {str(e)[:120]})"
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list): stack += node
+        if not isinstance(node, dict): continue
+        properties = node.get("properties", {})
+        if not isinstance(properties, dict) or not all(isinstance(p, (dict, bool)) for p in properties.values()):
+            return "its 'properties' must be an object mapping each setting's name to a schema"
+        stack += node.values()
+    return None

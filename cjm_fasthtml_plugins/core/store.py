@@ -125,19 +125,21 @@ def _write_atomically(path: str, data: bytes) -> None:
 # %% ../../nbs/core/store.ipynb #0a2170d6
 MAX_CONFIG_DEPTH = 64  # Deepest nesting of objects and lists a config may have (deeper files are corrupt, deeper saves refused)
 
-def _not_plain_json(value: Any) -> Optional[str]:  # Why `value` is not plain JSON every reader accepts; None when it is
+def _not_plain_json(value: Any) -> Optional[Tuple[str, str]]:  # (dotted path, why) of the first offender; None when all is plain
     "Find a lone surrogate, a NaN or infinity, or nesting deeper than `MAX_CONFIG_DEPTH` in parsed JSON."
-    stack = [(value, 0)]
+    stack = [(value, 0, "")]
     while stack:
-        item, depth = stack.pop()
-        if isinstance(item, float) and item - item != 0: return "it holds NaN or Infinity, which JSON cannot represent"
+        item, depth, path = stack.pop()
+        if isinstance(item, float) and item - item != 0: return path, "it holds NaN or Infinity, which JSON cannot represent"
         if isinstance(item, str) and not item.isascii():
             try: item.encode("utf-8")
-            except UnicodeEncodeError: return "it holds a lone surrogate (U+D800 to U+DFFF), which is not valid Unicode"
+            except UnicodeEncodeError: return path, "it holds a lone surrogate (U+D800 to U+DFFF), which is not valid Unicode"
         if isinstance(item, (dict, list)):
-            if depth >= MAX_CONFIG_DEPTH: return f"it nests objects and lists more than {MAX_CONFIG_DEPTH} levels deep"
-            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
-            stack.extend((child, depth + 1) for child in children)
+            if depth >= MAX_CONFIG_DEPTH: return path, f"it nests objects and lists more than {MAX_CONFIG_DEPTH} levels deep"
+            for key, child in (item.items() if isinstance(item, dict) else enumerate(item)):
+                where = str(key).encode("utf-8", "replace").decode("utf-8")  # a key with a lone surrogate shows as '?'
+                where = f"{path}.{where}" if path else where
+                stack += [(key, depth + 1, where), (child, depth + 1, where)]
     return None
 
 def _refuse_constant(name: str) -> Any: raise ValueError(f"{name} is not valid JSON")
@@ -155,7 +157,7 @@ def _parse(path: str, data: bytes) -> Dict[str, Any]:
     if not isinstance(value, dict):
         raise CorruptConfigError(path, f"it holds a JSON {type(value).__name__}, not an object")
     problem = _not_plain_json(value)
-    if problem: raise CorruptConfigError(path, problem)
+    if problem: raise CorruptConfigError(path, f"{problem[1]} (at {problem[0]})")
     return value
 
 # %% ../../nbs/core/store.ipynb #a7fda6d9
@@ -164,7 +166,8 @@ def _encoded(unique_id: str, config: Mapping[str, Any]) -> bytes:
     if not isinstance(config, Mapping):
         raise TypeError(f"Config for plugin {unique_id!r} must be a dict, not {type(config).__name__}.")
     problem = _not_plain_json(dict(config))
-    if problem: raise ValueError(f"Config for plugin {unique_id!r} was not saved: {problem}. The previous config is unchanged.")
+    if problem: raise ValueError(f"Config for plugin {unique_id!r} was not saved: {problem[1]} (at {problem[0] or 'the top'}). "
+                                 "The previous config is unchanged.")
     return (json.dumps(dict(config), indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
 
 def _unchanged(unique_id: str, action: str, error: OSError) -> OSError:
