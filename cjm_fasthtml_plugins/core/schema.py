@@ -190,7 +190,7 @@ def _schema_failure(error: BaseException) -> FieldError:
     if isinstance(error, RecursionError): why = "its $ref references loop without end"
     else:
         ref = getattr(getattr(error, "_wrapped", error), "ref", None)
-        why = f"it refers to {_shown(ref)!r}, and only references inside the schema are followed" if ref else type(error).__name__
+        why = f"it refers to {str(ref)[:200]!r}, and only references inside the schema are followed" if ref else type(error).__name__
     return FieldError("", f"This plugin's config schema cannot be used ({why}); fix the plugin's get_config_schema().")
 
 def config_errors(
