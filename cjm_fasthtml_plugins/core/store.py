@@ -124,6 +124,7 @@ def _write_atomically(path: str, data: bytes) -> None:
 
 # %% ../../nbs/core/store.ipynb #0a2170d6
 MAX_CONFIG_DEPTH = 64  # Deepest nesting of objects and lists a config may have (deeper files are corrupt, deeper saves refused)
+_MAX_INT_BITS = 13_300  # About 4,000 decimal digits: under Python's default `int` string limit (4,300), so every saved integer reads back
 
 def _not_plain_json(value: Any) -> Optional[Tuple[str, str]]:  # (dotted path, why) of the first offender; None when all is plain
     "Find a lone surrogate, a NaN or infinity, or nesting deeper than `MAX_CONFIG_DEPTH` in parsed JSON."
@@ -131,6 +132,7 @@ def _not_plain_json(value: Any) -> Optional[Tuple[str, str]]:  # (dotted path, w
     while stack:
         item, depth, path = stack.pop()
         if isinstance(item, float) and item - item != 0: return path, "it holds NaN or Infinity, which JSON cannot represent"
+        if isinstance(item, int) and item.bit_length() > _MAX_INT_BITS: return path, "it holds an integer with more than 4,000 digits"
         if isinstance(item, str) and not item.isascii():
             try: item.encode("utf-8")
             except UnicodeEncodeError: return path, "it holds a lone surrogate (U+D800 to U+DFFF), which is not valid Unicode"
