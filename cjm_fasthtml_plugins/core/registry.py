@@ -11,12 +11,14 @@ import os
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Type, TypeVar, Union
 
-from .adapters import ManagerShapeError, SchemaManagerAdapter, adapter_for, build_manager
+from .adapters import SchemaManagerAdapter, build_manager
 from .errors import (ConfigConflictError, ConfigValidationError, CorruptConfigError, FieldError,
                                               InvalidPluginIdError, LoadFailure, PluginLoadError, PluginRegistryError,
                                               UnknownPluginError)
+from .isolation import _discover, _foreign_owner, _owners, _record_owners, _shutdown
 from .metadata import PluginMetadata, config_object
-from .store import ConfigStore, JsonDirectoryStore, validate_plugin_id
+from .schema import schema_problem
+from .store import ConfigStore, JsonDirectoryStore, _locked, _not_plain_json, validate_plugin_id
 
 # %% auto #0
 __all__ = ['T', 'STRICT_ENV_VAR', 'UnifiedPluginRegistry']
@@ -49,31 +51,6 @@ def __getattr__(name: str) -> Any:  # `merge_config` or `schema_defaults`, which
         return getattr(schema, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-# %% ../../nbs/core/registry.ipynb #4aecf202
-def _discover(
-    category: str,  # Category being discovered
-    manager: Any  # Its plugin manager
-) -> Tuple[Optional[SchemaManagerAdapter], List[PluginMetadata], List[LoadFailure]]:  # Its adapter (None: no known shape), plugins, failures
-    "Ask `manager` for its plugins through its adapter; every exception (or `sys.exit`) becomes a `LoadFailure`."
-    failures: List[LoadFailure] = []
-    try: adapter = adapter_for(manager, category)
-    except ManagerShapeError as e: return None, [], [LoadFailure(category, None, type(e).__name__, str(e))]
-    plugins = adapter.discover(lambda failure, cause=None: failures.append(failure))
-    return adapter, plugins, failures
-
-# %% ../../nbs/core/registry.ipynb #492aab76
-def _live_instances(
-    manager: Any  # A registered plugin manager
-) -> List[tuple]:  # (name, instance) pairs the manager holds
-    "The live plugin instances of a manager, from `get_plugin_instances()` or its `plugins` dict."
-    plugins = getattr(manager, "plugins", None)
-    held = {name: getattr(p, "instance", None) for name, p in plugins.items()} if isinstance(plugins, Mapping) else {}
-    held = {name: instance for name, instance in held.items() if instance is not None}
-    get_instances = getattr(manager, "get_plugin_instances", None)
-    if not callable(get_instances): return list(held.items())
-    names = {id(instance): name for name, instance in held.items()}
-    return [(names.get(id(i), getattr(i, "name", None)), i) for i in get_instances()]
-
 # %% ../../nbs/core/registry.ipynb #51442385
 class UnifiedPluginRegistry:
     "Unified registry for multiple domain-specific plugin systems with configuration persistence."
@@ -81,12 +58,16 @@ class UnifiedPluginRegistry:
                  config_dir: Optional[Path] = None,  # Directory for plugin configuration files (default: 'configs')
                  *,
                  store: Optional[ConfigStore] = None,  # Config storage to use instead of a `JsonDirectoryStore` on `config_dir`
-                 strict: Optional[bool] = None  # Re-raise discovery failures (default: env `CJM_PLUGINS_STRICT`)
+                 strict: Optional[bool] = None,  # Re-raise discovery failures (default: env `CJM_PLUGINS_STRICT`)
+                 discovery_timeout: Optional[float] = 30.0,  # Seconds one manager's discovery may take before it is a LoadFailure (None: no limit)
+                 cleanup_timeout: Optional[float] = 10.0  # Seconds each plugin's cleanup may take at shutdown (None: no limit)
                 ):
         "Initialize the unified plugin registry."
         self.config_dir = Path(config_dir) if config_dir is not None else Path("configs")
         self.store: ConfigStore = store if store is not None else JsonDirectoryStore(self.config_dir)
         self.strict = _strict_from_env() if strict is None else strict
+        self.discovery_timeout, self.cleanup_timeout = discovery_timeout, cleanup_timeout
+        self._owned: Dict[str, Tuple[str, str]] = {}  # unique id -> (category, name) recorded as its saved config's owner
         self._managers: Dict[str, Any] = {}  # category -> manager, in registration order
         self._display_names: Dict[str, str] = {}  # category -> display name
         self._by_category: Dict[str, List[PluginMetadata]] = {}  # category -> its plugins; kept sorted by category
@@ -103,20 +84,44 @@ class UnifiedPluginRegistry:
     # -- discovery -------------------------------------------------------------------------------------------------
     def _collect(self, category: str, manager: Any) -> tuple:
         "Discover a category: (adapter, plugins by unique id, failures); raises `PluginLoadError` in strict mode."
-        adapter, found, failures = _discover(category, manager)
+        adapter, found, failures = _discover(category, manager, self.discovery_timeout)
         plugins: Dict[str, PluginMetadata] = {}
         for plugin in found:
-            uid = plugin.get_unique_id()
+            uid, problem = plugin.get_unique_id(), schema_problem(plugin.config_schema)
             owner = plugins.get(uid) or self._plugins.get(uid)
-            if owner is None or (owner.category == category and uid not in plugins): plugins[uid] = plugin
+            if problem: failures.append(LoadFailure(category, plugin.name, "SchemaError", f"its config schema cannot be used: {problem}"))
+            elif owner is None or (owner.category == category and uid not in plugins): plugins[uid] = plugin
             else: failures.append(LoadFailure(category, plugin.name, "ValueError", f"unique id {uid!r} is already taken by "
                                               f"a plugin in category {owner.category!r}; rename one of them"))
+        saved = self.store.saved_ids()
+        failures += self._check_owners(category, plugins, saved)
         for failure in failures:
             if self.strict: raise PluginLoadError(failure)
             _log_skipped(failure)
-        saved = self.store.saved_ids()
         for uid, plugin in plugins.items(): plugin.is_configured = uid in saved
         return adapter, plugins, failures
+
+    def _check_owners(self, category: str, plugins: Dict[str, PluginMetadata], saved: Any) -> List[LoadFailure]:
+        "Drop (as failures) plugins whose id holds a config another plugin saved; adopt saved configs nobody owns yet."
+        configured = [uid for uid in plugins if uid in saved]
+        if not configured: return []
+        owners, failures, adopted = _owners(self.store), [], {}
+        for uid in configured:
+            name, other = plugins[uid].name, _foreign_owner(owners, uid, category, plugins[uid].name)
+            if other is None: adopted[uid] = (category, name); continue
+            del plugins[uid]
+            failures.append(LoadFailure(category, name, "ValueError", f"unique id {uid!r} holds the config saved by plugin "
+                                        f"{other[1]!r} in category {other[0]!r}; rename one of them (the config was left untouched)"))
+        if any(uid not in owners for uid in adopted): _record_owners(self.store, adopted)
+        self._owned.update(adopted)
+        return failures
+
+    def _claim(self, unique_id: str) -> None:
+        "Record the registered plugin with this id as the owner of its just-saved config (once per process)."
+        plugin = self._plugins.get(unique_id)
+        if plugin is None or self._owned.get(unique_id) == (plugin.category, plugin.name): return
+        _record_owners(self.store, {unique_id: (plugin.category, plugin.name)})
+        self._owned[unique_id] = (plugin.category, plugin.name)
 
     def _install(self, category: str, adapter: Optional[SchemaManagerAdapter], plugins: Dict[str, PluginMetadata],
                  failures: List[LoadFailure]) -> None:
@@ -337,7 +342,9 @@ class UnifiedPluginRegistry:
         "`config` as a dict, validated against the plugin's schema when asked and the plugin is registered."
         if not isinstance(config, Mapping):
             raise TypeError(f"Config for plugin {unique_id!r} must be a dict, not {type(config).__name__}.")
-        config = dict(config)
+        config, problem = dict(config), _not_plain_json(config)
+        if problem:
+            raise ConfigValidationError(unique_id, [FieldError(problem[0], f"This value cannot be saved: {problem[1]}.")])
         if validate and unique_id in self._plugins:
             errors = self.validate_plugin_config(unique_id, config)
             if errors: raise ConfigValidationError(unique_id, errors)
@@ -354,12 +361,13 @@ class UnifiedPluginRegistry:
         config = self._checked(validate_plugin_id(unique_id), config, validate)
         if expected_revision is None: revision = self.store.save(unique_id, config)
         else:
-            with self.store.lock(unique_id):
+            with _locked(self.store, unique_id):
                 try: current_config, current = self.store.load_with_revision(unique_id)
                 except CorruptConfigError: current_config, current = None, self.store.revision(unique_id)
                 if current != (expected_revision or None):
                     raise ConfigConflictError(unique_id, expected_revision, current, current_config)
                 revision = self.store.save(unique_id, config)
+        self._claim(unique_id)
         self._push(unique_id, config)
         return revision
 
@@ -370,10 +378,11 @@ class UnifiedPluginRegistry:
                              validate: bool = True  # Check the result against the plugin's schema before saving
                             ) -> Dict[str, Any]:  # The config now stored
         "Read, change and save a config under the store's lock, so no concurrent update is lost."
-        with self.store.lock(validate_plugin_id(unique_id)):
+        with _locked(self.store, validate_plugin_id(unique_id)):
             current = self.store.load(unique_id) or {}
             updated = self._checked(unique_id, changes(current) if callable(changes) else {**current, **changes}, validate)
             self.store.save(unique_id, updated)
+        self._claim(unique_id)
         self._push(unique_id, updated)
         return updated
 
@@ -424,31 +433,7 @@ class UnifiedPluginRegistry:
         return config_object(self.require_plugin(unique_id), self.get_effective_config(unique_id))
 
     # -- lifecycle -------------------------------------------------------------------------------------------------
-    def _stop_workers(self, category: str, cleaned: List[str]) -> None:
-        "Stop the worker processes of a category whose manager runs plugins in workers, adding their ids to `cleaned`."
-        adapter = self._adapters.get(category)
-        if adapter is None: return
-        try: stopped = adapter.stop_all()
-        except Exception:
-            _logger().exception("Could not stop the worker processes of category %r; continuing with the others", category)
-            return
-        cleaned += [uid for uid in (f"{category}_{name}" for name in stopped) if uid not in cleaned]
-
     def shutdown(self) -> List[str]:  # Unique ids of the plugins cleaned up (`force_cleanup()`) or whose workers were stopped
-        "Call `force_cleanup()` on every lifecycle-aware plugin instance the managers hold and stop worker processes; errors are logged, not raised."
-        cleaned, seen = [], set()
-        for category, manager in list(self._managers.items()):
-            try: instances = _live_instances(manager)
-            except Exception:
-                _logger().exception("Could not list the plugin instances of category %r; skipping it", category); continue
-            for name, instance in instances:
-                cleanup = getattr(instance, "force_cleanup", None)
-                if id(instance) in seen or not callable(cleanup): continue
-                seen.add(id(instance))
-                uid = f"{category}_{name if isinstance(name, str) else type(instance).__name__}"
-                try: cleanup()
-                except Exception: _logger().exception("force_cleanup() of plugin %r failed; continuing with the others", uid); continue
-                cleaned.append(uid)
-            self._stop_workers(category, cleaned)
-        self._restart_pending.clear()
-        return cleaned
+        "Call `force_cleanup()` on every lifecycle-aware plugin instance and stop worker processes, each within `cleanup_timeout`; errors are logged, not raised."
+        try: return _shutdown(self._managers, self._adapters, self.cleanup_timeout)
+        finally: self._restart_pending.clear()
