@@ -146,6 +146,16 @@ def demo_pages() -> List[DemoPage]:
     return pages
 
 
+def contrast(a: str, b: str) -> float:
+    "WCAG contrast ratio of two CSS colours given as `rgb(r, g, b)` or `rgba(...)` (alpha ignored)."
+    def luminance(css: str) -> float:
+        rgb = [int(float(x)) / 255 for x in css[css.index("(") + 1:css.index(")")].split(",")[:3]]
+        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
 # -- running axe -----------------------------------------------------------------------------------------------------
 def run_axe(page, axe_script: Path) -> Dict:
     "Inject axe-core into `page` (from the local file) and return `axe.run()`'s results (WCAG A/AA + best practice)."
