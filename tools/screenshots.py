@@ -73,7 +73,7 @@ def main(argv=None) -> int:
     unknown = wanted - {p.name for p in pages}
     if unknown: raise SystemExit(f"Unknown page(s): {', '.join(sorted(unknown))}")
     args.out.mkdir(parents=True, exist_ok=True)
-    from cjm_fasthtml_plugins.components.assets import ensure_assets
+    from cjm_fasthtml_plugins.demo.assets import ensure_assets
     from playwright.sync_api import sync_playwright
     ensure_assets()
     with tempfile.TemporaryDirectory(prefix="cjm-shots-") as tmp, sync_playwright() as pw:
