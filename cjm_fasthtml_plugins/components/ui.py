@@ -51,5 +51,5 @@ def ScrollBox(
 ) -> FT:  # Div(hint, Div(role="region", overflow-x-auto))
     "A labelled box that scrolls its content sideways on narrow screens and says so."
     return fh.Div(fh.P(hint, cls=f"{MUTED} lg:hidden mb-1", aria_hidden="true") if hint else None,
-                  fh.Div(*c, cls="overflow-x-auto", role="region", aria_label=f"{label} (scrolls sideways)", tabindex="0"),
+                  fh.Div(*c, cls="relative overflow-x-auto", role="region", aria_label=f"{label} (scrolls sideways)", tabindex="0"),
                   cls=cls or None, **kwargs)
