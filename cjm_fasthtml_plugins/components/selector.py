@@ -197,7 +197,7 @@ def _row(uid: str, plugin: PluginMetadata, values: Dict[str, str], columns: Iter
 def _failure_row(failure: LoadFailure, width: int) -> FT:
     "A disabled row standing for a plugin that failed to load."
     return fh.Tr(fh.Td(failure.plugin_name or failure.category),
-                 fh.Td(f"Failed to load: {failure.error_type}: {failure.message}", colspan=width - 1, cls=TextT.error),
+                 fh.Td(*_with_code(f"Failed to load: {failure.error_type}: {failure.message}"), colspan=width - 1, cls=TextT.error),
                  data_failed="true")  # no opacity: it blends the error text into the background (contrast 2.6)
 
 _TBODY_ROWS = 100  # rows per <tbody>: to_xml appends each child to one growing string, so long bodies cost more per row

@@ -19,7 +19,7 @@ from monsterui.all import Button, ButtonT, Card, Container, H1, NavBar, Table, T
 
 from .assets import ensure_assets, mount_assets, offline_headers
 from ..components.routes import htmx_error_swap_config, plugin_router
-from ..components.selector import extract_plugin_features
+from ..components.selector import extract_plugin_features, render_load_failures
 from ..components.ui import MUTED, Favicon, ScrollBox, SkipLink
 from ..core.registry import UnifiedPluginRegistry
 from ..protocols.cloud_aware import is_cloud_aware
@@ -169,8 +169,7 @@ def HomeContent(registry: UnifiedPluginRegistry,  # The demo's registry
                  cls=MUTED),
             fh.Div(*cards, cls="grid grid-cols-1 md:grid-cols-3 gap-4 my-6"),
             fh.H2("Running resources", cls="text-lg font-semibold mb-2"), ResourcesTable(registry),
-            fh.P(f"{len(failures)} plugin(s) failed to load: " + "; ".join(f.describe() for f in failures),
-                 cls=f"{MUTED} mt-4", data_testid="home-failures") if failures else None)
+            fh.Div(render_load_failures(failures), cls="mt-4", data_testid="home-failures") if failures else None)
 
 # %% ../../nbs/demo/app.ipynb #217d3d30
 def create_demo_app(
