@@ -10,6 +10,11 @@ copied to DIR (a committed location, e.g. for the README).
     python tools/screenshots.py --pages home,category-llm       # some pages
     python tools/screenshots.py --views phone --no-full-page    # viewport only
     python tools/screenshots.py --docs nbs/images --pick light-category-llm,dark-category-llm,phone-category-llm
+
+The README's shots (nbs/images/, linked by absolute raw.githubusercontent.com URLs so they show on GitHub and PyPI):
+
+    python tools/screenshots.py --pages category-llm,category-transcription+comparison --docs nbs/images \
+        --pick light-category-llm,dark-category-llm,phone-category-llm,light-category-transcription+comparison
 """
 from __future__ import annotations
 
@@ -89,8 +94,9 @@ def main(argv=None) -> int:
         for name in (n for n in args.pick.split(",") if n):
             src = args.out / f"{name}.png"
             if not src.is_file(): raise SystemExit(f"--pick {name}: {src} was not taken (check --pages/--views)")
-            shutil.copy2(src, args.docs / src.name)
-            logger.info("Copied %s to %s", src.name, args.docs)
+            dest = args.docs / src.name.replace("+", "-")  # a plain name in README URLs
+            shutil.copy2(src, dest)
+            logger.info("Copied %s to %s", src.name, dest)
     return 0
 
 
