@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Screenshots of every demo page in light, dark and phone (390x844) views.
+r"""Screenshots of every demo page in light, dark and phone (390x844) views.
 
 Starts the real demo (`python -m cjm_fasthtml_plugins.demo` under uvicorn on 127.0.0.1, offline assets, a fresh
 config dir), drives headless Debian Chromium with Playwright, and writes
