@@ -178,11 +178,12 @@ def _unique_plugins(plugins: Iterable[PluginMetadata]) -> Dict[str, PluginMetada
     return out
 
 def _select_button(uid: str, title: str, selection_endpoint: str, target_id: Optional[str]) -> FT:
-    "A one-button form that selects a plugin."
-    target = dict(hx_target=PluginSelectorHtmlIds.as_selector(target_id)) if target_id else {}
+    "A one-button form that selects a plugin: HTMX into `#target_id`, or a plain POST (a new page) without a target."
+    hx = dict(hx_post=selection_endpoint, hx_target=PluginSelectorHtmlIds.as_selector(target_id),
+              hx_swap="innerHTML") if target_id else {}  # hx-swap set here: not inherited from a container
     return fh.Form(fh.Input(type="hidden", name="plugin_id", value=uid),
                    Button("Select", cls=(ButtonT.primary, ButtonT.xs), aria_label=f"Select {title}"),
-                   action=selection_endpoint, method="post", hx_post=selection_endpoint, **target)
+                   action=selection_endpoint, method="post", **hx)
 
 def _row(uid: str, plugin: PluginMetadata, values: Dict[str, str], columns: Iterable[str], selected: bool,
          extra: Optional[FT]) -> FT:
