@@ -498,7 +498,7 @@ from pathlib import Path
 import fasthtml.common as fh
 import uvicorn
 
-from cjm_fasthtml_plugins.components.selector import render_dropdown_selector
+from cjm_fasthtml_plugins.components.selector import render_comparison_table, render_dropdown_selector
 from cjm_fasthtml_plugins.core.metadata import PluginMetadata
 from cjm_fasthtml_plugins.demo.assets import mount_assets, offline_headers
 
@@ -511,6 +511,12 @@ mount_assets(app, assets)
 
 @app.get("/")
 def index(): return fh.Title("Search"), fh.Main(render_dropdown_selector(plugins))
+
+@app.get("/fetched")  # the comparison comes from an endpoint when the toggle is pressed
+def fetched(): return fh.Title("Search"), fh.Main(render_dropdown_selector(plugins, comparison_endpoint="/compare"))
+
+@app.get("/compare")
+def compare(): return render_comparison_table(plugins)
 
 uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 '''
@@ -619,3 +625,15 @@ def test_the_full_page_comparison_selects_and_leads_back(demo_server, page_and_n
     page.get_by_role("link", name="Back to the plugins").click()
     page.wait_for_selector("#plugin-select")
     assert page.input_value("#plugin-select") == WORKER
+
+
+def test_search_also_filters_a_comparison_fetched_after_typing(search_app, page_and_net):
+    page, _ = page_and_net
+    page.goto(search_app + "/fetched")
+    page.get_by_label("Filter plugins").fill("whisper")
+    with page.expect_response(lambda r: "/compare" in r.url):
+        page.click("#comparison-toggle")
+    page.wait_for_selector("#plugin-comparison tr[data-plugin-id]")
+    page.wait_for_function("() => document.querySelectorAll('#plugin-comparison tr[data-plugin-id][hidden]').length === 9")
+    shown = [r.inner_text().split("\t")[0] for r in page.locator("#plugin-comparison tr[data-plugin-id]").all() if r.is_visible()]
+    assert shown == ["Whisper tiny", "Whisper base", "Whisper large"], shown

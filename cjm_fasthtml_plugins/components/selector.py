@@ -302,13 +302,18 @@ _SEARCH_JS = ("const q = this.value.trim().toLowerCase(); let shown = 0, total =
               " r.hidden = !!q && !r.textContent.toLowerCase().includes(q);"
               "document.getElementById(this.id + '-status').textContent = q ? `${shown} of ${total} plugins match` : '';")
 
+_REFILTER_JS = ("if (!window.cjmPluginSearch) { window.cjmPluginSearch = true;"  # once per page: a table fetched later
+                " document.addEventListener('htmx:afterSettle', e => { const s = document.getElementById('plugin-search');"
+                " if (s && s.value && e.target.closest('#plugin-comparison')) s.dispatchEvent(new Event('input')) }) }")
+
 def _search_box() -> FT:
     "A search field that hides the dropdown's options (and comparison rows) not matching what is typed."
     sid = PluginSelectorHtmlIds.PLUGIN_SEARCH
     return fh.Div(FormLabel("Filter plugins", fr=sid),
                   fh.Input(type="search", id=sid, cls="uk-input", autocomplete="off", placeholder="Name or id",
                            oninput=_SEARCH_JS, aria_describedby=f"{sid}-status"),
-                  fh.P(id=f"{sid}-status", role="status", aria_live="polite", cls=MUTED), cls="space-y-2")
+                  fh.P(id=f"{sid}-status", role="status", aria_live="polite", cls=MUTED), fh.Script(_REFILTER_JS),
+                  cls="space-y-2")
 
 def render_dropdown_selector(
     plugins: List[PluginMetadata],  # Available plugins
