@@ -114,7 +114,8 @@ def plugin_metadata(category: str,  # Registry category the plugin is registered
                   description=getattr(info, "description", None) or schema.get("description"),
                   version=None if version is None else str(version), execution_mode=mode,
                   manages_child_processes=bool(getattr(info, "manages_child_processes", False)),
-                  manages_external_resources=bool(getattr(info, "manages_external_resources", False)))
+                  manages_external_resources=bool(getattr(info, "manages_external_resources", False)),
+                  execution_mode_declared=getattr(info, "execution_mode", None) is not None or "execution_mode" in overrides)
     plugin = PluginMetadata(**{**fields, **overrides})
     validate_plugin_id(plugin.get_unique_id())
     return plugin
