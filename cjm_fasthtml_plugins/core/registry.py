@@ -21,6 +21,12 @@ from .store import ConfigStore, JsonDirectoryStore, validate_plugin_id
 # %% auto #0
 __all__ = ['T', 'STRICT_ENV_VAR', 'UnifiedPluginRegistry']
 
+# %% ../../nbs/core/registry.ipynb #87e3185f
+import threading
+from dataclasses import replace
+
+from fastcore.basics import patch
+
 # %% ../../nbs/core/registry.ipynb #9a872032
 T = TypeVar("T")  # Manager type returned by `get_manager(category, manager_type)`
 
@@ -74,6 +80,18 @@ def _live_instances(
     names = {id(instance): name for name, instance in held.items()}
     return [(names.get(id(i), getattr(i, "name", None)), i) for i in get_instances()]
 
+# %% ../../nbs/core/registry.ipynb #45beccca
+_STORE_URL_ENV = "CJM_PLUGINS_STORE_URL"  # the same as core.changes.STORE_URL_ENV (not imported: keeps `import` light)
+
+def _default_store(
+    config_dir: Path  # Directory of the JSON store used when the environment names no store
+) -> ConfigStore:  # The store `CJM_PLUGINS_STORE_URL` names, else a `JsonDirectoryStore` on `config_dir`
+    "The config store a registry uses when none is given."
+    url = os.environ.get(_STORE_URL_ENV, "").strip()
+    if not url: return JsonDirectoryStore(config_dir)
+    from cjm_fasthtml_plugins.core.changes import store_from_url
+    return store_from_url(url)
+
 # %% ../../nbs/core/registry.ipynb #51442385
 class UnifiedPluginRegistry:
     "Unified registry for multiple domain-specific plugin systems with configuration persistence."
@@ -85,7 +103,7 @@ class UnifiedPluginRegistry:
                 ):
         "Initialize the unified plugin registry."
         self.config_dir = Path(config_dir) if config_dir is not None else Path("configs")
-        self.store: ConfigStore = store if store is not None else JsonDirectoryStore(self.config_dir)
+        self.store: ConfigStore = store if store is not None else _default_store(self.config_dir)  # env CJM_PLUGINS_STORE_URL first
         self.strict = _strict_from_env() if strict is None else strict
         self._managers: Dict[str, Any] = {}  # category -> manager, in registration order
         self._display_names: Dict[str, str] = {}  # category -> display name
@@ -96,6 +114,7 @@ class UnifiedPluginRegistry:
         self._saved: Any = None  # the `store.saved_ids()` object the is_configured flags were last set from
         self._adapters: Dict[str, Optional[SchemaManagerAdapter]] = {}  # category -> adapter for its manager's shape
         self._restart_pending: set = set()  # unique ids whose running plugin could not take its newly saved config
+        self._pushed: Dict[str, Dict[str, Any]] = {}  # unique id -> saved config last pushed to its running plugin
 
     def __repr__(self) -> str:
         return f"UnifiedPluginRegistry({str(self.config_dir)!r}, categories={len(self._managers)}, plugins={len(self._plugins)})"
@@ -406,6 +425,7 @@ class UnifiedPluginRegistry:
         plugin, adapter = self._plugins.get(unique_id), None
         if plugin is not None: adapter = self._adapters.get(plugin.category)
         if adapter is None: return
+        self._pushed[unique_id] = dict(saved)  # a change notified later with this config is not pushed again
         from cjm_fasthtml_plugins.core.schema import merge_config, schema_defaults
         if adapter.push_config(plugin.name, merge_config(schema_defaults(plugin.config_schema), dict(saved))):
             self._restart_pending.discard(unique_id)
@@ -452,3 +472,83 @@ class UnifiedPluginRegistry:
             self._stop_workers(category, cleaned)
         self._restart_pending.clear()
         return cleaned
+
+# %% ../../nbs/core/registry.ipynb #68317f82
+_FOLLOWING = threading.Lock()  # guards a registry's one subscription to its store
+
+@patch
+def _on_store_change(self: UnifiedPluginRegistry, change: Any) -> None:
+    "Push a changed config to its running plugin (unless just pushed), then call every `on_config_change` callback."
+    plugin = self._plugins.get(change.unique_id)
+    if plugin is not None and self._adapters.get(plugin.category) is not None:
+        try:
+            config = self.store.load(change.unique_id) or {}
+            if self._pushed.get(change.unique_id) != config: self._push(change.unique_id, config)
+        except Exception: _logger().exception("Could not push the changed config of plugin %r to it", change.unique_id)
+    for callback in list(self.__dict__.get("_change_callbacks", ())):
+        try: callback(change)
+        except Exception: _logger().exception("Config change callback %r failed for %r", callback, change)
+
+# %% ../../nbs/core/registry.ipynb #ad67f5f6
+@patch
+def on_config_change(self: UnifiedPluginRegistry,
+                     callback: Callable[[Any], None]  # Called with a `core.changes.ConfigChange` on the store's watcher thread
+                    ) -> Callable[[], None]:  # Call it to stop calling `callback`
+    "Call `callback` for every save, reset and delete of a plugin config, made in this process, another process or on another host."
+    with _FOLLOWING:
+        self.__dict__.setdefault("_change_callbacks", []).append(callback)
+        if self.__dict__.get("_unfollow") is None: self._unfollow = self.store.watch(self._on_store_change)
+    def unsubscribe() -> None:
+        with _FOLLOWING:
+            if callback in self._change_callbacks: self._change_callbacks.remove(callback)
+    return unsubscribe
+
+# %% ../../nbs/core/registry.ipynb #5e1d9f12
+_SECRET_MASK = "********"  # What a secret value shows as in a config's history
+
+def _mask_secrets(
+    schema: Any,  # JSON Schema describing `value`
+    value: Any  # Config value (object, list or scalar)
+) -> Any:  # `value` with every secret the schema marks replaced by `_SECRET_MASK`
+    "Mask the values of `format: password` and `writeOnly: true` properties, at any depth."
+    if not isinstance(schema, Mapping): return value
+    if schema.get("format") == "password" or schema.get("writeOnly") is True: return _SECRET_MASK
+    if isinstance(value, Mapping):
+        properties = schema.get("properties") if isinstance(schema.get("properties"), Mapping) else {}
+        return {k: _mask_secrets(properties.get(k, schema.get("additionalProperties")), v) for k, v in value.items()}
+    if isinstance(value, list): return [_mask_secrets(schema.get("items"), v) for v in value]
+    return value
+
+@patch
+def _mask(self: UnifiedPluginRegistry, plugin: PluginMetadata, config: Dict[str, Any]) -> Dict[str, Any]:
+    "The seam for the secret rule (core.schema_tree's complete rule goes here)."
+    return _mask_secrets(plugin.config_schema, config)
+
+# %% ../../nbs/core/registry.ipynb #be34483e
+@patch
+def get_config_history(self: UnifiedPluginRegistry,
+                       unique_id: str,  # Plugin unique identifier (a registered plugin: its schema says what is secret)
+                       limit: Optional[int] = None  # Most entries to return (default: all the store keeps, 20)
+                      ) -> List[Any]:  # `core.changes.ConfigRevision`s, newest first, secret values masked
+    "A plugin's recent saved configs and deletes, newest first, with secrets masked."
+    plugin = self._registered(unique_id)
+    return [e if e.config is None else replace(e, config=self._mask(plugin, e.config))
+            for e in self.store.history(unique_id, limit)]
+
+# %% ../../nbs/core/registry.ipynb #b65b6f06
+@patch
+def restore_plugin_config(self: UnifiedPluginRegistry,
+                          unique_id: str,  # Plugin unique identifier
+                          revision: Any,  # Revision to restore (a string, or a `ConfigRevision` from `get_config_history`)
+                          *,
+                          expected_revision: Optional[str] = None,  # Revision the caller saw as current ('' = none; None = no check)
+                          validate: bool = True  # Check the restored config against the plugin's current schema
+                         ) -> str:  # Revision of the config now stored (a new history entry)
+    "Save an earlier config of a plugin again, secrets included, from the store's history."
+    wanted = getattr(revision, "revision", revision)
+    entry = next((e for e in self.store.history(validate_plugin_id(unique_id))
+                  if e.action == "save" and e.revision == wanted and wanted is not None), None)
+    if entry is None:
+        raise ValueError(f"Cannot restore revision {wanted!r} of plugin {unique_id!r}: it is not in the config's history "
+                         f"(the store keeps the most recent saves only).")
+    return self.write_plugin_config(unique_id, entry.config, expected_revision=expected_revision, validate=validate)
