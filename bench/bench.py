@@ -223,6 +223,70 @@ def bench_imports(t, q):
     t.add("import components.selector (fresh process)", "import monsterui.all", mui, ours, ours / mui, at_most(1.1))
 
 
+# -- config stores: PostgreSQL vs the JSON directory (issue 15) ---------------------------------------------------
+NOTIFY_CHILD = """
+import sys, time
+from cjm_fasthtml_plugins.core.changes import store_from_url
+store = store_from_url(sys.argv[1])
+sys.stdin.readline()  # the parent is subscribed
+for i in range(int(sys.argv[2])):
+    t = time.monotonic()  # system-wide on Linux: comparable with the parent's clock
+    print(store.save("bench_notify", {"i": i}), t, flush=True)
+    time.sleep(0.05)  # apart, so the JSON watcher seldom merges two saves into one change
+store.close()
+"""
+
+
+def notify_latencies(url, n):
+    "Seconds from the start of a save in a child process to `on_config_change` in this one, per save."
+    import queue
+    from cjm_fasthtml_plugins.core.changes import store_from_url
+    from cjm_fasthtml_plugins.core.registry import UnifiedPluginRegistry
+    seen, reg = queue.Queue(), UnifiedPluginRegistry(store=store_from_url(url))
+    reg.on_config_change(lambda change: seen.put((change.revision, time.monotonic())))
+    child = subprocess.Popen([sys.executable, "-c", NOTIFY_CHILD, url, str(n)], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+    out = child.communicate("go\n", timeout=300)[0]
+    sent, got = dict(line.split() for line in out.splitlines()), {}
+    while len(got) < len(sent):
+        try: rev, at = seen.get(timeout=10)
+        except queue.Empty: break  # the JSON watcher may merge two saves into one change (the later revision)
+        got.setdefault(rev, at)
+    reg.store.close()
+    if len(got) < 0.9 * len(sent): raise RuntimeError(f"{url}: only {len(got)} of {len(sent)} saves were notified")
+    return sorted(got[rev] - float(t) for rev, t in sent.items() if rev in got)
+
+
+def bench_stores(t, tmp, q):
+    "save/load per call and cross-process notification latency: PostgreSQL (throwaway cluster) vs the JSON directory."
+    sys.path.insert(0, str(ROOT / "tests"))
+    import pg_support
+    from cjm_fasthtml_plugins.core.changes import store_from_url
+    if q and not (pg_support._find_bin() / "initdb").exists():
+        log.info("--quick: no PostgreSQL binaries, store rows skipped")
+        return
+    cluster = pg_support.PgCluster()
+    try:
+        urls = {"json": str(tmp / "store-json"), "pg": cluster.create_database()}
+        stores = {k: store_from_url(u) for k, u in urls.items()}
+        for s in stores.values(): s.save("bench_p", CONFIG)
+        rounds, number = (1, 20) if q else (9, 200)
+        res = alternate({k: (lambda s=s: s.save("bench_p", CONFIG)) for k, s in stores.items()}, rounds, number, clock=time.perf_counter)
+        t.add("store.save (wall clock; history entry included): PostgreSQL vs JSON directory", "JSON directory (real disk)",
+              res["json"], res["pg"], res["pg"] / res["json"])
+        res = alternate({k: (lambda s=s: s.load("bench_p")) for k, s in stores.items()}, rounds, number * 5, clock=time.perf_counter)
+        t.add("store.load (wall clock): PostgreSQL vs JSON directory", "JSON directory", res["json"], res["pg"],
+              res["pg"] / res["json"], fmt="{:.1f} us", scale=1e6)
+        for s in stores.values(): s.close()
+        n = 20 if q else 200
+        lat = {k: notify_latencies(u, n) for k, u in urls.items()}
+        for name, pct in (("p50", 0.5), ("p99", 0.99)):
+            pick = {k: v[min(len(v) - 1, int(pct * len(v)))] for k, v in lat.items()}
+            t.add(f"notification {name}, save started in another process -> on_config_change ({n} saves)",
+                  "JSON directory (watchfiles)", pick["json"], pick["pg"], pick["pg"] / pick["json"])
+    finally: cluster.remove()
+
+
 # -- HTTP -------------------------------------------------------------------------------------------------------
 HTTP_PLUGINS, HTTP_UID = 100, "cat_p00002"
 
@@ -353,6 +417,7 @@ def main():
         bench_registry(t, ours, ref, tmp, args.quick)
         bench_save(t, ours, tmp, args.quick)
         bench_imports(t, args.quick)
+        bench_stores(t, tmp, args.quick)
         bench_http(t, tmp, args.quick)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
