@@ -23,6 +23,7 @@ __all__ = ['MAX_PLUGIN_ID_LENGTH', 'validate_plugin_id', 'ConfigStore', 'JsonDir
 
 # %% ../../nbs/core/store.ipynb #a9737a7f
 import logging
+import weakref
 from datetime import datetime, timezone
 from typing import Callable
 
@@ -369,6 +370,7 @@ def watch(self: JsonDirectoryStore,
         if watcher is None or not watcher.is_alive():  # first watch, or a forked child (threads do not survive fork)
             watcher = self._watcher = _DirectoryWatcher(self)
             watcher.start()
+            _WATCHING.add(self)
     if not watcher.ready.wait(10): _log.warning("Not yet watching %s for config changes; still trying", self._dir)
     def unsubscribe() -> None:
         with _WATCH_SETUP:
@@ -385,3 +387,17 @@ def close(self: JsonDirectoryStore) -> None:
     if watcher is not None:
         watcher.stopping.set()
         if watcher is not threading.current_thread(): watcher.join()
+
+# %% ../../nbs/core/store.ipynb #fda17109
+_WATCHING: "weakref.WeakSet" = weakref.WeakSet()  # stores with a watcher, restarted in a forked child
+
+def _restart_watchers_after_fork() -> None:
+    "In a forked child: a new watcher thread for every store that had callbacks."
+    global _WATCH_SETUP
+    _WATCH_SETUP = threading.Lock()  # the parent's may have been held by another thread at the fork
+    for store in list(_WATCHING):
+        if store.__dict__.get("_watch_callbacks"):
+            store._watcher = _DirectoryWatcher(store)
+            store._watcher.start()
+
+if hasattr(os, "register_at_fork"): os.register_at_fork(after_in_child=_restart_watchers_after_fork)
