@@ -290,7 +290,7 @@ def _record(self: JsonDirectoryStore, unique_id: str, action: str, revision: Opt
         try:
             size = os.fstat(fd).st_size
             if size and os.pread(fd, 1, size - 1) != b"\n": line = b"\n" + line  # after a line torn by a crash
-            os.write(fd, line); os.fsync(fd)
+            os.write(fd, line); os.fdatasync(fd)
             if size + len(line) > 4096 * self.history_limit or not size: lines = None  # cheap test first
             else: lines = os.pread(fd, size + len(line), 0).splitlines(keepends=True)
         finally: os.close(fd)
