@@ -255,6 +255,8 @@ def test_custom_store_is_used(tmp_path):
         def lock(self, uid):
             import contextlib
             return contextlib.nullcontext()
+        def history(self, uid, limit=None): return []  # the protocol's history and watch (issue 15)
+        def watch(self, callback): return lambda: None
     store = MemoryStore()
     assert isinstance(store, ConfigStore)
     registry = UnifiedPluginRegistry(tmp_path / "unused", store=store)

@@ -15,13 +15,19 @@ from .adapters import SchemaManagerAdapter, build_manager
 from .errors import (ConfigConflictError, ConfigValidationError, CorruptConfigError, FieldError,
                                               InvalidPluginIdError, LoadFailure, PluginLoadError, PluginRegistryError,
                                               UnknownPluginError)
-from .isolation import _discover, _foreign_owner, _owners, _record_owners, _shutdown
+from .isolation import OWNERS_ID, _discover, _foreign_owner, _owners, _record_owners, _shutdown
 from .metadata import PluginMetadata, config_object
 from .schema import schema_problem
 from .store import ConfigStore, JsonDirectoryStore, _locked, _not_plain_json, validate_plugin_id
 
 # %% auto #0
 __all__ = ['T', 'STRICT_ENV_VAR', 'UnifiedPluginRegistry']
+
+# %% ../../nbs/core/registry.ipynb #87e3185f
+import threading
+from dataclasses import replace
+
+from fastcore.basics import patch
 
 # %% ../../nbs/core/registry.ipynb #9a872032
 T = TypeVar("T")  # Manager type returned by `get_manager(category, manager_type)`
@@ -51,6 +57,18 @@ def __getattr__(name: str) -> Any:  # `merge_config` or `schema_defaults`, which
         return getattr(schema, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
+# %% ../../nbs/core/registry.ipynb #45beccca
+_STORE_URL_ENV = "CJM_PLUGINS_STORE_URL"  # the same as core.changes.STORE_URL_ENV (not imported: keeps `import` light)
+
+def _default_store(
+    config_dir: Path  # Directory of the JSON store used when the environment names no store
+) -> ConfigStore:  # The store `CJM_PLUGINS_STORE_URL` names, else a `JsonDirectoryStore` on `config_dir`
+    "The config store a registry uses when none is given."
+    url = os.environ.get(_STORE_URL_ENV, "").strip()
+    if not url: return JsonDirectoryStore(config_dir)
+    from cjm_fasthtml_plugins.core.changes import store_from_url
+    return store_from_url(url)
+
 # %% ../../nbs/core/registry.ipynb #51442385
 class UnifiedPluginRegistry:
     "Unified registry for multiple domain-specific plugin systems with configuration persistence."
@@ -64,7 +82,7 @@ class UnifiedPluginRegistry:
                 ):
         "Initialize the unified plugin registry."
         self.config_dir = Path(config_dir) if config_dir is not None else Path("configs")
-        self.store: ConfigStore = store if store is not None else JsonDirectoryStore(self.config_dir)
+        self.store: ConfigStore = store if store is not None else _default_store(self.config_dir)  # env CJM_PLUGINS_STORE_URL first
         self.strict = _strict_from_env() if strict is None else strict
         self.discovery_timeout, self.cleanup_timeout = discovery_timeout, cleanup_timeout
         self._owned: Dict[str, Tuple[str, str]] = {}  # unique id -> (category, name) recorded as its saved config's owner
@@ -77,6 +95,7 @@ class UnifiedPluginRegistry:
         self._saved: Any = None  # the `store.saved_ids()` object the is_configured flags were last set from
         self._adapters: Dict[str, Optional[SchemaManagerAdapter]] = {}  # category -> adapter for its manager's shape
         self._restart_pending: set = set()  # unique ids whose running plugin could not take its newly saved config
+        self._pushed: Dict[str, Dict[str, Any]] = {}  # unique id -> saved config last pushed to its running plugin
 
     def __repr__(self) -> str:
         return f"UnifiedPluginRegistry({str(self.config_dir)!r}, categories={len(self._managers)}, plugins={len(self._plugins)})"
@@ -415,6 +434,7 @@ class UnifiedPluginRegistry:
         plugin, adapter = self._plugins.get(unique_id), None
         if plugin is not None: adapter = self._adapters.get(plugin.category)
         if adapter is None: return
+        self._pushed[unique_id] = dict(saved)  # a change notified later with this config is not pushed again
         from cjm_fasthtml_plugins.core.schema import merge_config, schema_defaults
         if adapter.push_config(plugin.name, merge_config(schema_defaults(plugin.config_schema), dict(saved))):
             self._restart_pending.discard(unique_id)
@@ -437,3 +457,80 @@ class UnifiedPluginRegistry:
         "Call `force_cleanup()` on every lifecycle-aware plugin instance and stop worker processes, each within `cleanup_timeout`; errors are logged, not raised."
         try: return _shutdown(self._managers, self._adapters, self.cleanup_timeout)
         finally: self._restart_pending.clear()
+
+# %% ../../nbs/core/registry.ipynb #68317f82
+_FOLLOWING = threading.Lock()  # guards a registry's one subscription to its store
+
+@patch
+def _on_store_change(self: UnifiedPluginRegistry, change: Any) -> None:
+    "Push a changed config to its running plugin (unless just pushed), then call every `on_config_change` callback."
+    if change.unique_id == OWNERS_ID: return  # the registry's own record of who saved what, not a plugin config
+    plugin = self._plugins.get(change.unique_id)
+    if plugin is not None and self._adapters.get(plugin.category) is not None:
+        try:
+            config = self.store.load(change.unique_id) or {}
+            if self._pushed.get(change.unique_id) != config: self._push(change.unique_id, config)
+        except Exception: _logger().exception("Could not push the changed config of plugin %r to it", change.unique_id)
+    for callback in list(self.__dict__.get("_change_callbacks", ())):
+        try: callback(change)
+        except Exception: _logger().exception("Config change callback %r failed for %r", callback, change)
+
+# %% ../../nbs/core/registry.ipynb #ad67f5f6
+@patch
+def on_config_change(self: UnifiedPluginRegistry,
+                     callback: Callable[[Any], None]  # Called with a `core.changes.ConfigChange` on the store's watcher thread
+                    ) -> Callable[[], None]:  # Call it to stop calling `callback`
+    "Call `callback` for every save, reset and delete of a plugin config, made in this process, another process or on another host."
+    with _FOLLOWING:
+        self.__dict__.setdefault("_change_callbacks", []).append(callback)
+        if self.__dict__.get("_unfollow") is None: self._unfollow = self.store.watch(self._on_store_change)
+    def unsubscribe() -> None:
+        with _FOLLOWING:
+            if callback in self._change_callbacks: self._change_callbacks.remove(callback)
+    return unsubscribe
+
+# %% ../../nbs/core/registry.ipynb #5e1d9f12
+def _hide_all(value: Any) -> Any:
+    "Every scalar of a config replaced by the mask: what history shows when the schema cannot say which values are secret."
+    if isinstance(value, Mapping): return {k: _hide_all(v) for k, v in value.items()}
+    if isinstance(value, list): return [_hide_all(v) for v in value]
+    from cjm_fasthtml_plugins.core.schema_tree import SECRET_MASK
+    return value if value is None else SECRET_MASK
+
+@patch
+def _mask(self: UnifiedPluginRegistry, plugin: PluginMetadata, config: Dict[str, Any]) -> Dict[str, Any]:
+    "`config` with its secret values masked by the one secrecy rule (`core.schema_tree`), at any depth."
+    import json
+    from cjm_fasthtml_plugins.core.schema_tree import mask_secrets
+    try: masked = mask_secrets(plugin.config_schema, config)
+    except Exception: return _hide_all(config)  # a schema it cannot resolve: hide everything rather than guess
+    return json.loads(json.dumps(masked))  # plain data: each masked value is the mask text, nothing else
+
+# %% ../../nbs/core/registry.ipynb #be34483e
+@patch
+def get_config_history(self: UnifiedPluginRegistry,
+                       unique_id: str,  # Plugin unique identifier (a registered plugin: its schema says what is secret)
+                       limit: Optional[int] = None  # Most entries to return (default: all the store keeps, 20)
+                      ) -> List[Any]:  # `core.changes.ConfigRevision`s, newest first, secret values masked
+    "A plugin's recent saved configs and deletes, newest first, with secrets masked."
+    plugin = self._registered(unique_id)
+    return [e if e.config is None else replace(e, config=self._mask(plugin, e.config))
+            for e in self.store.history(unique_id, limit)]
+
+# %% ../../nbs/core/registry.ipynb #b65b6f06
+@patch
+def restore_plugin_config(self: UnifiedPluginRegistry,
+                          unique_id: str,  # Plugin unique identifier
+                          revision: Any,  # Revision to restore (a string, or a `ConfigRevision` from `get_config_history`)
+                          *,
+                          expected_revision: Optional[str] = None,  # Revision the caller saw as current ('' = none; None = no check)
+                          validate: bool = True  # Check the restored config against the plugin's current schema
+                         ) -> str:  # Revision of the config now stored (a new history entry)
+    "Save an earlier config of a plugin again, secrets included, from the store's history."
+    wanted = getattr(revision, "revision", revision)
+    entry = next((e for e in self.store.history(validate_plugin_id(unique_id))
+                  if e.action == "save" and e.revision == wanted and wanted is not None), None)
+    if entry is None:
+        raise ValueError(f"Cannot restore revision {wanted!r} of plugin {unique_id!r}: it is not in the config's history "
+                         f"(the store keeps the most recent saves only).")
+    return self.write_plugin_config(unique_id, entry.config, expected_revision=expected_revision, validate=validate)

@@ -24,6 +24,16 @@ from .errors import CorruptConfigError, InvalidPluginIdError
 # %% auto #0
 __all__ = ['MAX_PLUGIN_ID_LENGTH', 'MAX_CONFIG_DEPTH', 'validate_plugin_id', 'ConfigStore', 'JsonDirectoryStore']
 
+# %% ../../nbs/core/store.ipynb #a9737a7f
+import logging
+import weakref
+from datetime import datetime, timezone
+from typing import Callable
+
+from fastcore.basics import patch
+
+_log = logging.getLogger(__name__)
+
 # %% ../../nbs/core/store.ipynb #de673bb9
 MAX_PLUGIN_ID_LENGTH = 200  # Longest plugin unique id accepted (keeps file names well under filesystem limits)
 _ID_CHARS = re.compile(r"[A-Za-z0-9_.\-]+")
@@ -78,6 +88,12 @@ class ConfigStore(Protocol):
         ...
     def lock(self, unique_id: str) -> ContextManager[None]:  # Cross-process lock for this id
         "Lock one id across processes (re-entrant within a thread)."
+        ...
+    def history(self, unique_id: str, limit: Optional[int] = None) -> List[Any]:  # `core.changes.ConfigRevision`s, newest first
+        "List the recent revisions of a config (saves and deletes)."
+        ...
+    def watch(self, callback: Any) -> Any:  # Call it to stop receiving changes
+        "Call `callback(ConfigChange)` on a background thread for every save and delete, from any process."
         ...
 
 # %% ../../nbs/core/store.ipynb #dbbf97a2
@@ -308,6 +324,7 @@ class JsonDirectoryStore:
         with _locked(self, unique_id):
             try: _write_atomically(path, data)
             except OSError as e: raise _unchanged(unique_id, "save", e) from e
+            self._record(unique_id, "save", _revision_of(data), data)  # history (section "History" below)
         return _revision_of(data)
 
     def delete(self,
@@ -320,4 +337,135 @@ class JsonDirectoryStore:
             except FileNotFoundError: return False
             except OSError as e: raise _unchanged(unique_id, "delete", e) from e
             _fsync_directory(self._dir)
+            self._record(unique_id, "delete", None, None)  # history (section "History" below)
         return True
+
+# %% ../../nbs/core/store.ipynb #3643390a
+JsonDirectoryStore.history_limit = 20  # Past revisions kept per id (set on an instance or the class to change it)
+
+@patch
+def _history_file(self: JsonDirectoryStore, unique_id: str) -> str:  # Path of the id's history (id validated)
+    return os.path.join(self._dir, ".history", validate_plugin_id(unique_id) + ".jsonl")
+
+@patch
+def _record(self: JsonDirectoryStore, unique_id: str, action: str, revision: Optional[str], data: Optional[bytes]) -> None:
+    "Append a history entry for `unique_id` (its lock is held); keep the newest `history_limit` once there are twice as many."
+    entry = dict(a=action, r=revision, t=datetime.now(timezone.utc).isoformat(), c=None if data is None else json.loads(data))
+    line, path = (json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8"), self._history_file(unique_id)
+    try:
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), 0o600)
+        try:
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n": line = b"\n" + line  # after a line torn by a crash
+            os.write(fd, line); os.fdatasync(fd)
+            if size + len(line) > 4096 * self.history_limit or not size: lines = None  # cheap test first
+            else: lines = os.pread(fd, size + len(line), 0).splitlines(keepends=True)
+        finally: os.close(fd)
+        if lines and len(lines) >= 2 * self.history_limit: _write_atomically(path, b"".join(lines[-self.history_limit:]))
+    except OSError as e:
+        _log.error("Could not record the %s of plugin config %r in its history %r: %s", action, unique_id, path, e)
+
+# %% ../../nbs/core/store.ipynb #f4204b56
+@patch
+def history(self: JsonDirectoryStore,
+            unique_id: str,  # Plugin unique id
+            limit: Optional[int] = None  # Most entries to return (default: all kept, up to `history_limit`)
+           ) -> List[Any]:  # `ConfigRevision`s, newest first
+    "List the recent revisions of a config, deletes included."
+    from cjm_fasthtml_plugins.core.changes import ConfigRevision  # on first use (core.changes imports this module)
+    path, wanted = self._history_file(unique_id), self.history_limit if limit is None else limit
+    try:
+        with open(path, "rb") as f: lines = f.read().splitlines()
+    except FileNotFoundError: return []
+    entries = []
+    for line in reversed(lines):
+        if len(entries) >= wanted: break
+        try:
+            e = json.loads(line)
+            entries.append(ConfigRevision(unique_id, e["a"], e["r"], datetime.fromisoformat(e["t"]), e["c"]))
+        except (ValueError, KeyError, TypeError): continue  # a line torn by a crash mid-append
+    return entries
+
+# %% ../../nbs/core/store.ipynb #d3adf2b0
+_WATCH_SETUP = threading.Lock()  # guards starting and stopping a store's watcher thread
+
+class _DirectoryWatcher(threading.Thread):
+    "Background thread turning file-system events in a store's directory into `ConfigChange` callbacks."
+    def __init__(self, store: JsonDirectoryStore):
+        super().__init__(name=f"cjm-watch-{store._dir}", daemon=True)
+        self.store, self.stopping, self.ready = store, threading.Event(), threading.Event()
+
+    def run(self) -> None:
+        from watchfiles import watch
+        while not self.stopping.is_set():
+            try:
+                for events in watch(self.store._dir, stop_event=self.stopping, debounce=200, step=5, rust_timeout=100,
+                                    yield_on_timeout=True, recursive=False, watch_filter=None):
+                    self.ready.set()
+                    names = {os.path.basename(path) for _, path in events}
+                    for uid in sorted(n[:-5] for n in names if n.endswith(".json") and _ID_CHARS.fullmatch(n[:-5])
+                                      and not n.startswith(".")):
+                        self.store._changed(uid)
+            except Exception as e:  # e.g. the directory was removed: try again shortly
+                _log.warning("Watching %s for config changes failed: %s; retrying", self.store._dir, e)
+                self.stopping.wait(1.0)
+
+# %% ../../nbs/core/store.ipynb #8b15ba25
+@patch
+def _changed(self: JsonDirectoryStore, unique_id: str) -> None:
+    "Tell every callback what is now stored for `unique_id` (read under its lock, after the writer's history entry)."
+    from cjm_fasthtml_plugins.core.changes import ConfigChange
+    try:
+        with self.lock(unique_id): revision = self.revision(unique_id)
+    except Exception as e:
+        _log.warning("Could not read the changed config of plugin %r in %s: %s", unique_id, self._dir, e)
+        return
+    change = ConfigChange(unique_id, "delete" if revision is None else "save", revision)
+    for callback in list(self.__dict__.get("_watch_callbacks", ())):
+        try: callback(change)
+        except Exception: _log.exception("Config change callback %r failed for %r", callback, change)
+
+# %% ../../nbs/core/store.ipynb #cbf1ba04
+@patch
+def watch(self: JsonDirectoryStore,
+          callback: Callable[[Any], None]  # Called with a `ConfigChange` on the watcher thread
+         ) -> Callable[[], None]:  # Call it to stop receiving changes
+    "Call `callback` with a `ConfigChange` for every save and delete in the directory, by any process."
+    with _WATCH_SETUP:
+        self.__dict__.setdefault("_watch_callbacks", []).append(callback)
+        watcher = self.__dict__.get("_watcher")
+        if watcher is None or not watcher.is_alive():  # first watch, or a forked child (threads do not survive fork)
+            watcher = self._watcher = _DirectoryWatcher(self)
+            watcher.start()
+            _WATCHING.add(self)
+    if not watcher.ready.wait(10): _log.warning("Not yet watching %s for config changes; still trying", self._dir)
+    def unsubscribe() -> None:
+        with _WATCH_SETUP:
+            if callback in self._watch_callbacks: self._watch_callbacks.remove(callback)
+            if not self._watch_callbacks and self.__dict__.get("_watcher") is watcher:
+                watcher.stopping.set(); self._watcher = None
+    return unsubscribe
+
+@patch
+def close(self: JsonDirectoryStore) -> None:
+    "Stop watching the directory (a store that never watched has nothing to close)."
+    with _WATCH_SETUP:
+        watcher, self._watcher, self._watch_callbacks = self.__dict__.get("_watcher"), None, []
+    if watcher is not None:
+        watcher.stopping.set()
+        if watcher is not threading.current_thread(): watcher.join()
+
+# %% ../../nbs/core/store.ipynb #fda17109
+_WATCHING: "weakref.WeakSet" = weakref.WeakSet()  # stores with a watcher, restarted in a forked child
+
+def _restart_watchers_after_fork() -> None:
+    "In a forked child: a new watcher thread for every store that had callbacks."
+    global _WATCH_SETUP
+    _WATCH_SETUP = threading.Lock()  # the parent's may have been held by another thread at the fork
+    for store in list(_WATCHING):
+        if store.__dict__.get("_watch_callbacks"):
+            store._watcher = _DirectoryWatcher(store)
+            store._watcher.start()
+
+if hasattr(os, "register_at_fork"): os.register_at_fork(after_in_child=_restart_watchers_after_fork)
