@@ -19,7 +19,7 @@ from monsterui.franken import Button, ButtonT, Card, CardTitle, TextPresets, Tex
 from .form import CLEAR_FIELD, render_schema_fields
 from ..core.errors import ConfigConflictError, FieldError
 from ..core.metadata import PluginMetadata
-from ..core.schema_tree import SchemaError, fill_defaults, mask_secrets, redact_secrets
+from ..core.schema_tree import fill_defaults, mask_secrets, redact_secrets
 
 # %% ../../nbs/components/settings.ipynb #9779aee1
 class PluginSettingsHtmlIds:
@@ -56,18 +56,15 @@ def _reset_button(reset_action: Optional[str], title: str) -> Optional[FT]:
 
 # %% ../../nbs/components/settings.ipynb #ce6a12f4
 def render_config_error(
-    plugin: PluginMetadata,  # Plugin whose config (or schema) could not be read
-    error: Exception,  # The error: a `CorruptConfigError`, or a `SchemaError` for an unusable schema
+    plugin: PluginMetadata,  # Plugin whose config could not be read
+    error: Exception,  # The error, usually a `CorruptConfigError`
     *,
     reset_action: Optional[str] = None,  # URL the Reset button posts to
 ) -> FT:  # Div#plugin-settings with the error and the reset button
-    "Render the settings panel of a plugin whose saved config, or schema, cannot be read."
-    if isinstance(error, SchemaError):
-        headline, hint, reset_action = "The settings schema of this plugin cannot be used.", "The plugin's author must fix it.", None
-    else: headline, hint = "The saved config cannot be read.", "Reset to defaults deletes the saved config; the plugin then uses its defaults."
-    return _panel(plugin, _alert(AlertT.error, fh.Div(fh.Strong(headline), fh.P(str(error))), role="alert",
-                                 data_testid="config-error"),
-                  fh.P(hint, cls=TextPresets.muted_sm),
+    "Render the settings panel of a plugin whose saved config cannot be read."
+    return _panel(plugin, _alert(AlertT.error, fh.Div(fh.Strong("The saved config cannot be read."), fh.P(str(error))),
+                                 role="alert", data_testid="config-error"),
+                  fh.P("Reset to defaults deletes the saved config; the plugin then uses its defaults.", cls=TextPresets.muted_sm),
                   fh.Form(_reset_button(reset_action, plugin.title), action=reset_action, method="post") if reset_action else None)
 
 # %% ../../nbs/components/settings.ipynb #5a5f2089
@@ -101,14 +98,11 @@ def render_settings_form(
     rerender_url: Optional[str] = None,  # URL that redraws the fields from a posted form (array buttons, conditionals)
     defaults: bool = True,  # Fill absent values with the schema's defaults (False: draw `config` as it is)
 ) -> FT:  # Div#plugin-settings holding the form card
-    "Render the settings form of a plugin from its JSON Schema."
+    "Render the settings form of a plugin from its JSON Schema (raises `SchemaError` when the schema cannot be used)."
     ids, schema = PluginSettingsHtmlIds, plugin.config_schema or {}
-    try:
-        shown = fill_defaults(schema, config) if defaults else config
-        errors = [FieldError(e.path, redact_secrets(schema, config, e.message)) for e in errors]
-        body = render_schema_fields(schema, shown, errors=errors, id_prefix=id_prefix, rerender_url=rerender_url)
-        notice = _conflict_notice(schema, conflict) if conflict else None
-    except SchemaError as e: return render_config_error(plugin, e)
+    shown = fill_defaults(schema, config) if defaults else config
+    errors = [FieldError(e.path, redact_secrets(schema, config, e.message)) for e in errors]
+    body = render_schema_fields(schema, shown, errors=errors, id_prefix=id_prefix, rerender_url=rerender_url)
     has_fields = any(c is not None for c in body.children[1:])  # the first child is the invisible default button
     hidden = fh.Input(type="hidden", name=ids.REVISION_FIELD, value=revision) if revision is not None else None
     buttons = fh.Div(Button("Save", cls=ButtonT.primary) if has_fields else None,
@@ -118,4 +112,4 @@ def render_settings_form(
                    hx_target=f"#{ids.PANEL}", hx_swap="outerHTML", novalidate=not browser_validation, cls="space-y-5")
     done = _alert(AlertT.success, fh.Span(message), role="status", data_testid="form-message", tabindex="-1",
                   autofocus=not errors) if message else None
-    return _panel(plugin, done, notice, form)
+    return _panel(plugin, done, _conflict_notice(schema, conflict) if conflict else None, form)
