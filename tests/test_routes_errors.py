@@ -9,6 +9,7 @@ from cjm_fasthtml_plugins.components.routes import plugin_router
 from cjm_fasthtml_plugins.core.registry import UnifiedPluginRegistry
 
 HX = {"HX-Request": "true"}
+BROWSER = {"Sec-Fetch-Site": "same-origin"}  # what a browser sends with a request from the app's own pages
 
 
 class Info:
@@ -32,7 +33,7 @@ def client_for(registry, **kw):
     app = FastHTML(secret_key="test")
     router = plugin_router(registry, **kw)
     router.to_app(app)
-    return router, TestClient(app, raise_server_exceptions=False)
+    return router, TestClient(app, headers=BROWSER, raise_server_exceptions=False)
 
 
 MALFORMED = [".hidden", "a b", "x" * 201, "caf%C3%A9", "semi;colon", "%2e%2e", "a%2Fb"]
@@ -78,7 +79,7 @@ def test_an_unknown_plugin_or_category_answers_404_with_a_clear_message(registry
 def test_an_unknown_plugin_in_the_selection_hook_answers_404(registry):
     router, client = client_for(registry, on_select=lambda p, r: None)
     assert client.post(router.select.to(), data={"plugin_id": "transcription_nope"}, headers=HX).status_code == 404
-    assert client.post(router.select.to(), data={}, headers=HX).status_code == 400
+    assert client.post(router.select.to(), data={"plugin_id": ""}, headers=HX).status_code == 400
 
 
 def test_a_failing_hook_answers_500_without_a_traceback(registry, caplog):
@@ -106,7 +107,7 @@ def test_a_write_failure_is_shown_in_the_form(registry, monkeypatch, caplog):
 def test_a_failed_reset_says_so(registry, monkeypatch):
     router, client = client_for(registry)
     monkeypatch.setattr(registry, "delete_plugin_config", lambda uid: False)
-    r = client.post(router.reset.to(plugin_id="transcription_whisper"), headers=HX)
+    r = client.post(router.reset.to(plugin_id="transcription_whisper"), data={"__revision__": ""}, headers=HX)
     assert "could not be deleted" in r.text
 
 

@@ -11,7 +11,7 @@ import time
 
 import httpx
 import pytest
-from fasthtml.common import FastHTML, to_xml
+from fasthtml.common import FastHTML, Input, to_xml
 from lxml import html as lxml_html
 from starlette.testclient import TestClient
 
@@ -23,6 +23,7 @@ from cjm_fasthtml_plugins.core.registry import UnifiedPluginRegistry
 from fake_plugins import Info, Manager
 
 HX = {"HX-Request": "true"}
+BROWSER = {"Sec-Fetch-Site": "same-origin"}  # what a browser sends with a request from the app's own pages
 UID = "transcription_whisper"
 SCHEMA = {"title": "Whisper", "type": "object",
           "properties": {"device": {"type": "string", "default": "cpu"},
@@ -43,7 +44,7 @@ def setup(tmp_path):
     app = FastHTML(secret_key="test")
     router = plugin_router(registry)
     router.to_app(app)
-    return registry, router, app, TestClient(app)
+    return registry, router, app, TestClient(app, headers=BROWSER)
 
 
 def xpath(text, query):
@@ -63,11 +64,18 @@ def expected_details(registry):
     return to_xml(render_plugin_details(plugin, registry.load_plugin_config(UID)))
 
 
-def expected_settings(registry, router):
+def with_token(panel, shown):
+    "The settings panel as the router sends it: with the CSRF token of the session (read from `shown`, a response)."
+    token = json.loads(xpath(shown, '//div[@id="plugin-settings"]/@hx-headers')[0])["X-CSRF-Token"]
+    return panel(Input(type="hidden", name="__csrf__", value=token, form="plugin-settings-form"),
+                 hx_headers=json.dumps({"X-CSRF-Token": token}))
+
+
+def expected_settings(registry, router, shown):
     plugin = registry.require_plugin(UID)
-    return to_xml(render_settings_form(plugin, registry.get_effective_config(UID), action=router.save.to(plugin_id=UID),
-                                       reset_action=router.reset.to(plugin_id=UID),
-                                       revision=registry.get_config_revision(UID) or ""))
+    return to_xml(with_token(render_settings_form(plugin, registry.get_effective_config(UID), action=router.save.to(plugin_id=UID),
+                                                  reset_action=router.reset.to(plugin_id=UID),
+                                                  revision=registry.get_config_revision(UID) or ""), shown))
 
 
 def test_a_config_saved_by_another_process_shows_at_once(setup, tmp_path):
@@ -79,7 +87,7 @@ def test_a_config_saved_by_another_process_shows_at_once(setup, tmp_path):
     assert "CUDA" in card and "Not Supported" in card and "Configured" in card
     assert xpath(form, '//input[@name="beam_size"]/@value') == ["9"]
     assert xpath(form, '//input[@name="__revision__"]/@value') == [other.get_config_revision(UID)]
-    assert card == expected_details(registry) and form == expected_settings(registry, router)
+    assert card == expected_details(registry) and form == expected_settings(registry, router, form)
     other.delete_plugin_config(UID)  # and deleted elsewhere: back to the defaults, revision ""
     card, form = details(client, router), settings(client, router)
     assert "Not configured (using defaults)" in card and "CUDA" not in card
@@ -94,7 +102,7 @@ def test_a_save_through_the_form_shows_in_the_next_fragments(setup):
     assert "Settings saved." in r.text
     assert "MPS" in details(client, router)
     assert xpath(settings(client, router), '//input[@name="beam_size"]/@value') == ["3"]
-    r = client.post(router.reset.to(plugin_id=UID), headers=HX)
+    r = client.post(router.reset.to(plugin_id=UID), data={"__revision__": ""}, headers=HX)
     assert "Settings reset to defaults." in r.text
     assert "MPS" not in details(client, router)
     assert xpath(settings(client, router), '//input[@name="beam_size"]/@value') == ["5"]
@@ -150,10 +158,10 @@ def test_the_oob_settings_panel_follows_the_config_too(setup):
     registry.write_plugin_config(UID, {"beam_size": 4})
     r = client.get(url, headers=HX).text
     assert xpath(r, '//input[@name="beam_size"]/@value') == ["4"]
-    assert r == expected_details(registry) + to_xml(render_settings_form(
+    assert r == expected_details(registry) + to_xml(with_token(render_settings_form(
         registry.require_plugin(UID), registry.get_effective_config(UID),
         action=router.save.to(plugin_id=UID), reset_action=router.reset.to(plugin_id=UID),
-        revision=registry.get_config_revision(UID))(hx_swap_oob="true"))
+        revision=registry.get_config_revision(UID)), r)(hx_swap_oob="true"))
 
 
 def test_a_new_load_failure_shows_at_once(tmp_path):
@@ -161,7 +169,7 @@ def test_a_new_load_failure_shows_at_once(tmp_path):
     app = FastHTML(secret_key="test")
     router = plugin_router(registry)
     router.to_app(app)
-    client = TestClient(app)
+    client = TestClient(app, headers=BROWSER)
     page = client.get(router.category_page.to(category="transcription"), headers=HX).text
     assert "could not be loaded" not in page
     registry.register_plugin_manager("transcription", Manager({"whisper": (Info("whisper"), SCHEMA),
@@ -179,7 +187,7 @@ def test_save_and_reset_write_in_a_worker_thread(setup, monkeypatch):
     monkeypatch.setattr(registry, "write_plugin_config", lambda *a, **k: seen.append(("write", on_loop())) or write(*a, **k))
     monkeypatch.setattr(registry, "delete_plugin_config", lambda *a, **k: seen.append(("delete", on_loop())) or delete(*a, **k))
     assert "Settings saved." in client.post(router.save.to(plugin_id=UID), data={"beam_size": "2", "__revision__": ""}, headers=HX).text
-    assert "Settings reset" in client.post(router.reset.to(plugin_id=UID), headers=HX).text
+    assert "Settings reset" in client.post(router.reset.to(plugin_id=UID), data={"__revision__": ""}, headers=HX).text
     assert seen == [("write", False), ("delete", False)]
 
 
@@ -208,7 +216,7 @@ def test_a_slow_disk_does_not_stall_other_requests(setup, monkeypatch):
     finished = []
 
     async def scenario():
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test", headers=BROWSER) as client:
             async def save():
                 r = await client.post(router.save.to(plugin_id=UID), data={"beam_size": "2", "__revision__": ""}, headers=HX)
                 finished.append(("save", r.status_code, "Settings saved." in r.text))

@@ -12,6 +12,7 @@ from cjm_fasthtml_plugins.core.registry import UnifiedPluginRegistry
 from fake_plugins import Info, Manager
 
 HX = {"HX-Request": "true"}
+BROWSER = {"Sec-Fetch-Site": "same-origin"}  # what a browser sends with a request from the app's own pages
 SECRET = "sk-VERY-SECRET-42"
 WHISPER = {"title": "Whisper", "type": "object", "required": ["model"],
            "properties": {"model": {"type": "string", "enum": ["tiny", "base", "large"], "default": "base"},
@@ -39,7 +40,7 @@ def setup(tmp_path):
     app = FastHTML(secret_key="test")
     router = plugin_router(registry, on_select=lambda plugin, request: selections.append(plugin.get_unique_id()))
     router.to_app(app)
-    return registry, router, TestClient(app), tmp_path, selections
+    return registry, router, TestClient(app, headers=BROWSER), tmp_path, selections
 
 
 def xpath(text, query):
@@ -165,7 +166,7 @@ def test_a_config_deleted_elsewhere_is_reported_as_a_conflict(setup):
 def test_reset_restores_defaults(setup, tmp_path):
     _, router, client, _, _ = setup
     save(client, router, {"model": "large", "beam_size": "9", "__revision__": ""})
-    r = client.post(router.reset.to(plugin_id="transcription_whisper"), headers=HX)
+    r = client.post(router.reset.to(plugin_id="transcription_whisper"), data={"__revision__": ""}, headers=HX)
     assert not (tmp_path / "transcription_whisper.json").exists()
     assert xpath(r.text, '//input[@name="beam_size"]/@value') == ["5"]
     assert xpath(r.text, '//select[@name="model"]/option[@selected]/@value') == ["base"]
@@ -175,7 +176,7 @@ def test_reset_restores_defaults(setup, tmp_path):
 def test_reset_without_javascript_answers_with_a_page(setup, tmp_path):
     _, router, client, _, _ = setup
     save(client, router, {"model": "large", "__revision__": ""})
-    r = client.post(router.reset.to(plugin_id="transcription_whisper"))
+    r = client.post(router.reset.to(plugin_id="transcription_whisper"), data={"__revision__": ""})
     assert r.text.startswith("<!doctype html>") and "Settings reset to defaults." in r.text
 
 
@@ -192,7 +193,7 @@ def test_a_corrupt_config_is_reported_kept_and_resettable(setup, tmp_path):
     assert path.read_bytes() == b'{"model": "tiny",'
     details = client.get(router.details.to(plugin_id="transcription_whisper"), headers=HX)
     assert details.status_code == 200
-    client.post(router.reset.to(plugin_id="transcription_whisper"), headers=HX)
+    client.post(router.reset.to(plugin_id="transcription_whisper"), data={"__revision__": ""}, headers=HX)
     assert not path.exists()
 
 
@@ -230,7 +231,7 @@ def test_custom_prefix_and_page_wrapper(tmp_path):
     app = FastHTML(secret_key="test")
     router = plugin_router(registry, "admin/plugins/", page=lambda title, *c: (Title(f"Admin | {title}"), Main(*c, id="layout")))
     router.to_app(app)
-    client = TestClient(app)
+    client = TestClient(app, headers=BROWSER)
     r = client.get("/admin/plugins")
     assert r.status_code == 200 and "<title>Admin | Plugins</title>" in r.text and 'id="layout"' in r.text
     r = client.get("/admin/plugins/category/llm")
@@ -251,7 +252,7 @@ def test_hostile_plugin_text_is_escaped_everywhere(tmp_path):
     app = FastHTML(secret_key="test")
     router = plugin_router(registry, on_select=lambda p, r: None)
     router.to_app(app)
-    client = TestClient(app)
+    client = TestClient(app, headers=BROWSER)
     save_r = client.post(router.save.to(plugin_id="evil_x"), data={"mode": "<i>a</i>", "__revision__": ""}, headers=HX)
     texts = [save_r.text] + [client.get(u, headers=h).text for u in
                              (router.index.to(), router.category_page.to(category="evil"), router.compare.to(category="evil"),
@@ -302,7 +303,7 @@ def tuned(tmp_path):
     app = FastHTML(secret_key="test")
     router = plugin_router(registry)
     router.to_app(app)
-    client = TestClient(app)
+    client = TestClient(app, headers=BROWSER)
     return lambda data: client.post(router.save.to(plugin_id="llm_tuned"), data={"__revision__": "", **data}, headers=HX)
 
 

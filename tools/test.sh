@@ -22,6 +22,16 @@ if ! command -v npm >/dev/null; then
     apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null
 fi
 
+step "Installing Debian's PostgreSQL server (the tests start throwaway clusters of it) and wrk (the HTTP benchmark)"
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v wrk >/dev/null; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq postgresql wrk >/dev/null
+fi
+ls /usr/lib/postgresql/*/bin/initdb
+
+step "Building the Python 3.12 environment for the cjm-plugin-system integration tests"
+bash tools/plugin_system_env.sh
+
 step "Fetching the front-end assets from npm (htmx, Franken UI, DaisyUI, Tailwind)"
 python -c 'from cjm_fasthtml_plugins.demo.assets import ensure_assets; print(ensure_assets())'
 

@@ -14,7 +14,7 @@ import inspect
 import json
 import logging
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Union
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Union
 
 import fasthtml.common as fh
 from fasthtml.common import FT, APIRouter, FtResponse
@@ -22,13 +22,16 @@ from monsterui.daisy import Alert, AlertT
 from monsterui.franken import AT, Button, ButtonT, Card, CardTitle, TabContainer, TextPresets, Titled
 from starlette.concurrency import run_in_threadpool
 
+from .guard import (CsrfInput, FormLimits, RequestRefused, check_post, csrf_headers,
+                                                   guard_routes)
+from .html_ids import PluginSelectorHtmlIds
 from .selector import (render_comparison_container, render_comparison_table,
                                                       render_dropdown_selector, render_load_failures,
                                                       render_plugin_details)
 from .settings import (PluginSettingsHtmlIds, read_settings_form, render_config_error,
                                                       render_settings_form, secret_field_names)
 from ..core.errors import (ConfigConflictError, ConfigValidationError, CorruptConfigError,
-                                              FieldError, InvalidPluginIdError, UnknownPluginError)
+                                              FieldError, InvalidPluginIdError, LoadFailure, UnknownPluginError)
 from ..core.metadata import PluginMetadata
 from ..core.registry import UnifiedPluginRegistry
 
@@ -49,13 +52,14 @@ def _is_htmx(request: Any) -> bool:
     headers = request.headers
     return headers.get("hx-request") == "true" and "hx-history-restore-request" not in headers
 
+_ERROR_PREFIXES = {400: "Bad request: ", 403: "Refused: ", 404: "Not found: ", 413: "Too large: ", 415: "Unsupported: "}
+
 def render_route_error(
     status: int,  # HTTP status the error is sent with
     message: str  # What went wrong and what to do about it
 ) -> FT:  # An alert fragment
     "Render an error of a plugin route as an alert."
-    prefix = "Not found: " if status == 404 else "Bad request: " if status == 400 else "Error: "
-    return Alert(fh.Strong(prefix), message, cls=AlertT.error, data_status=str(status), data_testid="route-error")
+    return Alert(fh.Strong(_ERROR_PREFIXES.get(status, "Error: ")), message, cls=AlertT.error, data_status=str(status), data_testid="route-error")
 
 # %% ../../nbs/components/routes.ipynb #d3d6de3c
 HTMX_RESPONSE_HANDLING = [{"code": "204", "swap": False}, {"code": "[23]..", "swap": True},
@@ -74,29 +78,40 @@ class _UnknownCategoryError(UnknownPluginError):
 
 @dataclass
 class _Context:
-    "What every handler uses: the registry, the page wrapper, the selection hook, and the router (for URLs)."
+    "What every handler uses: the registry, the page wrapper, the selection hook, the router (for URLs), the form limits."
     registry: UnifiedPluginRegistry
     page: Callable[..., Any]
     on_select: Optional[Callable[[PluginMetadata, Any], Any]]
     router: APIRouter
+    limits: FormLimits
 
-def _guarded(handler: Callable[..., Awaitable[Any]], page: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
-    "Turn registry errors into 400/404 alerts and anything unexpected into a logged 500 alert."
+def _guarded(handler: Callable[..., Awaitable[Any]], ctx: _Context, post: bool) -> Callable[..., Awaitable[Any]]:
+    "Guard posts (`check_post`); turn refusals and registry errors into 4xx alerts, anything unexpected into a logged 500."
     @functools.wraps(handler)
     async def run(request, **kwargs):
-        try: return await handler(request, **kwargs)
+        try:
+            if post:
+                if "plugin_id" in kwargs: ctx.registry.require_plugin(kwargs["plugin_id"])  # 400/404 before reading a body
+                await check_post(request, ctx.limits)  # the handlers read the form it checked: `await request.form()`
+            return await handler(request, **kwargs)
+        except RequestRefused as e: status, message = e.status_code, e.detail
         except InvalidPluginIdError as e: status, message = 400, str(e)
         except UnknownPluginError as e: status, message = 404, str(e)
         except Exception:
             _logger.exception("Plugin route %s failed", request.url.path)
             status, message = 500, "Something went wrong while handling this request; the server log has the details."
         alert = render_route_error(status, message)
-        return FtResponse(alert if _is_htmx(request) else page(f"Error {status}", alert), status_code=status)
+        return FtResponse(alert if _is_htmx(request) else ctx.page(f"Error {status}", alert), status_code=status)
     return run
 
 def _respond(ctx: _Context, request: Any, title: str, *content: Any) -> Any:
-    "A fragment for HTMX, a full page otherwise."
-    return content if _is_htmx(request) else ctx.page(title, *content)
+    "A fragment for HTMX; otherwise a full page whose HTMX requests carry the CSRF token."
+    if _is_htmx(request): return content
+    return ctx.page(title, fh.Div(*content, cls="contents", **csrf_headers(request)))
+
+async def _drawn(draw: Callable[..., Any], *args: Any, **kwargs: Any) -> fh.Safe:
+    "The HTML of `draw(*args, **kwargs)`, built and serialised in a worker thread: a big schema never blocks the loop."
+    return fh.Safe(await run_in_threadpool(lambda: fh.to_xml(draw(*args, **kwargs))))
 
 def _require_category(ctx: _Context, category: str) -> str:
     "The category, or a 404 when no manager is registered for it."
@@ -125,18 +140,47 @@ def _display_config(schema: Dict[str, Any], submitted: Dict[str, Any], stored: D
         if raw and isinstance(raw[-1], str): shown[e.field] = raw[-1]
     return shown
 
-def _form(ctx: _Context, plugin: PluginMetadata, config: Dict[str, Any], **kw) -> FT:
-    "The settings form posting to this router's save and reset routes."
+def _form(ctx: _Context, request: Any, plugin: PluginMetadata, config: Dict[str, Any], **kw) -> FT:
+    "The settings form posting to this router's save and reset routes, carrying the CSRF token."
     uid = plugin.get_unique_id()
-    return render_settings_form(plugin, config, action=ctx.router.save.to(plugin_id=uid),
-                                reset_action=ctx.router.reset.to(plugin_id=uid), **kw)
+    panel = render_settings_form(plugin, config, action=ctx.router.save.to(plugin_id=uid),
+                                 reset_action=ctx.router.reset.to(plugin_id=uid), **kw)
+    return panel(CsrfInput(request, form=PluginSettingsHtmlIds.FORM), **csrf_headers(request))
 
-def _settings_panel(ctx: _Context, plugin: PluginMetadata, **kw) -> FT:
-    "The form of the saved config and its revision (read together), or the corrupt-config panel."
+def _settings_panel(ctx: _Context, request: Any, plugin: PluginMetadata, **kw) -> FT:
+    "The form of the saved config and its revision (read together), the corrupt-config panel, or the schema error."
     uid = plugin.get_unique_id()
     try: saved, revision = ctx.registry.load_plugin_config_with_revision(uid)
     except CorruptConfigError as e: return render_config_error(plugin, e, reset_action=ctx.router.reset.to(plugin_id=uid))
-    return _form(ctx, plugin, _with_defaults(ctx, uid, saved), revision=revision or "", **kw)
+    try: return _form(ctx, request, plugin, _with_defaults(ctx, uid, saved), revision=revision or "", **kw)
+    except Exception as e: return _schema_error_panel(plugin, e)
+
+# %% ../../nbs/components/routes.ipynb #b7d1e5a2
+def _unusable(plugin: PluginMetadata, error: Exception) -> LoadFailure:
+    "Log why a plugin cannot be drawn; the failure to list in its place."
+    _logger.error("Cannot draw plugin %r: its config schema is unusable (%s)", plugin.get_unique_id(),
+                  type(error).__name__, exc_info=error)
+    return LoadFailure(plugin.category, plugin.name, type(error).__name__,
+                       "its config schema cannot be drawn; the server log has the details")
+
+def _schema_error_panel(plugin: PluginMetadata, error: Exception) -> FT:
+    "The settings panel of a plugin whose schema cannot be drawn as a form."
+    _unusable(plugin, error)
+    return fh.Div(Alert(fh.Strong(f"{plugin.title}: "), f"its settings cannot be shown: the plugin's config schema cannot "
+                        f"be drawn as a form ({type(error).__name__}; the server log has the details). The other plugins "
+                        "are not affected; fix this plugin's schema.", cls=AlertT.error),
+                  id=PluginSettingsHtmlIds.PANEL, data_plugin_id=plugin.get_unique_id(), data_testid="schema-error")
+
+def _draw_each(draw: Callable[[List[PluginMetadata], Sequence[LoadFailure]], FT], plugins: List[PluginMetadata],
+               failures: Sequence[LoadFailure]) -> FT:
+    "`draw(plugins, failures)`; when that raises, the plugins that can be drawn, each other one listed as a failure."
+    try: return draw(plugins, failures)
+    except Exception: pass
+    good, bad = [], list(failures)
+    for plugin in plugins:
+        try: draw([plugin], ()); good.append(plugin)
+        except Exception as e: bad.append(_unusable(plugin, e))
+    return draw(good, bad)
 
 # %% ../../nbs/components/routes.ipynb #61d1cbf5
 def _category_nav(ctx: _Context, current: Optional[str]) -> FT:
@@ -159,101 +203,128 @@ async def _index(ctx: _Context, request):
     body = fh.Div(*cards, cls="grid gap-4 sm:grid-cols-2 lg:grid-cols-3") if cards else fh.P("No plugin categories are registered.")
     return _respond(ctx, request, "Plugins", body)
 
-async def _category_page(ctx: _Context, request, category: str, plugin_id: str = ""):
+def _category_body(ctx: _Context, request, category: str, plugins: List[PluginMetadata], plugin_id: str) -> tuple:
     "The dropdown and details card beside the chosen plugin's settings, the comparison full width below."
     registry, routes = ctx.registry, ctx.router
-    plugins = registry.get_plugins_by_category(_require_category(ctx, category))
     chosen = next((p for p in plugins if p.get_unique_id() == plugin_id), plugins[0] if plugins else None)
     hook = dict(selection_endpoint=routes.select.to(), target_id=SELECTION_STATUS_ID,
                 confirm_button_text="Use this plugin") if ctx.on_select else {}
-    selector = render_dropdown_selector(
-        plugins, chosen and chosen.get_unique_id(), get_plugin_config=functools.partial(_safe_config, registry),
+    selector = _draw_each(lambda shown, failures: render_dropdown_selector(
+        shown, chosen and chosen.get_unique_id(), get_plugin_config=functools.partial(_safe_config, registry),
         details_endpoint=routes.details.to(settings=1), comparison_endpoint=routes.compare.to(category=category),
-        failures=registry.get_load_failures(category), comparison_container=False, **hook)
+        failures=failures, comparison_container=False, **hook), plugins, registry.get_load_failures(category))
     status = fh.Div(id=SELECTION_STATUS_ID, role="status", aria_live="polite") if ctx.on_select and plugins else None
     columns = fh.Div(fh.Div(selector, status, cls="min-w-0 space-y-4"),  # min-w-0: no column outgrows its half
-                     fh.Div(_settings_panel(ctx, chosen), cls="min-w-0") if chosen else None,
+                     fh.Div(_settings_panel(ctx, request, chosen), cls="min-w-0") if chosen else None,
                      cls="grid gap-6 lg:grid-cols-2 mt-4")
-    comparison = render_comparison_container(cls="min-w-0 mt-6") if plugins else None
-    return _respond(ctx, request, f"{registry.get_category_display_name(category)} plugins", _category_nav(ctx, category),
-                    columns, comparison)
+    return columns, render_comparison_container(cls="min-w-0 mt-6") if plugins else None
+
+async def _category_page(ctx: _Context, request, category: str, plugin_id: str = ""):
+    "The category's tabs and its selector, settings and comparison (drawn in a worker thread)."
+    plugins = ctx.registry.get_plugins_by_category(_require_category(ctx, category))
+    body = await _drawn(_category_body, ctx, request, category, plugins, plugin_id)
+    return _respond(ctx, request, f"{ctx.registry.get_category_display_name(category)} plugins",
+                    _category_nav(ctx, category), body)
 
 # %% ../../nbs/components/routes.ipynb #62103871
+def _details_body(ctx: _Context, request, plugin: PluginMetadata, settings: bool, oob: bool) -> tuple:
+    "The details card (an alert in its place when it cannot be drawn) and, with `settings`, the settings panel."
+    try: card = render_plugin_details(plugin, _safe_config(ctx.registry, plugin.get_unique_id()))
+    except Exception as e: card = fh.Div(render_load_failures([_unusable(plugin, e)]), id=PluginSelectorHtmlIds.PLUGIN_DETAILS)
+    panel = _settings_panel(ctx, request, plugin) if settings else None
+    return card, panel(hx_swap_oob="true") if panel is not None and oob else panel
+
 async def _details(ctx: _Context, request, plugin_id: str = "", settings: bool = False):
     "The details card (`#plugin-details`); with `settings`, the settings panel too, swapped out-of-band."
     plugin = ctx.registry.require_plugin(plugin_id)
-    card = render_plugin_details(plugin, _safe_config(ctx.registry, plugin.get_unique_id()))
-    panel = _settings_panel(ctx, plugin) if settings else None
-    if not _is_htmx(request): return ctx.page(plugin.title, card, panel)
-    return (card, panel(hx_swap_oob="true")) if panel is not None else card
+    return _respond(ctx, request, plugin.title, await _drawn(_details_body, ctx, request, plugin, settings, _is_htmx(request)))
 
 def _hide_button() -> FT:
     "A button that empties the comparison container."
     return Button("Hide comparison", cls=ButtonT.ghost, submit=False,
                   onclick="const c = this.closest('#plugin-comparison'); if (c) c.replaceChildren()")
 
+def _comparison(ctx: _Context, plugin_id: str, plugins: List[PluginMetadata], failures: Sequence[LoadFailure]) -> FT:
+    "The comparison table of `plugins`, with `failures` as disabled rows."
+    return render_comparison_table(plugins, plugin_id or None, functools.partial(_safe_config, ctx.registry),
+                                   selection_endpoint=ctx.router.select.to() if ctx.on_select else None,
+                                   target_id=SELECTION_STATUS_ID if ctx.on_select else None, failures=failures)
+
 async def _compare(ctx: _Context, request, category: str = "", plugin_id: str = ""):
     "The comparison table of a category; for HTMX, it re-fetches itself on every dropdown change while shown."
     registry, routes = ctx.registry, ctx.router
     plugins = registry.get_plugins_by_category(_require_category(ctx, category))
-    table = render_comparison_table(plugins, plugin_id or None, functools.partial(_safe_config, registry),
-                                    selection_endpoint=routes.select.to() if ctx.on_select else None,
-                                    target_id=SELECTION_STATUS_ID if ctx.on_select else None,
-                                    failures=registry.get_load_failures(category))
-    if not _is_htmx(request): return ctx.page(f"Compare {registry.get_category_display_name(category)} plugins", table)
+    table = await _drawn(_draw_each, functools.partial(_comparison, ctx, plugin_id), plugins, registry.get_load_failures(category))
+    if not _is_htmx(request): return _respond(ctx, request, f"Compare {registry.get_category_display_name(category)} plugins", table)
     return fh.Div(table, _hide_button(), cls="space-y-2", data_testid="comparison", hx_get=routes.compare.to(category=category),
-                  hx_trigger="change from:#plugin-select", hx_include="#plugin-select", hx_target="this", hx_swap="outerHTML")
+                  hx_trigger="change from:#plugin-select", hx_include="#plugin-select", hx_target="this", hx_swap="outerHTML",
+                  **csrf_headers(request))
 
 # %% ../../nbs/components/routes.ipynb #38eb79b8
 async def _settings(ctx: _Context, request, plugin_id: str):
-    "The settings panel of a plugin."
+    "The settings panel of a plugin (drawn in a worker thread)."
     plugin = ctx.registry.require_plugin(plugin_id)
-    return _respond(ctx, request, f"{plugin.title} settings", _settings_panel(ctx, plugin))
+    return _respond(ctx, request, f"{plugin.title} settings", await _drawn(_settings_panel, ctx, request, plugin))
 
-async def _write(ctx: _Context, plugin: PluginMetadata, config: Dict[str, Any], expected: Optional[str],
-                 stored: Dict[str, Any], submitted: Any) -> Union[FT, List[FieldError]]:
-    "Save in a worker thread (lock, write, fsyncs); the form to answer with, or the errors to show."
+def _write(ctx: _Context, request, plugin: PluginMetadata, config: Dict[str, Any], expected: str,
+           stored: Dict[str, Any], submitted: Any) -> Union[FT, List[FieldError]]:
+    "Save (lock, write, fsyncs); the form to answer with, or the errors to show."
     uid = plugin.get_unique_id()
-    try: revision = await run_in_threadpool(ctx.registry.write_plugin_config, uid, config, expected_revision=expected)
+    try: revision = ctx.registry.write_plugin_config(uid, config, expected_revision=expected)
     except ConfigValidationError as e: return list(e.errors)
     except ConfigConflictError as e:
         shown = _display_config(plugin.config_schema or {}, config, stored, submitted, [])
-        return _form(ctx, plugin, shown, conflict=e, revision=e.current_revision or "")
+        return _form(ctx, request, plugin, shown, conflict=e, revision=e.current_revision or "")
     except OSError as e:
         _logger.error("Could not save the config of plugin %r: %s", uid, e)
         return [FieldError("", f"The config file could not be written ({e.strerror or e}); nothing was saved. "
                                "Check that the config directory is writable, then save again.")]
-    return _form(ctx, plugin, _with_defaults(ctx, uid, config), revision=revision, message="Settings saved.")
+    return _form(ctx, request, plugin, _with_defaults(ctx, uid, config), revision=revision, message="Settings saved.")
 
-async def _save(ctx: _Context, request, plugin_id: str):
-    "Parse, validate and save the submitted form; answer with the panel (errors inline, a conflict, or saved)."
-    plugin = ctx.registry.require_plugin(plugin_id)
-    uid, schema, title = plugin.get_unique_id(), plugin.config_schema or {}, f"{plugin.title} settings"
-    submitted = await request.form()
-    expected = submitted.get(PluginSettingsHtmlIds.REVISION_FIELD)
-    expected = expected if isinstance(expected, str) else None
+def _check_text(config: Dict[str, Any]) -> None:
+    "Refuse (400) a value that is not valid Unicode text (a lone surrogate, e.g. a JSON `\\ud800`)."
+    for name, value in config.items():
+        try: json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise RequestRefused(400, f"The value of {ascii(name[:60])} is not valid text (it holds a lone surrogate such "
+                                      "as \\ud800); nothing was saved. Correct it and save again.") from None
+        except (TypeError, ValueError): pass  # the schema validation reports those
+
+def _save_panel(ctx: _Context, request, plugin: PluginMetadata, submitted: Any, expected: str) -> FT:
+    "Parse, validate and write the form; the panel to answer with (errors inline, a conflict, or saved)."
+    uid, schema = plugin.get_unique_id(), plugin.config_schema or {}
     try: stored = ctx.registry.load_plugin_config(uid)
-    except CorruptConfigError as e:
-        return _respond(ctx, request, title, render_config_error(plugin, e, reset_action=ctx.router.reset.to(plugin_id=uid)))
-    config, errors = read_settings_form(schema, submitted, stored)
+    except CorruptConfigError as e: return render_config_error(plugin, e, reset_action=ctx.router.reset.to(plugin_id=uid))
+    try: config, errors = read_settings_form(schema, submitted, stored)
+    except Exception as e: return _schema_error_panel(plugin, e)
+    _check_text(config)
     if errors:  # report the schema's complaints about the values that did parse too
         bad = {e.field for e in errors}
         errors += [e for e in ctx.registry.validate_plugin_config(uid, config) if e.field not in bad]
     else:
-        answer = await _write(ctx, plugin, config, expected, stored, submitted)
-        if not isinstance(answer, list): return _respond(ctx, request, title, answer)
+        answer = _write(ctx, request, plugin, config, expected, stored, submitted)
+        if not isinstance(answer, list): return answer
         errors = answer
     shown = _display_config(schema, config, stored, submitted, errors)
-    return _respond(ctx, request, title, _form(ctx, plugin, shown, errors=errors, revision=expected))
+    return _form(ctx, request, plugin, shown, errors=errors, revision=expected)
+
+async def _save(ctx: _Context, request, plugin_id: str):
+    "Save the submitted form (parsed, validated and written in a worker thread); a form without its revision is a 400."
+    plugin = ctx.registry.require_plugin(plugin_id)
+    submitted = await request.form()
+    expected = submitted.get(PluginSettingsHtmlIds.REVISION_FIELD)
+    if not isinstance(expected, str):
+        raise RequestRefused(400, f"This settings form is stale or incomplete: it has no {PluginSettingsHtmlIds.REVISION_FIELD} "
+                                  "field, which every form of these settings carries. Reload the page and save again; nothing was saved.")
+    panel = await _drawn(_save_panel, ctx, request, plugin, submitted, expected)
+    return _respond(ctx, request, f"{plugin.title} settings", panel)
 
 async def _reset(ctx: _Context, request, plugin_id: str):
     "Delete the saved config (in a worker thread); answer with the panel of the defaults."
     plugin = ctx.registry.require_plugin(plugin_id)
-    title = f"{plugin.title} settings"
-    if not await run_in_threadpool(ctx.registry.delete_plugin_config, plugin.get_unique_id()):
-        problem = FieldError("", "The saved config could not be deleted (the server log says why); nothing was reset.")
-        return _respond(ctx, request, title, _settings_panel(ctx, plugin, errors=[problem]))
-    return _respond(ctx, request, title, _settings_panel(ctx, plugin, message="Settings reset to defaults."))
+    if await run_in_threadpool(ctx.registry.delete_plugin_config, plugin.get_unique_id()): kw = dict(message="Settings reset to defaults.")
+    else: kw = dict(errors=[FieldError("", "The saved config could not be deleted (the server log says why); nothing was reset.")])
+    return _respond(ctx, request, f"{plugin.title} settings", await _drawn(_settings_panel, ctx, request, plugin, **kw))
 
 # %% ../../nbs/components/routes.ipynb #28b3572f
 async def _select(ctx: _Context, request):
@@ -280,17 +351,26 @@ _ROUTES = [  # (name, methods, path under the prefix, handler)
     ("select", ["post"], "/select", _select),
 ]
 
+class _PluginRouter(APIRouter):
+    "An `APIRouter` whose `to_app` also guards the bodies of its routes (`guard_routes`: POSTs within the limits, GETs none)."
+    limits: FormLimits = FormLimits()
+    def to_app(self, app):
+        super().to_app(app)
+        guard_routes(app, [self.prefix + path for _, _, path, _ in _ROUTES], self.limits)
+
 def plugin_router(
     registry: UnifiedPluginRegistry,  # Registry whose plugins the routes show and configure
     prefix: str = "/plugins",  # URL prefix of every route
     *,
     on_select: Optional[Callable[[PluginMetadata, Any], Any]] = None,  # Hook called as on_select(plugin, request) when the user confirms a choice
     page: Optional[PageFn] = None,  # Full-page wrapper page(title, *content) (default: MonsterUI `Titled`)
+    limits: FormLimits = FormLimits(),  # What a posted form may carry (body size, field size, number of fields)
 ) -> APIRouter:  # Router to mount with `router.to_app(app)`; its routes are attributes (`router.save.to(plugin_id=...)`)
     "Build the selector, comparison, settings, save, reset and selection routes for a registry."
-    router = APIRouter("/" + prefix.strip("/") if prefix.strip("/") else "")
-    ctx = _Context(registry, page or default_page, on_select, router)
+    router = _PluginRouter("/" + prefix.strip("/") if prefix.strip("/") else "")
+    router.limits = limits
+    ctx = _Context(registry, page or default_page, on_select, router, limits)
     for name, methods, path, handler in _ROUTES:
         if name == "select" and on_select is None: continue
-        router(path, methods=methods, name=name)(_guarded(functools.partial(handler, ctx), ctx.page))
+        router(path, methods=methods, name=name)(_guarded(functools.partial(handler, ctx), ctx, "post" in methods))
     return router
