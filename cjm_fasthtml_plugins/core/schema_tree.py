@@ -228,9 +228,9 @@ def fill_defaults(
         node = split_nullable(node)[0]
         if isinstance(value, list) and isinstance(node.get("items"), dict): return [fill(node["items"], v) for v in value]
         if not isinstance(value, dict): return value
-        out = dict(value)
+        out, own = dict(value), node.get("properties") if isinstance(node.get("properties"), dict) else {}
         for key, sub in object_view(node, value)[0].items():
-            if key not in out and "default" in sub: out[key] = copy.deepcopy(sub["default"])
+            if key not in out and key in own and "default" in sub: out[key] = copy.deepcopy(sub["default"])
             if key in out: out[key] = fill(sub, out[key])
         return out
     return fill(resolve_refs(schema), config)
