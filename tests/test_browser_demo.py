@@ -50,7 +50,7 @@ def choose(page, unique_id: str):
 
 
 def field(page, name: str):
-    return page.locator(f"#plugin-settings-form [name='{name}']")
+    return page.locator(f"#plugin-settings-form [name='{name}']:not([type='hidden'])")  # a switch posts a hidden "false" too
 
 
 def save(page):

@@ -148,7 +148,7 @@ def _notes(ctx: "_Ctx", fid: str, path: Tuple[Any, ...], node: Mapping[str, Any]
                                   data_field_error=_dotted(path)))
     described = " ".join(f"{fid}-{s}" for s, on in (("help", help_parts), ("error", errors)) if on)
     attrs = dict(aria_describedby=described or None, aria_invalid="true" if errors else None,
-                 cls="uk-form-destructive" if errors else None, autofocus=bool(errors) and ctx.focus_first())
+                 cls="uk-form-destructive" if errors else "", autofocus=bool(errors) and ctx.focus_first())
     return notes, attrs
 
 def _title(node: Mapping[str, Any], path: Tuple[Any, ...], required: bool) -> FT:
