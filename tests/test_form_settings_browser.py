@@ -12,7 +12,7 @@ import uvicorn
 
 import fasthtml.common as fh
 
-from browser_support import assets_ready, browser, free_port, page_and_net, color_scheme  # noqa: F401 (fixtures)
+from browser_support import free_port  # the browser fixtures come from conftest.py
 from cjm_fasthtml_plugins.demo.assets import mount_assets, offline_headers
 from cjm_fasthtml_plugins.components.routes import htmx_error_swap_config, plugin_router
 from cjm_fasthtml_plugins.core.registry import UnifiedPluginRegistry
