@@ -373,7 +373,7 @@ def plugin_router(
     page: Optional[PageFn] = None,  # Full-page wrapper page(title, *content) (default: MonsterUI `Titled`)
     limits: FormLimits = FormLimits(),  # What a posted form may carry (body size, field size, number of fields)
 ) -> APIRouter:  # Router to mount with `router.to_app(app)`; its routes are attributes (`router.save.to(plugin_id=...)`)
-    "Build the selector, comparison, settings, save, reset and selection routes for a registry."
+    "Build the selector, comparison, settings, save, re-render, reset and selection routes for a registry."
     router = _PluginRouter("/" + prefix.strip("/") if prefix.strip("/") else "")
     router.limits = limits
     ctx = _Context(registry, page or default_page, on_select, router, limits)
