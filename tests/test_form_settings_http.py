@@ -5,6 +5,7 @@ ever in a response."""
 from __future__ import annotations
 
 import json
+import logging
 
 import jsonschema
 import pytest
@@ -85,3 +86,31 @@ def test_an_unchanged_save_through_the_routes_keeps_the_config(path, tmp_path_fa
             assert r.status_code == 200 and "Settings saved." in r.text, r.text[:2000]
             assert registry.load_plugin_config(UID) == expected
     check()
+
+
+NESTED_SECRET = {"title": "Keys", "type": "object", "$defs": {
+    "Key": {"type": "object", "properties": {"name": {"type": "string"},
+                                             "value": {"anyOf": [{"type": "string", "format": "password", "writeOnly": True,
+                                                                  "pattern": "^sk-", "minLength": 3},
+                                                                 {"type": "null"}], "default": None}}}},
+    "properties": {"keys": {"type": "array", "items": {"$ref": "#/$defs/Key"}},
+                   "retries": {"type": "integer", "minimum": 0, "default": 1}}}
+
+
+def test_a_stored_secret_the_schema_now_rejects_is_never_quoted(tmp_path, caplog):
+    "The save refuses the config (the stored secret breaks a newer pattern) without showing or logging the secret."
+    caplog.set_level(logging.DEBUG)
+    registry, router, client = site(tmp_path, NESTED_SECRET)
+    secret = "OLD-FORMAT-SECRET-77"
+    (tmp_path / f"{UID}.json").write_text(json.dumps({"keys": [{"name": "a", "value": secret}], "retries": 1}))
+    responses = []
+    for headers in ({}, HX):
+        page = client.get(router.settings.to(plugin_id=UID), headers=headers)
+        data = {**posted(page.text), "retries": ["2"]}
+        responses += [page, client.post(router.save.to(plugin_id=UID), data=data, headers=headers),
+                      client.post(router.rerender.to(plugin_id=UID), data={**data, "__op__": ["add:keys"]}, headers=headers)]
+    assert all(r.status_code == 200 for r in responses)
+    assert "Settings saved." not in responses[1].text  # refused: the stored secret no longer fits the schema
+    assert registry.load_plugin_config(UID)["retries"] == 1
+    for r in responses: assert secret not in r.text and "OLD-FORMAT" not in r.text
+    assert secret not in caplog.text
