@@ -187,7 +187,7 @@ def bench_registry(t, ours, ref, tmp, q):
 
 
 def floor_save(path, data):
-    "The least a durable save does: temp file + fsync, rename over the target, fsync of the directory."
+    "The least a durable save with history does: temp file + fsync, rename, directory fsync, history append + fdatasync."
     tmp = path.with_name(f".{path.name}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
@@ -198,6 +198,11 @@ def floor_save(path, data):
     dfd = os.open(path.parent, os.O_RDONLY)
     try: os.fsync(dfd)
     finally: os.close(dfd)
+    fd = os.open(path.with_suffix(".jsonl"), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)  # the history entry (issue 15)
+    try:
+        os.write(fd, data.replace(b"\n", b"") + b"\n")
+        os.fdatasync(fd)
+    finally: os.close(fd)
 
 
 def bench_save(t, ours, tmp, q):
@@ -210,7 +215,7 @@ def bench_save(t, ours, tmp, q):
     res = alternate({"ours": lambda: reg.save_plugin_config(uid, CONFIG),
                      "floor": lambda: floor_save(floor_dir / f"{uid}.json", data)},
                     1 if q else 9, 5 if q else 20, clock=time.perf_counter)
-    t.add("save_plugin_config (wall clock, real disk)", "floor: temp+fsync+replace+dir fsync", res["floor"], res["ours"],
+    t.add("save_plugin_config (wall clock, real disk)", "floor: temp+fsync+replace+dir fsync+history append", res["floor"], res["ours"],
           res["ours"] / res["floor"], at_most(1.5))
 
 
@@ -225,6 +230,70 @@ def bench_imports(t, q):
     t.add("import core.registry (fresh process)", "original", ref, ours, ours / ref, at_most(1.2))
     ours, mui = import_time(["cjm_fasthtml_plugins.components.selector", "monsterui.all"], rounds)
     t.add("import components.selector (fresh process)", "import monsterui.all", mui, ours, ours / mui, at_most(1.1))
+
+
+# -- config stores: PostgreSQL vs the JSON directory (issue 15) ---------------------------------------------------
+NOTIFY_CHILD = """
+import sys, time
+from cjm_fasthtml_plugins.core.changes import store_from_url
+store = store_from_url(sys.argv[1])
+sys.stdin.readline()  # the parent is subscribed
+for i in range(int(sys.argv[2])):
+    t = time.monotonic()  # system-wide on Linux: comparable with the parent's clock
+    print(store.save("bench_notify", {"i": i}), t, flush=True)
+    time.sleep(0.05)  # apart, so the JSON watcher seldom merges two saves into one change
+store.close()
+"""
+
+
+def notify_latencies(url, n):
+    "Seconds from the start of a save in a child process to `on_config_change` in this one, per save."
+    import queue
+    from cjm_fasthtml_plugins.core.changes import store_from_url
+    from cjm_fasthtml_plugins.core.registry import UnifiedPluginRegistry
+    seen, reg = queue.Queue(), UnifiedPluginRegistry(store=store_from_url(url))
+    reg.on_config_change(lambda change: seen.put((change.revision, time.monotonic())))
+    child = subprocess.Popen([sys.executable, "-c", NOTIFY_CHILD, url, str(n)], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+    out = child.communicate("go\n", timeout=300)[0]
+    sent, got = dict(line.split() for line in out.splitlines()), {}
+    while len(got) < len(sent):
+        try: rev, at = seen.get(timeout=10)
+        except queue.Empty: break  # the JSON watcher may merge two saves into one change (the later revision)
+        got.setdefault(rev, at)
+    reg.store.close()
+    if len(got) < 0.9 * len(sent): raise RuntimeError(f"{url}: only {len(got)} of {len(sent)} saves were notified")
+    return sorted(got[rev] - float(t) for rev, t in sent.items() if rev in got)
+
+
+def bench_stores(t, tmp, q):
+    "save/load per call and cross-process notification latency: PostgreSQL (throwaway cluster) vs the JSON directory."
+    sys.path.insert(0, str(ROOT / "tests"))
+    import pg_support
+    from cjm_fasthtml_plugins.core.changes import store_from_url
+    if q and not (pg_support._find_bin() / "initdb").exists():
+        log.info("--quick: no PostgreSQL binaries, store rows skipped")
+        return
+    cluster = pg_support.PgCluster()
+    try:
+        urls = {"json": str(tmp / "store-json"), "pg": cluster.create_database()}
+        stores = {k: store_from_url(u) for k, u in urls.items()}
+        for s in stores.values(): s.save("bench_p", CONFIG)
+        rounds, number = (1, 20) if q else (9, 200)
+        res = alternate({k: (lambda s=s: s.save("bench_p", CONFIG)) for k, s in stores.items()}, rounds, number, clock=time.perf_counter)
+        t.add("store.save (wall clock; history entry included): PostgreSQL vs JSON directory", "JSON directory (real disk)",
+              res["json"], res["pg"], res["pg"] / res["json"])
+        res = alternate({k: (lambda s=s: s.load("bench_p")) for k, s in stores.items()}, rounds, number * 5, clock=time.perf_counter)
+        t.add("store.load (wall clock): PostgreSQL vs JSON directory", "JSON directory", res["json"], res["pg"],
+              res["pg"] / res["json"], fmt="{:.1f} us", scale=1e6)
+        for s in stores.values(): s.close()
+        n = 20 if q else 200
+        lat = {k: notify_latencies(u, n) for k, u in urls.items()}
+        for name, pct in (("p50", 0.5), ("p99", 0.99)):
+            pick = {k: v[min(len(v) - 1, int(pct * len(v)))] for k, v in lat.items()}
+            t.add(f"notification {name}, save started in another process -> on_config_change ({n} saves)",
+                  "JSON directory (watchfiles)", pick["json"], pick["pg"], pick["pg"] / pick["json"])
+    finally: cluster.remove()
 
 
 # -- HTTP -------------------------------------------------------------------------------------------------------
@@ -357,6 +426,7 @@ def main():
         bench_registry(t, ours, ref, tmp, args.quick)
         bench_save(t, ours, tmp, args.quick)
         bench_imports(t, args.quick)
+        bench_stores(t, tmp, args.quick)
         bench_http(t, tmp, args.quick)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -200,3 +200,71 @@ def test_the_registry_detects_conflicts_on_either_store(stores, tmp_path):
         a.write_plugin_config("llm_gemini", {"temperature": 0.3}, expected_revision=revision)
     assert a.update_plugin_config("llm_gemini", {"temperature": 0.4}) == {"temperature": 0.4}
     assert b.load_plugin_config("llm_gemini") == {"temperature": 0.4}
+
+
+# -- history and watch (issue 15) ----------------------------------------------------------------------------------
+def test_history_lists_saves_and_deletes_newest_first(stores):
+    store, other = stores.make(), stores.make()
+    first = store.save("llm_gemini", {"temperature": 0.1})
+    second = other.save("llm_gemini", {"temperature": 0.2})  # another process or host
+    assert store.delete("llm_gemini") is True
+    assert store.delete("llm_gemini") is False  # nothing removed: nothing recorded
+    entries = store.history("llm_gemini")
+    assert [(e.unique_id, e.action, e.revision, e.config) for e in entries] == [
+        ("llm_gemini", "delete", None, None), ("llm_gemini", "save", second, {"temperature": 0.2}),
+        ("llm_gemini", "save", first, {"temperature": 0.1})]
+    assert entries[0].saved_at >= entries[1].saved_at >= entries[2].saved_at
+    assert all(e.saved_at.utcoffset().total_seconds() == 0 for e in entries)
+    assert other.history("llm_gemini") == entries
+    assert store.history("llm_gemini", limit=2) == entries[:2]
+    assert store.history("llm_other") == [] and store.list_ids() == []
+
+
+def test_history_keeps_the_last_n(stores):
+    store = stores.make()
+    store.history_limit = 5  # the JSON store's attribute; PostgreSQL's constructor argument, set the same way here
+    for n in range(13): store.save("counter", {"n": n})
+    assert [e.config["n"] for e in store.history("counter")] == [12, 11, 10, 9, 8]
+    assert store.history("other") == []
+
+
+def test_history_default_keeps_20(store):
+    for n in range(25): store.save("counter", {"n": n})
+    assert [e.config["n"] for e in store.history("counter")] == list(range(24, 4, -1))
+
+
+def test_history_refuses_invalid_ids(store):
+    for bad in ("../x", "", None):
+        with pytest.raises(InvalidPluginIdError): store.history(bad)
+
+
+def test_watch_delivers_saves_and_deletes_from_any_store(stores):
+    import queue
+    from cjm_fasthtml_plugins.core.changes import ConfigChange
+    watcher, here, elsewhere = stores.make(), stores.make(), stores.make()
+    seen = queue.Queue()
+    unsubscribe = watcher.watch(seen.put)
+    rev = elsewhere.save("llm_gemini", {"temperature": 0.1})  # another process or host
+    assert seen.get(timeout=30) == ConfigChange("llm_gemini", "save", rev)
+    rev = watcher.save("llm_gemini", {"temperature": 0.2})  # the watching store itself
+    assert seen.get(timeout=30) == ConfigChange("llm_gemini", "save", rev)
+    assert here.delete("llm_gemini")
+    assert seen.get(timeout=30) == ConfigChange("llm_gemini", "delete", None)
+    unsubscribe()
+    marker = queue.Queue()
+    unsubscribe = watcher.watch(marker.put)  # a later change reaches only the callbacks still subscribed
+    rev = elsewhere.save("llm_other", {})
+    assert marker.get(timeout=30) == ConfigChange("llm_other", "save", rev)
+    assert seen.empty()
+    unsubscribe()
+
+
+def test_a_failing_watch_callback_does_not_stop_the_others(stores, caplog):
+    import queue
+    store, other = stores.make(), stores.make()
+    seen = queue.Queue()
+    def broken(change): raise RuntimeError("boom")
+    store.watch(broken); store.watch(seen.put)
+    for n in range(3): other.save(f"llm_{n}", {"n": n})
+    assert sorted(seen.get(timeout=30).unique_id for _ in range(3)) == ["llm_0", "llm_1", "llm_2"]
+    assert "callback" in caplog.text and "boom" in caplog.text

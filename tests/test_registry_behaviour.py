@@ -238,7 +238,7 @@ def test_shutdown_uses_hook_then_plugins_dict_and_survives_errors(registry, capl
     assert cleaned == ["hooked_a", "dicty_c"]
     assert (a.calls, broken.calls, c.calls) == (1, 1, 1)
     assert "force_cleanup() of plugin 'hooked_b' failed" in caplog.text
-    assert "Could not list the plugin instances of category 'failing'" in caplog.text
+    assert "Listing the plugin instances of category 'failing' failed" in caplog.text
 
 
 def test_custom_store_is_used(tmp_path):
@@ -255,12 +255,15 @@ def test_custom_store_is_used(tmp_path):
         def lock(self, uid):
             import contextlib
             return contextlib.nullcontext()
+        def history(self, uid, limit=None): return []  # the protocol's history and watch (issue 15)
+        def watch(self, callback): return lambda: None
     store = MemoryStore()
     assert isinstance(store, ConfigStore)
     registry = UnifiedPluginRegistry(tmp_path / "unused", store=store)
     assert not (tmp_path / "unused").exists()
     registry.register_plugin_manager("llm", Manager({"a": {}}))
-    assert registry.save_plugin_config("llm_a", {"k": 1}) and store.data == {"llm_a": {"k": 1}}
+    assert registry.save_plugin_config("llm_a", {"k": 1})
+    assert store.data == {"llm_a": {"k": 1}, "plugin-owners": {"llm_a": ["llm", "a"]}}  # the owners record lives in the store too
     assert registry.get_plugin("llm_a").is_configured
     registry.write_plugin_config("llm_a", {"k": 2}, expected_revision=registry.get_config_revision("llm_a"))
     assert registry.update_plugin_config("llm_a", {"j": 0}) == {"k": 2, "j": 0}

@@ -13,12 +13,18 @@ from fake_plugins import Info, Manager
 
 HX = {"HX-Request": "true"}
 GOOD = {"title": "Good", "type": "object", "properties": {"n": {"type": "integer", "default": 1}}}
-UNDRAWABLE = {  # schemas a form cannot be drawn from (first in their category, so the category page picks one)
-    "properties-not-a-mapping": {"title": "Odd", "type": "object", "properties": "n, m"},
+UNDRAWABLE = {  # schemas that pass registration but cannot be drawn (first in their category: the page picks one)
+    "ref-loop": {"title": "Loop", "type": "object", "$defs": {"a": {"$ref": "#/$defs/a"}}, "properties": {"n": {"$ref": "#/$defs/a"}}},
+    "remote-ref": {"title": "Remote", "type": "object", "properties": {"n": {"$ref": "http://127.0.0.1:9/never-fetched.json"}}},
 }
-UNUSABLE = {**UNDRAWABLE, "properties-list": {"title": "Listed", "type": "object", "properties": ["n", "m"]},
-            # the schema form draws this one (as a text field: an `enum` that is no list offers no choices)
-            "enum-not-a-list": {"title": "Odd", "type": "object", "properties": {"n": {"type": "string", "enum": 5}}}}
+TOLERATED = {  # odd schemas the settings form still draws (an `enum` that is no list offers no choices: a text field)
+    "enum-not-a-list": {"title": "Odd", "type": "object", "properties": {"n": {"type": "string", "enum": 5}}},
+}
+REFUSED = {  # schemas the registry already refuses at registration: the plugin is a load failure, never drawn
+    "properties-not-a-mapping": {"title": "Odd", "type": "object", "properties": "n, m"},
+    "properties-list": {"title": "Listed", "type": "object", "properties": ["n", "m"]},
+}
+UNUSABLE = {**UNDRAWABLE, **REFUSED, **TOLERATED}
 
 
 def make_site(tmp_path, schema):
@@ -33,6 +39,17 @@ def make_site(tmp_path, schema):
 
 @pytest.fixture(params=list(UNUSABLE))
 def site(request, tmp_path): return make_site(tmp_path, UNUSABLE[request.param])
+
+
+@pytest.fixture(params=list(REFUSED))
+def refused(request, tmp_path): return make_site(tmp_path, REFUSED[request.param])
+
+
+def test_a_schema_refused_at_registration_is_a_load_failure_shown_on_the_category_page(refused):
+    registry, router, client, _ = refused
+    assert [f.error_type for f in registry.get_load_failures("mixed")] == ["SchemaError"]
+    r = client.get(router.category_page.to(category="mixed"))
+    assert r.status_code == 200 and "SchemaError" in r.text and xpath(r.text, '//input[@name="n"]/@value') == ["1"]
 
 
 @pytest.fixture(params=list(UNDRAWABLE))
@@ -65,10 +82,12 @@ def test_no_route_of_the_category_answers_500(site):
     registry, router, client, path = site
     urls = [router.index.to(), router.category_page.to(category="mixed"), router.compare.to(category="mixed"),
             router.settings.to(plugin_id="mixed_bad"), router.details.to(plugin_id="mixed_bad", settings=1)]
+    refused = registry.get_plugin("mixed_bad") is None  # a load failure: its own routes answer 404 Unknown plugin
     for url in urls:
         for headers in ({}, HX):
             r = client.get(url, headers=headers)
-            assert r.status_code == 200 and "Traceback" not in r.text, url
+            expected = 404 if refused and "mixed_bad" in url else 200
+            assert r.status_code == expected and "Traceback" not in r.text, url
     r = client.post(router.save.to(plugin_id="mixed_bad"), data={"n": "2", "__revision__": ""}, headers=HX)
     assert r.status_code < 500 and "Traceback" not in r.text
 

@@ -115,4 +115,4 @@ def test_write_failing_part_way_keeps_previous_config(tmp_path, child_env):
     expected = {"temperature": 0.2, "top_p": 0.9}
     assert result["after"] == expected
     assert JsonDirectoryStore(config_dir).load("llm_gemini") == expected
-    assert sorted(p.name for p in config_dir.iterdir()) == [".locks", "llm_gemini.json"]  # no temp file left behind
+    assert sorted(p.name for p in config_dir.iterdir()) == [".history", ".locks", "llm_gemini.json"]  # no temp file left behind (.history: issue 15)

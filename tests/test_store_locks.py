@@ -99,7 +99,7 @@ def test_lock_files_do_not_accumulate(tmp_path):
         assert store.delete(f"app_{i}")
     locks = sorted(p.name for p in (tmp_path / "configs" / ".locks").iterdir())
     assert 0 < len(locks) <= 64 and all(name.endswith(".lock") for name in locks)
-    assert [p.name for p in (tmp_path / "configs").iterdir()] == [".locks"]
+    assert sorted(p.name for p in (tmp_path / "configs").iterdir()) == [".history", ".locks"]  # .history: issue 15
 
 
 def test_unlimited_timeout_waits(tmp_path):

@@ -1,5 +1,6 @@
 """JsonDirectoryStore.saved_ids: one stat while nothing changed, and never fooled by a change in the same timestamp tick."""
 import os
+import shutil
 import time
 
 from cjm_fasthtml_plugins.core.store import JsonDirectoryStore
@@ -42,6 +43,5 @@ def test_missing_directory_means_nothing_saved(tmp_path):
     store = JsonDirectoryStore(tmp_path / "configs")
     store.save("x_d", {})
     os.unlink(tmp_path / "configs" / "x_d.json")
-    for p in (tmp_path / "configs" / ".locks").iterdir(): p.unlink()
-    (tmp_path / "configs" / ".locks").rmdir(); (tmp_path / "configs").rmdir()
+    shutil.rmtree(tmp_path / "configs")  # lock files and history too
     assert store.saved_ids() == frozenset()

@@ -18,6 +18,8 @@ class PluginSelectorHtmlIds:
     PLUGIN_DETAILS: Final = "plugin-details"  # Details card of the selected plugin
     PLUGIN_COMPARISON: Final = "plugin-comparison"  # Container of the comparison table
     COMPARISON_TOGGLE: Final = "comparison-toggle"  # Button that shows the comparison table
+    PLUGIN_SEARCH: Final = "plugin-search"  # Search box filtering the plugins of a long category
+    PLUGIN_ROW_PREFIX: Final = "plugin-row-"  # Prefix of a comparison row's id (then the plugin's unique id)
 
     @staticmethod
     def as_selector(

@@ -16,9 +16,10 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence
 import fasthtml.common as fh
 from fastcore.xml import FT
 from monsterui.daisy import AlertT
-from monsterui.franken import Button, ButtonT, Card, CardTitle, FormLabel, Table, TableT, TextPresets, TextT
+from monsterui.franken import Button, ButtonT, Card, CardTitle, FormLabel, Table, TableT, TextT
 
 from .html_ids import PluginSelectorHtmlIds
+from .ui import MUTED, ScrollBox
 from ..core.errors import LoadFailure
 from ..core.execution_mode import PluginExecutionMode
 from ..core.metadata import PluginMetadata, RemoteResourceInfo
@@ -91,13 +92,18 @@ def _local_features(config: Dict[str, Any]) -> List[tuple]:
         out.append(("Memory", shown, "badge-accent"))
     return out
 
+def _mode_feature(plugin: PluginMetadata) -> tuple:
+    "The Execution feature; 'Not declared' when the plugin's manager did not say how it runs."
+    if not getattr(plugin, "execution_mode_declared", True):  # set by adapters that fall back to IN_PROCESS
+        return ("Execution", "Not declared", "badge-neutral")
+    return ("Execution", format_execution_mode(plugin.execution_mode), get_execution_badge_color(plugin.execution_mode))
+
 def extract_plugin_features(
     plugin: PluginMetadata,  # Plugin metadata
     config: Optional[Dict[str, Any]] = None  # Optional plugin configuration
 ) -> List[tuple]:  # List of (label, value, badge_color) tuples
     "Extract key features from plugin metadata for display."
-    mode = plugin.execution_mode
-    features = [("Execution", format_execution_mode(mode), get_execution_badge_color(mode))]
+    features = [_mode_feature(plugin)]
     if (streaming := _streaming_feature(plugin, config)): features.append(streaming)
     if plugin.is_cloud_execution():
         if plugin.remote_resource is not None: features += _cloud_features(plugin.remote_resource)
@@ -105,9 +111,15 @@ def extract_plugin_features(
     return features
 
 # %% ../../nbs/components/selector.ipynb #909e39d4
+_SHOWN = {("Streaming", "Supported"): "On", ("Streaming", "Not Supported"): "Off"}  # a user's setting, not a capability
+
+def _shown(label: str, value: str) -> str:
+    "The words a feature is displayed with (`extract_plugin_features` keeps the original's)."
+    return _SHOWN.get((label, value), value)
+
 def _feature_row(features: Iterable[tuple]) -> FT:
     "Feature badges as 'Label: badge' pairs."
-    return fh.Div(*(fh.Span(fh.Span(f"{label}:", cls=TextPresets.muted_sm), FeatureBadge(value, cls=badge),
+    return fh.Div(*(fh.Span(fh.Span(f"{label}:", cls=MUTED), FeatureBadge(_shown(label, value), cls=badge),
                             cls="inline-flex items-center gap-1")
                     for label, value, badge in features), cls="flex flex-wrap gap-3")
 
@@ -134,22 +146,28 @@ def render_plugin_details(
 ) -> FT:  # Card element with plugin details
     "Render detailed information about a plugin."
     uid = plugin.get_unique_id()
-    version = fh.Span(f"v{plugin.version}", cls=TextPresets.muted_sm) if plugin.version else None
+    version = fh.Span(f"v{plugin.version}", cls=MUTED) if plugin.version else None
     header = (fh.Div(CardTitle(plugin.title), version, cls="flex items-baseline justify-between gap-2"),
-              fh.P(plugin.description, cls=TextPresets.muted_sm) if plugin.description else None)
-    status = "Configured" if plugin.is_configured else "Not configured (using defaults)"
+              fh.P(plugin.description, cls=MUTED) if plugin.description else None)
+    status = "Saved settings" if plugin.is_configured else "Default settings (nothing saved yet)"
     return Card(_feature_row(extract_plugin_features(plugin, config)), _fact("ID", uid),
-                fh.Div(status, cls=TextPresets.muted_sm), *(_fact(label, text) for label, text in _resource_facts(plugin)),
+                fh.Div(status, cls=MUTED), *(_fact(label, text) for label, text in _resource_facts(plugin)),
                 header=header, body_cls="space-y-3", id=PluginSelectorHtmlIds.PLUGIN_DETAILS, data_plugin_id=uid)
 
 # %% ../../nbs/components/selector.ipynb #479f543d
+def _with_code(text: str) -> tuple:
+    "Text whose `backticked` parts become <code> (stray backticks are dropped)."
+    parts = text.split("`")
+    if len(parts) % 2 == 0: return (text.replace("`", ""),)
+    return tuple(fh.Code(p) if i % 2 else p for i, p in enumerate(parts) if p)
+
 def render_load_failures(
     failures: Sequence[LoadFailure]  # Failures recorded by the registry
 ) -> Optional[FT]:  # Warning alert listing each failure, or None when there are none
     "Render the plugins that could not be loaded, with their reasons."
     if not failures: return None
     return fh.Div(fh.Div(fh.Strong("Some plugins could not be loaded:"),
-                         fh.Ul(*(fh.Li(f.describe()) for f in failures), cls="list-disc list-inside")),
+                         fh.Ul(*(fh.Li(*_with_code(f.describe())) for f in failures), cls="list-disc list-inside")),
                   cls=("alert", AlertT.warning), role="alert", data_testid="load-failures")
 
 # %% ../../nbs/components/selector.ipynb #96342c61
@@ -160,27 +178,28 @@ def _unique_plugins(plugins: Iterable[PluginMetadata]) -> Dict[str, PluginMetada
     return out
 
 def _select_button(uid: str, title: str, selection_endpoint: str, target_id: Optional[str]) -> FT:
-    "A one-button form that selects a plugin."
-    target = dict(hx_target=PluginSelectorHtmlIds.as_selector(target_id)) if target_id else {}
+    "A one-button form that selects a plugin: HTMX into `#target_id`, or a plain POST (a new page) without a target."
+    hx = dict(hx_post=selection_endpoint, hx_target=PluginSelectorHtmlIds.as_selector(target_id),
+              hx_swap="innerHTML") if target_id else {}  # hx-swap set here: not inherited from a container
     return fh.Form(fh.Input(type="hidden", name="plugin_id", value=uid),
                    Button("Select", cls=(ButtonT.primary, ButtonT.xs), aria_label=f"Select {title}"),
-                   action=selection_endpoint, method="post", hx_post=selection_endpoint, **target)
+                   action=selection_endpoint, method="post", **hx)
 
 def _row(uid: str, plugin: PluginMetadata, values: Dict[str, str], columns: Iterable[str], selected: bool,
          extra: Optional[FT]) -> FT:
     "One plugin's row, built with fastcore's `FT` directly (a plain cell needs none of FastHTML's htmx keywords)."
     cells = [FT("td", (plugin.title,), {"class": "font-medium"}), *(FT("td", (values.get(c, "—"),), {}) for c in columns),
-             FT("td", (plugin.version or "—",), {}), FT("td", ("Saved" if plugin.is_configured else "Defaults",), {})]
+             FT("td", (plugin.version or "—",), {}), FT("td", ("Saved" if plugin.is_configured else "Defaults",), {})]  # as the card says
     if extra is not None: cells.append(FT("td", (extra,), {}))
-    attrs = {"data-plugin-id": uid}
+    attrs = {"id": PluginSelectorHtmlIds.PLUGIN_ROW_PREFIX + uid, "data-plugin-id": uid}
     if selected: attrs.update({"aria-current": "true", "class": "bg-muted font-medium"})
     return FT("tr", tuple(cells), attrs)
 
 def _failure_row(failure: LoadFailure, width: int) -> FT:
     "A disabled row standing for a plugin that failed to load."
     return fh.Tr(fh.Td(failure.plugin_name or failure.category),
-                 fh.Td(f"Failed to load: {failure.error_type}: {failure.message}", colspan=width - 1, cls=TextT.error),
-                 cls="opacity-70", data_failed="true")
+                 fh.Td(*_with_code(f"Failed to load: {failure.error_type}: {failure.message}"), colspan=width - 1, cls=TextT.error),
+                 data_failed="true")  # no opacity: it blends the error text into the background (contrast 2.6)
 
 _TBODY_ROWS = 100  # rows per <tbody>: to_xml appends each child to one growing string, so long bodies cost more per row
 
@@ -195,33 +214,34 @@ def render_comparison_table(
 ) -> FT:  # Table element with plugin comparison
     "Render a comparison table of all plugins."
     unique = _unique_plugins(plugins)
-    if not unique and not failures: return fh.P("No plugins available.", cls=TextPresets.muted_sm)
+    if not unique and not failures: return fh.P("No plugins available.", cls=MUTED)
     rows, columns = [], {}
     for uid, p in unique.items():
-        values = {label: value for label, value, _ in extract_plugin_features(p, get_plugin_config(uid) if get_plugin_config else None)}
+        features = extract_plugin_features(p, get_plugin_config(uid) if get_plugin_config else None)
+        values = {label: _shown(label, value) for label, value, _ in features}
         columns.update(dict.fromkeys(values))
         rows.append((uid, p, values))
     columns = list(columns) or ["Execution"]
-    extra = [fh.Th("")] if selection_endpoint else []
-    head = fh.Thead(fh.Tr(fh.Th("Plugin"), *(fh.Th(c) for c in columns), fh.Th("Version"), fh.Th("Config"), *extra))
+    extra = [fh.Th(fh.Span("Action", cls="sr-only"))] if selection_endpoint else []
+    head = fh.Thead(fh.Tr(fh.Th("Plugin"), *(fh.Th(c) for c in columns), fh.Th("Version"), fh.Th("Settings"), *extra))
     body = [_row(uid, p, values, columns, uid == selected_plugin_id,
                  _select_button(uid, p.title, selection_endpoint, target_id) if selection_endpoint else None)
             for uid, p, values in rows]
     body += [_failure_row(f, len(columns) + 3 + len(extra)) for f in failures]
     bodies = [fh.Tbody(*body[i:i + _TBODY_ROWS]) for i in range(0, len(body), _TBODY_ROWS)]
-    return fh.Div(Table(head, *bodies, cls=(TableT.middle, TableT.divider, TableT.hover, TableT.sm)),
-                  cls="overflow-x-auto")
+    return ScrollBox(Table(head, *bodies, cls=(TableT.middle, TableT.divider, TableT.hover, TableT.sm)),
+                     label="Plugin comparison")
 
 # %% ../../nbs/components/selector.ipynb #3b49653c
 def _no_plugins(failures: Sequence[LoadFailure]) -> FT:
     "The short message shown instead of a selector with nothing to select."
-    return fh.Div(fh.P("No plugins available.", cls=TextPresets.muted_sm), render_load_failures(failures),
+    return fh.Div(fh.P("No plugins available.", cls=MUTED), render_load_failures(failures),
                   id=PluginSelectorHtmlIds.PLUGIN_SELECTOR, cls="space-y-4")
 
 def _options(unique: Dict[str, PluginMetadata], selected_id: str, failures: Sequence[LoadFailure]) -> List[FT]:
     "One option per plugin (built with `FT` directly: a list may be long), then failed plugins, disabled."
     options = [FT("option", (p.title,), {"value": uid, "selected": uid == selected_id}) for uid, p in unique.items()]
-    return options + [fh.Option(f"{f.plugin_name} (failed to load)", value="", disabled=True, title=f.describe())
+    return options + [fh.Option(f"{f.plugin_name} (failed to load)", value="", disabled=True, title=f.describe().replace("`", ""))
                       for f in failures if f.plugin_name]
 
 def _select_wiring(selection_endpoint: Optional[str], target_id: Optional[str], details_endpoint: Optional[str],
@@ -274,6 +294,27 @@ def _inline_comparison(plugins: List[PluginMetadata], selected_id: str, get_plug
 
 _CONFIRM_TEXT = "Continue with Selected Plugin"  # the original 0.0.5's button text
 
+_SEARCH_JS = ("const q = this.value.trim().toLowerCase(); let shown = 0, total = 0;"
+              "for (const o of document.querySelectorAll('#plugin-select option:not([disabled])')) {"
+              " const hit = !q || (o.textContent + ' ' + o.value).toLowerCase().includes(q);"
+              " o.hidden = !hit; total++; if (hit) shown++; }"
+              "for (const r of document.querySelectorAll('#plugin-comparison tr[data-plugin-id]'))"
+              " r.hidden = !!q && !r.textContent.toLowerCase().includes(q);"
+              "document.getElementById(this.id + '-status').textContent = q ? `${shown} of ${total} plugins match` : '';")
+
+_REFILTER_JS = ("if (!window.cjmPluginSearch) { window.cjmPluginSearch = true;"  # once per page: a table fetched later
+                " document.addEventListener('htmx:afterSettle', e => { const s = document.getElementById('plugin-search');"
+                " if (s && s.value && e.target.closest('#plugin-comparison')) s.dispatchEvent(new Event('input')) }) }")
+
+def _search_box() -> FT:
+    "A search field that hides the dropdown's options (and comparison rows) not matching what is typed."
+    sid = PluginSelectorHtmlIds.PLUGIN_SEARCH
+    return fh.Div(FormLabel("Filter plugins", fr=sid),
+                  fh.Input(type="search", id=sid, cls="uk-input", autocomplete="off", placeholder="Name or id",
+                           oninput=_SEARCH_JS, aria_describedby=f"{sid}-status"),
+                  fh.P(id=f"{sid}-status", role="status", aria_live="polite", cls=MUTED), fh.Script(_REFILTER_JS),
+                  cls="space-y-2")
+
 def render_dropdown_selector(
     plugins: List[PluginMetadata],  # Available plugins
     selected_plugin_id: Optional[str] = None,  # Currently selected plugin ID
@@ -289,6 +330,7 @@ def render_dropdown_selector(
     inline_comparison_limit: int = 25,  # Without `comparison_endpoint`: most plugins whose table is inlined (more: no toggle, and a warning)
     failures: Sequence[LoadFailure] = (),  # Load failures to show as disabled entries with their reasons
     comparison_container: bool = True,  # With `comparison_endpoint`: put `#plugin-comparison` right after the toggle (False: the page places `render_comparison_container()`)
+    search_threshold: int = 8,  # From this many plugins on, a search box filters the dropdown (0: never)
 ) -> FT:  # Complete plugin selector UI
     "Render plugin selector with dropdown and details panel."
     ids, unique = PluginSelectorHtmlIds, _unique_plugins(plugins)
@@ -302,14 +344,15 @@ def render_dropdown_selector(
     if show_comparison_toggle and comparison_endpoint: toggle = _fetched_comparison(comparison_endpoint, comparison_container)
     elif show_comparison_toggle:
         toggle = _inline_comparison(list(unique.values()), selected_id, get_plugin_config, failures, inline_comparison_limit)
-    return fh.Div(fh.Div(FormLabel(label, fr=ids.PLUGIN_SELECT), select, cls="space-y-2"),
+    search = _search_box() if 0 < search_threshold <= len(unique) else None
+    return fh.Div(search, fh.Div(FormLabel(label, fr=ids.PLUGIN_SELECT), select, cls="space-y-2"),
                   render_load_failures(failures), render_plugin_details(unique[selected_id], config),
                   _confirm_button(confirm, selection_endpoint, target_id) if confirm else None,
                   *toggle, id=ids.PLUGIN_SELECTOR, cls="space-y-4")
 
 # %% ../../nbs/components/selector.ipynb #c125fdf5
 _DROPDOWN_ONLY = ("label", "show_comparison_toggle", "details_endpoint", "confirm_button_text", "comparison_endpoint",
-                 "inline_comparison_limit", "comparison_container")
+                 "inline_comparison_limit", "comparison_container", "search_threshold")
 
 def render_plugin_selector(
     plugins: List[PluginMetadata],  # Available plugins

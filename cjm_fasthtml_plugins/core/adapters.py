@@ -15,7 +15,7 @@ import types
 import typing
 from typing import Any, Callable, Dict, List, Mapping, Optional, Type
 
-from .errors import _DISCOVERY_ERRORS, LoadFailure, _failure_message
+from .errors import _DISCOVERY_ERRORS, LoadFailure, _attribute, _failure_message
 from .execution_mode import PluginExecutionMode
 from .manager import EntryPointPluginManager
 from .metadata import PluginMetadata
@@ -114,7 +114,8 @@ def plugin_metadata(category: str,  # Registry category the plugin is registered
                   description=getattr(info, "description", None) or schema.get("description"),
                   version=None if version is None else str(version), execution_mode=mode,
                   manages_child_processes=bool(getattr(info, "manages_child_processes", False)),
-                  manages_external_resources=bool(getattr(info, "manages_external_resources", False)))
+                  manages_external_resources=bool(getattr(info, "manages_external_resources", False)),
+                  execution_mode_declared=getattr(info, "execution_mode", None) is not None or "execution_mode" in overrides)
     plugin = PluginMetadata(**{**fields, **overrides})
     validate_plugin_id(plugin.get_unique_id())
     return plugin
@@ -146,10 +147,11 @@ class SchemaManagerAdapter:
                 for r in (get_failures() if callable(get_failures) else [])]
 
     def _failure(self, error: BaseException, info: Any = None) -> LoadFailure:
-        name = getattr(info, "name", None)
+        "The record of `error`; reading `info` never raises (a `name` property that raises leaves the name unknown)."
+        name, entry_point, distribution = (_attribute(info, a) for a in ("name", "entry_point", "distribution"))
         return LoadFailure(self.category, name if isinstance(name, str) else None, type(error).__name__,
-                           _failure_message(error), entry_point=getattr(info, "entry_point", None),
-                           distribution=getattr(info, "distribution", None))
+                           _failure_message(error), entry_point=entry_point if isinstance(entry_point, str) else None,
+                           distribution=distribution if isinstance(distribution, str) else None)
 
 # %% ../../nbs/core/adapters.ipynb #051c5ab4
 def _adapter_discover(self: SchemaManagerAdapter,

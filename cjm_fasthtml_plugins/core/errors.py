@@ -110,8 +110,15 @@ def _failure_message(
     error: BaseException  # What a manager or plugin raised during discovery
 ) -> str:  # The message of its LoadFailure
     "The message a LoadFailure keeps for `error`."
-    if isinstance(error, SystemExit): return f"it called sys.exit({error.code!r}) while being loaded"
-    return str(error)
+    try:
+        if isinstance(error, SystemExit): return f"it called sys.exit({error.code!r}) while being loaded"
+        return str(error)
+    except Exception: return f"{type(error).__name__} (its message could not be read)"  # a __str__ or __repr__ that raises
+
+def _attribute(obj: Any, name: str) -> Any:  # `obj.name`, or None when it is missing or reading it raises
+    "Read an attribute of plugin code's object without letting a raising property escape."
+    try: return getattr(obj, name, None)
+    except Exception: return None
 
 # %% ../../nbs/core/errors.ipynb #373af239
 class PluginLoadError(PluginRegistryError):

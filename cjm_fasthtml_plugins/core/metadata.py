@@ -62,6 +62,7 @@ class PluginMetadata:
     conda_env_name: Optional[str] = None  # Conda environment name if applicable
     remote_resource: Optional[RemoteResourceInfo] = None  # Remote resource information if applicable
     config_dataclass: Optional[Type] = None  # Config dataclass of the plugin (dataclass-era managers), if it has one
+    execution_mode_declared: bool = True  # False when the manager did not say how the plugin runs (`execution_mode` is then the IN_PROCESS fallback)
 
     @property
     def config_class(self) -> Optional[Type]:  # The same class as `config_dataclass` (the name some apps check)

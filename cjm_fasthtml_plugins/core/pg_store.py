@@ -17,6 +17,7 @@ import threading
 import weakref
 from contextlib import contextmanager
 from datetime import timezone
+from pathlib import Path
 from typing import Any, Callable, ContextManager, Dict, FrozenSet, Iterator, List, Mapping, Optional, Tuple
 
 from fastcore.basics import patch
@@ -26,7 +27,7 @@ from .errors import CorruptConfigError, PluginRegistryError
 from .store import validate_plugin_id
 
 # %% auto #0
-__all__ = ['StoreUnavailableError', 'describe_database', 'migrate', 'PostgresConfigStore']
+__all__ = ['StoreUnavailableError', 'describe_database', 'migrate', 'PostgresConfigStore', 'CorruptRowError']
 
 # %% ../../nbs/core/pg_store.ipynb #38b4dd60
 _log = logging.getLogger(__name__)
@@ -222,6 +223,19 @@ def _forget_inherited_connections() -> None:
 
 if hasattr(os, "register_at_fork"): os.register_at_fork(after_in_child=_forget_inherited_connections)
 
+# %% ../../nbs/core/pg_store.ipynb #803e77b9
+class CorruptRowError(CorruptConfigError):
+    "A stored config row that is not a JSON object; the row is left untouched."
+    def __init__(self,
+                 store: "PostgresConfigStore",  # Store holding the row
+                 unique_id: str,  # Plugin whose row could not be read
+                 reason: str  # Why it could not be read
+                ):
+        self.path, self.reason, self.unique_id = Path(f"{store.database}/{store.table}/{unique_id}"), reason, unique_id
+        PluginRegistryError.__init__(self, f"The config of plugin {unique_id!r} in PostgreSQL config database "
+            f"{store.database} (table {store.table!r}) is corrupt: {reason}. The row was left untouched; fix it by hand "
+            "or reset the plugin's config.")
+
 # %% ../../nbs/core/pg_store.ipynb #1629d0c1
 @patch
 def load_with_revision(self: PostgresConfigStore,
@@ -232,7 +246,7 @@ def load_with_revision(self: PostgresConfigStore,
     with self._connection() as conn: row = conn.execute(self._sql["load"], (uid,)).fetchone()
     if row is None: return None, None
     if not isinstance(row[0], dict):
-        raise CorruptConfigError(f"{self.database}/{self.table}/{uid}", f"it holds a JSON {type(row[0]).__name__}, not an object")
+        raise CorruptRowError(self, uid, f"it holds a JSON {type(row[0]).__name__}, not an object")
     return row[0], row[1]
 
 @patch

@@ -11,15 +11,23 @@ import os
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Type, TypeVar, Union
 
-from .adapters import ManagerShapeError, SchemaManagerAdapter, adapter_for, build_manager
+from .adapters import SchemaManagerAdapter, build_manager
 from .errors import (ConfigConflictError, ConfigValidationError, CorruptConfigError, FieldError,
                                               InvalidPluginIdError, LoadFailure, PluginLoadError, PluginRegistryError,
                                               UnknownPluginError)
+from .isolation import OWNERS_ID, _discover, _foreign_owner, _owners, _record_owners, _shutdown
 from .metadata import PluginMetadata, config_object
-from .store import ConfigStore, JsonDirectoryStore, validate_plugin_id
+from .schema import schema_problem
+from .store import ConfigStore, JsonDirectoryStore, _locked, _not_plain_json, validate_plugin_id
 
 # %% auto #0
 __all__ = ['T', 'STRICT_ENV_VAR', 'UnifiedPluginRegistry']
+
+# %% ../../nbs/core/registry.ipynb #87e3185f
+import threading
+from dataclasses import replace
+
+from fastcore.basics import patch
 
 # %% ../../nbs/core/registry.ipynb #9a872032
 T = TypeVar("T")  # Manager type returned by `get_manager(category, manager_type)`
@@ -49,30 +57,17 @@ def __getattr__(name: str) -> Any:  # `merge_config` or `schema_defaults`, which
         return getattr(schema, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-# %% ../../nbs/core/registry.ipynb #4aecf202
-def _discover(
-    category: str,  # Category being discovered
-    manager: Any  # Its plugin manager
-) -> Tuple[Optional[SchemaManagerAdapter], List[PluginMetadata], List[LoadFailure]]:  # Its adapter (None: no known shape), plugins, failures
-    "Ask `manager` for its plugins through its adapter; every exception (or `sys.exit`) becomes a `LoadFailure`."
-    failures: List[LoadFailure] = []
-    try: adapter = adapter_for(manager, category)
-    except ManagerShapeError as e: return None, [], [LoadFailure(category, None, type(e).__name__, str(e))]
-    plugins = adapter.discover(lambda failure, cause=None: failures.append(failure))
-    return adapter, plugins, failures
+# %% ../../nbs/core/registry.ipynb #45beccca
+_STORE_URL_ENV = "CJM_PLUGINS_STORE_URL"  # the same as core.changes.STORE_URL_ENV (not imported: keeps `import` light)
 
-# %% ../../nbs/core/registry.ipynb #492aab76
-def _live_instances(
-    manager: Any  # A registered plugin manager
-) -> List[tuple]:  # (name, instance) pairs the manager holds
-    "The live plugin instances of a manager, from `get_plugin_instances()` or its `plugins` dict."
-    plugins = getattr(manager, "plugins", None)
-    held = {name: getattr(p, "instance", None) for name, p in plugins.items()} if isinstance(plugins, Mapping) else {}
-    held = {name: instance for name, instance in held.items() if instance is not None}
-    get_instances = getattr(manager, "get_plugin_instances", None)
-    if not callable(get_instances): return list(held.items())
-    names = {id(instance): name for name, instance in held.items()}
-    return [(names.get(id(i), getattr(i, "name", None)), i) for i in get_instances()]
+def _default_store(
+    config_dir: Path  # Directory of the JSON store used when the environment names no store
+) -> ConfigStore:  # The store `CJM_PLUGINS_STORE_URL` names, else a `JsonDirectoryStore` on `config_dir`
+    "The config store a registry uses when none is given."
+    url = os.environ.get(_STORE_URL_ENV, "").strip()
+    if not url: return JsonDirectoryStore(config_dir)
+    from cjm_fasthtml_plugins.core.changes import store_from_url
+    return store_from_url(url)
 
 # %% ../../nbs/core/registry.ipynb #51442385
 class UnifiedPluginRegistry:
@@ -81,12 +76,16 @@ class UnifiedPluginRegistry:
                  config_dir: Optional[Path] = None,  # Directory for plugin configuration files (default: 'configs')
                  *,
                  store: Optional[ConfigStore] = None,  # Config storage to use instead of a `JsonDirectoryStore` on `config_dir`
-                 strict: Optional[bool] = None  # Re-raise discovery failures (default: env `CJM_PLUGINS_STRICT`)
+                 strict: Optional[bool] = None,  # Re-raise discovery failures (default: env `CJM_PLUGINS_STRICT`)
+                 discovery_timeout: Optional[float] = 30.0,  # Seconds one manager's discovery may take before it is a LoadFailure (None: no limit)
+                 cleanup_timeout: Optional[float] = 10.0  # Seconds each plugin's cleanup may take at shutdown (None: no limit)
                 ):
         "Initialize the unified plugin registry."
         self.config_dir = Path(config_dir) if config_dir is not None else Path("configs")
-        self.store: ConfigStore = store if store is not None else JsonDirectoryStore(self.config_dir)
+        self.store: ConfigStore = store if store is not None else _default_store(self.config_dir)  # env CJM_PLUGINS_STORE_URL first
         self.strict = _strict_from_env() if strict is None else strict
+        self.discovery_timeout, self.cleanup_timeout = discovery_timeout, cleanup_timeout
+        self._owned: Dict[str, Tuple[str, str]] = {}  # unique id -> (category, name) recorded as its saved config's owner
         self._managers: Dict[str, Any] = {}  # category -> manager, in registration order
         self._display_names: Dict[str, str] = {}  # category -> display name
         self._by_category: Dict[str, List[PluginMetadata]] = {}  # category -> its plugins; kept sorted by category
@@ -96,6 +95,7 @@ class UnifiedPluginRegistry:
         self._saved: Any = None  # the `store.saved_ids()` object the is_configured flags were last set from
         self._adapters: Dict[str, Optional[SchemaManagerAdapter]] = {}  # category -> adapter for its manager's shape
         self._restart_pending: set = set()  # unique ids whose running plugin could not take its newly saved config
+        self._pushed: Dict[str, Dict[str, Any]] = {}  # unique id -> saved config last pushed to its running plugin
 
     def __repr__(self) -> str:
         return f"UnifiedPluginRegistry({str(self.config_dir)!r}, categories={len(self._managers)}, plugins={len(self._plugins)})"
@@ -103,20 +103,44 @@ class UnifiedPluginRegistry:
     # -- discovery -------------------------------------------------------------------------------------------------
     def _collect(self, category: str, manager: Any) -> tuple:
         "Discover a category: (adapter, plugins by unique id, failures); raises `PluginLoadError` in strict mode."
-        adapter, found, failures = _discover(category, manager)
+        adapter, found, failures = _discover(category, manager, self.discovery_timeout)
         plugins: Dict[str, PluginMetadata] = {}
         for plugin in found:
-            uid = plugin.get_unique_id()
+            uid, problem = plugin.get_unique_id(), schema_problem(plugin.config_schema)
             owner = plugins.get(uid) or self._plugins.get(uid)
-            if owner is None or (owner.category == category and uid not in plugins): plugins[uid] = plugin
+            if problem: failures.append(LoadFailure(category, plugin.name, "SchemaError", f"its config schema cannot be used: {problem}"))
+            elif owner is None or (owner.category == category and uid not in plugins): plugins[uid] = plugin
             else: failures.append(LoadFailure(category, plugin.name, "ValueError", f"unique id {uid!r} is already taken by "
                                               f"a plugin in category {owner.category!r}; rename one of them"))
+        saved = self.store.saved_ids()
+        failures += self._check_owners(category, plugins, saved)
         for failure in failures:
             if self.strict: raise PluginLoadError(failure)
             _log_skipped(failure)
-        saved = self.store.saved_ids()
         for uid, plugin in plugins.items(): plugin.is_configured = uid in saved
         return adapter, plugins, failures
+
+    def _check_owners(self, category: str, plugins: Dict[str, PluginMetadata], saved: Any) -> List[LoadFailure]:
+        "Drop (as failures) plugins whose id holds a config another plugin saved; adopt saved configs nobody owns yet."
+        configured = [uid for uid in plugins if uid in saved]
+        if not configured: return []
+        owners, failures, adopted = _owners(self.store), [], {}
+        for uid in configured:
+            name, other = plugins[uid].name, _foreign_owner(owners, uid, category, plugins[uid].name)
+            if other is None: adopted[uid] = (category, name); continue
+            del plugins[uid]
+            failures.append(LoadFailure(category, name, "ValueError", f"unique id {uid!r} holds the config saved by plugin "
+                                        f"{other[1]!r} in category {other[0]!r}; rename one of them (the config was left untouched)"))
+        if any(uid not in owners for uid in adopted): _record_owners(self.store, adopted)
+        self._owned.update(adopted)
+        return failures
+
+    def _claim(self, unique_id: str) -> None:
+        "Record the registered plugin with this id as the owner of its just-saved config (once per process)."
+        plugin = self._plugins.get(unique_id)
+        if plugin is None or self._owned.get(unique_id) == (plugin.category, plugin.name): return
+        _record_owners(self.store, {unique_id: (plugin.category, plugin.name)})
+        self._owned[unique_id] = (plugin.category, plugin.name)
 
     def _install(self, category: str, adapter: Optional[SchemaManagerAdapter], plugins: Dict[str, PluginMetadata],
                  failures: List[LoadFailure]) -> None:
@@ -337,7 +361,9 @@ class UnifiedPluginRegistry:
         "`config` as a dict, validated against the plugin's schema when asked and the plugin is registered."
         if not isinstance(config, Mapping):
             raise TypeError(f"Config for plugin {unique_id!r} must be a dict, not {type(config).__name__}.")
-        config = dict(config)
+        config, problem = dict(config), _not_plain_json(config)
+        if problem:
+            raise ConfigValidationError(unique_id, [FieldError(problem[0], f"This value cannot be saved: {problem[1]}.")])
         if validate and unique_id in self._plugins:
             errors = self.validate_plugin_config(unique_id, config)
             if errors: raise ConfigValidationError(unique_id, errors)
@@ -354,12 +380,13 @@ class UnifiedPluginRegistry:
         config = self._checked(validate_plugin_id(unique_id), config, validate)
         if expected_revision is None: revision = self.store.save(unique_id, config)
         else:
-            with self.store.lock(unique_id):
+            with _locked(self.store, unique_id):
                 try: current_config, current = self.store.load_with_revision(unique_id)
                 except CorruptConfigError: current_config, current = None, self.store.revision(unique_id)
                 if current != (expected_revision or None):
                     raise ConfigConflictError(unique_id, expected_revision, current, current_config)
                 revision = self.store.save(unique_id, config)
+        self._claim(unique_id)
         self._push(unique_id, config)
         return revision
 
@@ -370,10 +397,11 @@ class UnifiedPluginRegistry:
                              validate: bool = True  # Check the result against the plugin's schema before saving
                             ) -> Dict[str, Any]:  # The config now stored
         "Read, change and save a config under the store's lock, so no concurrent update is lost."
-        with self.store.lock(validate_plugin_id(unique_id)):
+        with _locked(self.store, validate_plugin_id(unique_id)):
             current = self.store.load(unique_id) or {}
             updated = self._checked(unique_id, changes(current) if callable(changes) else {**current, **changes}, validate)
             self.store.save(unique_id, updated)
+        self._claim(unique_id)
         self._push(unique_id, updated)
         return updated
 
@@ -406,6 +434,7 @@ class UnifiedPluginRegistry:
         plugin, adapter = self._plugins.get(unique_id), None
         if plugin is not None: adapter = self._adapters.get(plugin.category)
         if adapter is None: return
+        self._pushed[unique_id] = dict(saved)  # a change notified later with this config is not pushed again
         from cjm_fasthtml_plugins.core.schema import merge_config, schema_defaults
         if adapter.push_config(plugin.name, merge_config(schema_defaults(plugin.config_schema), dict(saved))):
             self._restart_pending.discard(unique_id)
@@ -424,31 +453,84 @@ class UnifiedPluginRegistry:
         return config_object(self.require_plugin(unique_id), self.get_effective_config(unique_id))
 
     # -- lifecycle -------------------------------------------------------------------------------------------------
-    def _stop_workers(self, category: str, cleaned: List[str]) -> None:
-        "Stop the worker processes of a category whose manager runs plugins in workers, adding their ids to `cleaned`."
-        adapter = self._adapters.get(category)
-        if adapter is None: return
-        try: stopped = adapter.stop_all()
-        except Exception:
-            _logger().exception("Could not stop the worker processes of category %r; continuing with the others", category)
-            return
-        cleaned += [uid for uid in (f"{category}_{name}" for name in stopped) if uid not in cleaned]
-
     def shutdown(self) -> List[str]:  # Unique ids of the plugins cleaned up (`force_cleanup()`) or whose workers were stopped
-        "Call `force_cleanup()` on every lifecycle-aware plugin instance the managers hold and stop worker processes; errors are logged, not raised."
-        cleaned, seen = [], set()
-        for category, manager in list(self._managers.items()):
-            try: instances = _live_instances(manager)
-            except Exception:
-                _logger().exception("Could not list the plugin instances of category %r; skipping it", category); continue
-            for name, instance in instances:
-                cleanup = getattr(instance, "force_cleanup", None)
-                if id(instance) in seen or not callable(cleanup): continue
-                seen.add(id(instance))
-                uid = f"{category}_{name if isinstance(name, str) else type(instance).__name__}"
-                try: cleanup()
-                except Exception: _logger().exception("force_cleanup() of plugin %r failed; continuing with the others", uid); continue
-                cleaned.append(uid)
-            self._stop_workers(category, cleaned)
-        self._restart_pending.clear()
-        return cleaned
+        "Call `force_cleanup()` on every lifecycle-aware plugin instance and stop worker processes, each within `cleanup_timeout`; errors are logged, not raised."
+        try: return _shutdown(self._managers, self._adapters, self.cleanup_timeout)
+        finally: self._restart_pending.clear()
+
+# %% ../../nbs/core/registry.ipynb #68317f82
+_FOLLOWING = threading.Lock()  # guards a registry's one subscription to its store
+
+@patch
+def _on_store_change(self: UnifiedPluginRegistry, change: Any) -> None:
+    "Push a changed config to its running plugin (unless just pushed), then call every `on_config_change` callback."
+    if change.unique_id == OWNERS_ID: return  # the registry's own record of who saved what, not a plugin config
+    plugin = self._plugins.get(change.unique_id)
+    if plugin is not None and self._adapters.get(plugin.category) is not None:
+        try:
+            config = self.store.load(change.unique_id) or {}
+            if self._pushed.get(change.unique_id) != config: self._push(change.unique_id, config)
+        except Exception: _logger().exception("Could not push the changed config of plugin %r to it", change.unique_id)
+    for callback in list(self.__dict__.get("_change_callbacks", ())):
+        try: callback(change)
+        except Exception: _logger().exception("Config change callback %r failed for %r", callback, change)
+
+# %% ../../nbs/core/registry.ipynb #ad67f5f6
+@patch
+def on_config_change(self: UnifiedPluginRegistry,
+                     callback: Callable[[Any], None]  # Called with a `core.changes.ConfigChange` on the store's watcher thread
+                    ) -> Callable[[], None]:  # Call it to stop calling `callback`
+    "Call `callback` for every save, reset and delete of a plugin config, made in this process, another process or on another host."
+    with _FOLLOWING:
+        self.__dict__.setdefault("_change_callbacks", []).append(callback)
+        if self.__dict__.get("_unfollow") is None: self._unfollow = self.store.watch(self._on_store_change)
+    def unsubscribe() -> None:
+        with _FOLLOWING:
+            if callback in self._change_callbacks: self._change_callbacks.remove(callback)
+    return unsubscribe
+
+# %% ../../nbs/core/registry.ipynb #5e1d9f12
+def _hide_all(value: Any) -> Any:
+    "Every scalar of a config replaced by the mask: what history shows when the schema cannot say which values are secret."
+    if isinstance(value, Mapping): return {k: _hide_all(v) for k, v in value.items()}
+    if isinstance(value, list): return [_hide_all(v) for v in value]
+    from cjm_fasthtml_plugins.core.schema_tree import SECRET_MASK
+    return value if value is None else SECRET_MASK
+
+@patch
+def _mask(self: UnifiedPluginRegistry, plugin: PluginMetadata, config: Dict[str, Any]) -> Dict[str, Any]:
+    "`config` with its secret values masked by the one secrecy rule (`core.schema_tree`), at any depth."
+    import json
+    from cjm_fasthtml_plugins.core.schema_tree import mask_secrets
+    try: masked = mask_secrets(plugin.config_schema, config)
+    except Exception: return _hide_all(config)  # a schema it cannot resolve: hide everything rather than guess
+    return json.loads(json.dumps(masked))  # plain data: each masked value is the mask text, nothing else
+
+# %% ../../nbs/core/registry.ipynb #be34483e
+@patch
+def get_config_history(self: UnifiedPluginRegistry,
+                       unique_id: str,  # Plugin unique identifier (a registered plugin: its schema says what is secret)
+                       limit: Optional[int] = None  # Most entries to return (default: all the store keeps, 20)
+                      ) -> List[Any]:  # `core.changes.ConfigRevision`s, newest first, secret values masked
+    "A plugin's recent saved configs and deletes, newest first, with secrets masked."
+    plugin = self._registered(unique_id)
+    return [e if e.config is None else replace(e, config=self._mask(plugin, e.config))
+            for e in self.store.history(unique_id, limit)]
+
+# %% ../../nbs/core/registry.ipynb #b65b6f06
+@patch
+def restore_plugin_config(self: UnifiedPluginRegistry,
+                          unique_id: str,  # Plugin unique identifier
+                          revision: Any,  # Revision to restore (a string, or a `ConfigRevision` from `get_config_history`)
+                          *,
+                          expected_revision: Optional[str] = None,  # Revision the caller saw as current ('' = none; None = no check)
+                          validate: bool = True  # Check the restored config against the plugin's current schema
+                         ) -> str:  # Revision of the config now stored (a new history entry)
+    "Save an earlier config of a plugin again, secrets included, from the store's history."
+    wanted = getattr(revision, "revision", revision)
+    entry = next((e for e in self.store.history(validate_plugin_id(unique_id))
+                  if e.action == "save" and e.revision == wanted and wanted is not None), None)
+    if entry is None:
+        raise ValueError(f"Cannot restore revision {wanted!r} of plugin {unique_id!r}: it is not in the config's history "
+                         f"(the store keeps the most recent saves only).")
+    return self.write_plugin_config(unique_id, entry.config, expected_revision=expected_revision, validate=validate)

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import copy
 import functools
-from typing import Any, Dict, Iterator, List, Mapping, Optional
+import json
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional
 
 from .errors import FieldError
 
 # %% auto #0
-__all__ = ['REQUIRED_MESSAGE', 'compile_validator', 'config_errors', 'schema_defaults', 'merge_config']
+__all__ = ['PATTERN_TIMEOUT', 'REQUIRED_MESSAGE', 'compile_validator', 'config_errors', 'schema_defaults', 'merge_config',
+           'schema_problem']
 
 # %% ../../nbs/core/schema.ipynb #1a8afaa9
 def _decimal_multiple(number: Any, divisor: Any) -> Optional[bool]:
@@ -24,32 +26,83 @@ def _decimal_multiple(number: Any, divisor: Any) -> Optional[bool]:
     except ValueError: return False  # inf or nan: no multiple of anything
     except ZeroDivisionError: return None
 
-# %% ../../nbs/core/schema.ipynb #5e3245d6
+# %% ../../nbs/core/schema.ipynb #24c1830b
+def _multiple_of(standard: Callable, validator: Any, divisor: Any, instance: Any, schema: Dict[str, Any]) -> Iterator[Any]:
+    "`multipleOf` treating floats as the decimals they print as (`standard` is jsonschema's own)."
+    if validator.is_type(instance, "number") and (isinstance(divisor, float) or isinstance(instance, float)):
+        exact = _decimal_multiple(instance, divisor)
+        if exact is not None:
+            from jsonschema.exceptions import ValidationError
+            if not exact: yield ValidationError(f"is not a multiple of {divisor}")  # never quotes the value
+            return
+    yield from standard(validator, divisor, instance, schema)
+
+# %% ../../nbs/core/schema.ipynb #1a66fe08
+PATTERN_TIMEOUT = 0.1  # Seconds one match may take for a pattern RE2 cannot run (lookaround, backreferences)
+
+@functools.lru_cache(maxsize=1024)
+def _pattern_search(pattern: str) -> Callable[..., Any]:
+    "The `search` of `pattern`: RE2's (linear time) when RE2 can run it, else the `regex` module's with a time limit."
+    import re2  # imported on first use, like jsonschema
+    options = re2.Options()
+    options.log_errors = False  # a pattern RE2 cannot run is expected, not worth a line on stderr
+    try: return re2.compile(pattern, options).search
+    except re2.error: pass
+    import regex
+    return functools.partial(regex.compile(pattern).search, timeout=PATTERN_TIMEOUT)
+
+def _matches(pattern: str, text: str) -> Optional[bool]:  # None when the fallback engine ran out of time
+    "Whether `pattern` is found in `text`, in bounded time."
+    try: return _pattern_search(pattern)(text) is not None
+    except TimeoutError: return None
+
+# %% ../../nbs/core/schema.ipynb #93e05205
+def _pattern(validator: Any, pattern: str, instance: Any, schema: Dict[str, Any]) -> Iterator[Any]:
+    "`pattern` on RE2."
+    found = _matches(pattern, instance) if validator.is_type(instance, "string") else True
+    if not found:
+        from jsonschema.exceptions import ValidationError  # the messages never quote the value
+        yield ValidationError("does not match the pattern" if found is False else "timed out")
+
+def _pattern_properties(validator: Any, patterns: Dict[str, Any], instance: Any, schema: Dict[str, Any]) -> Iterator[Any]:
+    "`patternProperties` on RE2."
+    if not validator.is_type(instance, "object"): return
+    for pattern, subschema in patterns.items():
+        for key, value in instance.items():
+            if _matches(pattern, key): yield from validator.descend(value, subschema, path=key, schema_path=pattern)
+
+def _additional_properties(standard: Callable, validator: Any, extra: Any, instance: Any, schema: Dict[str, Any]) -> Iterator[Any]:
+    "`additionalProperties` with the names `patternProperties` claims matched on RE2, the rest left to jsonschema's own."
+    patterns = schema.get("patternProperties")
+    if patterns and validator.is_type(instance, "object"):
+        instance = {k: v for k, v in instance.items() if not any(_matches(p, k) for p in patterns)}
+        schema = {**schema, "patternProperties": {}}
+    yield from standard(validator, extra, instance, schema)
+
+# %% ../../nbs/core/schema.ipynb #7fc7f364
 @functools.lru_cache(maxsize=None)  # one extended class per jsonschema draft, not one per plugin
-def _with_decimal_multiple_of(cls: type) -> type:
-    "`cls` (a jsonschema validator class) with a `multipleOf` that treats floats as the decimals they print as."
-    standard = cls.VALIDATORS.get("multipleOf")
-    if standard is None: return cls  # draft 3 has no multipleOf
-    from jsonschema.exceptions import ValidationError
+def _extended(cls: type) -> type:
+    "`cls` (a jsonschema validator class) with RE2 patterns and a decimal `multipleOf`."
     from jsonschema.validators import extend
-    def multiple_of(validator: Any, divisor: Any, instance: Any, schema: Dict[str, Any]) -> Iterator[Any]:
-        if validator.is_type(instance, "number") and (isinstance(divisor, float) or isinstance(instance, float)):
-            exact = _decimal_multiple(instance, divisor)
-            if exact is not None:
-                if not exact: yield ValidationError(f"{instance!r} is not a multiple of {divisor}")
-                return
-        yield from standard(validator, divisor, instance, schema)
-    return extend(cls, {"multipleOf": multiple_of})
+    keywords = {"pattern": _pattern, "patternProperties": _pattern_properties}
+    for name, check in (("additionalProperties", _additional_properties), ("multipleOf", _multiple_of)):
+        if name in cls.VALIDATORS: keywords[name] = functools.partial(check, cls.VALIDATORS[name])
+    return extend(cls, keywords)
+
+def _refuse_retrieval(uri: str) -> Any:
+    "Never fetch a referenced schema: only references inside the plugin's schema are followed."
+    raise LookupError(f"{uri!r} is outside the schema; only local references ('#/...') are followed")
 
 # %% ../../nbs/core/schema.ipynb #6fb7ba03
 def compile_validator(
     schema: Mapping[str, Any]  # A plugin's JSON Schema
 ) -> Any:  # A jsonschema validator for it (the draft it declares, default the latest)
-    "Check `schema` and compile its validator, with a decimal `multipleOf`."
+    "Check `schema` and compile its validator: RE2 patterns, local `$ref`s only, a decimal `multipleOf`."
     from jsonschema.validators import validator_for  # imported on first use: keeps `import` of the registry light
+    from referencing import Registry
     base = validator_for(schema)
     base.check_schema(schema)
-    return _with_decimal_multiple_of(base)(schema, format_checker=base.FORMAT_CHECKER)
+    return _extended(base)(schema, format_checker=base.FORMAT_CHECKER, registry=Registry(retrieve=_refuse_retrieval))
 
 # %% ../../nbs/core/schema.ipynb #b23eb544
 REQUIRED_MESSAGE = "A value is required."  # What a missing required property reports
@@ -60,6 +113,54 @@ def _missing_property(error: Any) -> Optional[str]:
         if isinstance(error.instance, dict) and name not in error.instance and error.message == f"{name!r} is a required property":
             return name
     return None
+
+# %% ../../nbs/core/schema.ipynb #87f4db4b
+_RULES = {"minimum": "must be at least {}", "maximum": "must be at most {}", "exclusiveMinimum": "must be greater than {}",
+          "exclusiveMaximum": "must be less than {}", "minLength": "must be at least {} characters long",
+          "maxLength": "must be at most {} characters long", "minItems": "must have at least {} items",
+          "maxItems": "must have at most {} items", "minProperties": "must have at least {} settings",
+          "maxProperties": "must have at most {} settings", "multipleOf": "must be a multiple of {}",
+          "format": "must be a valid {}", "const": "must be {}", "pattern": "must match the required format",
+          "uniqueItems": "must not list the same item twice", "additionalProperties": "has settings that are not allowed",
+          "unevaluatedProperties": "has settings that are not allowed", "propertyNames": "has a setting name that is not allowed",
+          "contains": "must contain a matching item", "not": "has a value that is not allowed",
+          "anyOf": "is not one of the allowed kinds of value", "oneOf": "must match exactly one of the allowed kinds of value",
+          "dependentRequired": "needs other settings set too", "dependencies": "needs other settings set too"}
+_TYPE_NAMES = {"string": "text", "integer": "a whole number", "number": "a number", "boolean": "true or false",
+               "array": "a list", "object": "a group of settings", "null": "empty"}
+
+def _shown(value: Any) -> str:  # A schema value (a bound, a format, a const) as text, at most 60 characters
+    text = value if isinstance(value, str) and not isinstance(value, bool) else json.dumps(value, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+# %% ../../nbs/core/schema.ipynb #fd599926
+def _label(error: Any) -> str:
+    "What a problem is about, for a person: the schema's `title`, else the field's name."
+    title = error.schema.get("title") if isinstance(error.schema, Mapping) else None
+    if isinstance(title, str) and title.strip(): return _shown(title.strip())
+    last = error.absolute_path[-1] if error.absolute_path else None
+    if last is None: return "The config"
+    if isinstance(last, int): return f"Item {last + 1}"
+    return _shown(str(last).replace("_", " ").strip().capitalize() or "This setting")
+
+def _rule(error: Any) -> str:
+    "The rule a value breaks, from the schema alone (never the value)."
+    keyword, value = error.validator, error.validator_value
+    schema = error.schema if isinstance(error.schema, Mapping) else {}
+    low, high = schema.get("minimum"), schema.get("maximum")
+    if keyword in ("minimum", "maximum") and schema.get(f"exclusive{keyword.title()}") is True:
+        return f"must be {'greater' if keyword == 'minimum' else 'less'} than {_shown(value)}"  # draft 4
+    if keyword in ("minimum", "maximum") and all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in (low, high)):
+        return f"must be between {_shown(low)} and {_shown(high)}"
+    if keyword == "type":
+        kinds = [value] if isinstance(value, str) else list(value or [])
+        return "must be " + " or ".join(_TYPE_NAMES.get(k, str(k)) for k in kinds)
+    if keyword == "enum":
+        shown = ", ".join(_shown(v) for v in value) if isinstance(value, list) and len(value) <= 10 else ""
+        return f"must be one of: {shown}" if shown else "must be one of the allowed values"
+    if keyword == "pattern" and error.message != "does not match the pattern": return "could not be checked in time"
+    rule = _RULES.get(keyword)
+    return rule.format(_shown(value)) if rule else f"does not satisfy the schema's {_shown(keyword)!r} rule"
 
 # %% ../../nbs/core/schema.ipynb #db30b04f
 def _choice_titles(error: Any) -> Optional[List[str]]:
@@ -78,19 +179,33 @@ def _choice_titles(error: Any) -> Optional[List[str]]:
     return None
 
 # %% ../../nbs/core/schema.ipynb #6c3d00a9
+def _message(error: Any) -> str:
+    "A person's message for one jsonschema error, written from the schema (never quoting the value)."
+    titles = _choice_titles(error)
+    if titles: return f"Must be one of: {', '.join(titles)}."
+    return f"{_label(error)} {_rule(error)}."
+
+def _schema_failure(error: BaseException) -> FieldError:
+    "The one problem reported when the schema itself cannot be used to validate."
+    if isinstance(error, RecursionError): why = "its $ref references loop without end"
+    else:
+        ref = getattr(getattr(error, "_wrapped", error), "ref", None)
+        why = f"it refers to {str(ref)[:200]!r}, and only references inside the schema are followed" if ref else type(error).__name__
+    return FieldError("", f"This plugin's config schema cannot be used ({why}); fix the plugin's get_config_schema().")
+
 def config_errors(
     validator: Any,  # A validator from `compile_validator`
     config: Any  # The config to check
 ) -> List[FieldError]:  # Every problem found, sorted by path (empty when valid)
     "Validate `config` and describe each problem as a `FieldError` people can read."
     errors = []
-    for error in validator.iter_errors(config):
-        parts = [str(p) for p in error.absolute_path]
-        missing = _missing_property(error) if error.validator == "required" else None
-        if missing is not None: parts.append(missing)
-        titles = None if missing is not None else _choice_titles(error)
-        message = REQUIRED_MESSAGE if missing is not None else f"Must be one of: {', '.join(titles)}." if titles else error.message
-        errors.append(FieldError(".".join(parts), message))
+    try:
+        for error in validator.iter_errors(config):
+            parts = [str(p) for p in error.absolute_path]
+            missing = _missing_property(error) if error.validator == "required" else None
+            if missing is not None: errors.append(FieldError(".".join([*parts, missing]), REQUIRED_MESSAGE))
+            else: errors.append(FieldError(".".join(parts), _message(error)))
+    except Exception as e: return [_schema_failure(e)]  # RecursionError ($ref loop), Unresolvable (remote $ref), a bad regex
     return sorted(errors, key=lambda e: e.path)
 
 # %% ../../nbs/core/schema.ipynb #b7d2c4e1
@@ -98,8 +213,8 @@ def schema_defaults(
     schema: Mapping[str, Any]  # JSON Schema of an object
 ) -> Dict[str, Any]:  # The `default` of each property (nested objects' defaults included)
     "Collect the defaults a JSON Schema declares for its properties."
-    defaults = {}
-    for name, prop in (schema.get("properties") or {}).items():
+    defaults, properties = {}, schema.get("properties") if isinstance(schema, Mapping) else None
+    for name, prop in (properties.items() if isinstance(properties, Mapping) else ()):
         if not isinstance(prop, Mapping): continue
         if "default" in prop: defaults[name] = copy.deepcopy(prop["default"])
         elif isinstance(prop.get("properties"), Mapping):
@@ -118,3 +233,21 @@ def merge_config(
         if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping): merged[key] = merge_config(merged[key], value)
         else: merged[key] = value
     return merged
+
+# %% ../../nbs/core/schema.ipynb #a624750e
+def schema_problem(
+    schema: Any  # A plugin's config JSON Schema
+) -> Optional[str]:  # Why it cannot be used, None when these checks pass
+    "Cheap checks of a plugin's schema at registration: plain JSON, and every `properties` an object of schemas."
+    try: json.dumps(schema, allow_nan=False).encode("utf-8")
+    except (TypeError, ValueError, RecursionError) as e: return f"it is not plain JSON ({type(e).__name__}: {str(e)[:120]})"
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list): stack += node
+        if not isinstance(node, dict): continue
+        properties = node.get("properties", {})
+        if not isinstance(properties, dict) or not all(isinstance(p, (dict, bool)) for p in properties.values()):
+            return "its 'properties' must be an object mapping each setting's name to a schema"
+        stack += node.values()
+    return None

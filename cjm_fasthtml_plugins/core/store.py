@@ -7,9 +7,12 @@ Docs: https://cj-mills.github.io/cjm-fasthtml-plugins/core/store.html.md"""
 # %% ../../nbs/core/store.ipynb #22d2b474
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import re
+import stat
 import threading
 import time
 import zlib
@@ -19,11 +22,22 @@ from typing import Any, ContextManager, Dict, FrozenSet, Iterator, List, Mapping
 from .errors import CorruptConfigError, InvalidPluginIdError
 
 # %% auto #0
-__all__ = ['MAX_PLUGIN_ID_LENGTH', 'validate_plugin_id', 'ConfigStore', 'JsonDirectoryStore']
+__all__ = ['MAX_PLUGIN_ID_LENGTH', 'MAX_CONFIG_DEPTH', 'validate_plugin_id', 'ConfigStore', 'JsonDirectoryStore']
+
+# %% ../../nbs/core/store.ipynb #a9737a7f
+import logging
+import weakref
+from datetime import datetime, timezone
+from typing import Callable
+
+from fastcore.basics import patch
+
+_log = logging.getLogger(__name__)
 
 # %% ../../nbs/core/store.ipynb #de673bb9
 MAX_PLUGIN_ID_LENGTH = 200  # Longest plugin unique id accepted (keeps file names well under filesystem limits)
 _ID_CHARS = re.compile(r"[A-Za-z0-9_.\-]+")
+_DEVICE_NAME = re.compile(r"(CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9])(\..*)?", re.IGNORECASE)  # Windows opens a device for these
 
 def validate_plugin_id(
     unique_id: Any  # Candidate plugin unique id, e.g. 'transcription_whisper'
@@ -41,6 +55,7 @@ def validate_plugin_id(
         raise InvalidPluginIdError(unique_id, why)
     if unique_id in (".", ".."): raise InvalidPluginIdError(unique_id, "it is a relative directory name")
     if unique_id.startswith("."): raise InvalidPluginIdError(unique_id, "it starts with '.'")
+    if _DEVICE_NAME.fullmatch(unique_id): raise InvalidPluginIdError(unique_id, "it is a Windows device name")
     return unique_id
 
 # %% ../../nbs/core/store.ipynb #a25244ad
@@ -74,6 +89,12 @@ class ConfigStore(Protocol):
     def lock(self, unique_id: str) -> ContextManager[None]:  # Cross-process lock for this id
         "Lock one id across processes (re-entrant within a thread)."
         ...
+    def history(self, unique_id: str, limit: Optional[int] = None) -> List[Any]:  # `core.changes.ConfigRevision`s, newest first
+        "List the recent revisions of a config (saves and deletes)."
+        ...
+    def watch(self, callback: Any) -> Any:  # Call it to stop receiving changes
+        "Call `callback(ConfigChange)` on a background thread for every save and delete, from any process."
+        ...
 
 # %% ../../nbs/core/store.ipynb #dbbf97a2
 _REVISION_LENGTH = 16  # Hex digits of SHA-256 kept as a revision
@@ -90,6 +111,11 @@ def _fsync_directory(directory: str) -> None:
     fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try: os.fsync(fd)
     finally: os.close(fd)
+
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+_NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_LINK = "it is a symbolic link, which is never followed"
+_UNREADABLE = "unreadable"  # Revision of a config file that is there but is never read (a symlink, a FIFO)
 
 # %% ../../nbs/core/store.ipynb #da7d2d04
 def _write_atomically(path: str, data: bytes) -> None:
@@ -113,17 +139,68 @@ def _write_atomically(path: str, data: bytes) -> None:
     _fsync_directory(directory)
 
 # %% ../../nbs/core/store.ipynb #0a2170d6
+MAX_CONFIG_DEPTH = 64  # Deepest nesting of objects and lists a config may have (deeper files are corrupt, deeper saves refused)
+_MAX_INT_BITS = 13_300  # About 4,000 decimal digits: under Python's default `int` string limit (4,300), so every saved integer reads back
+
+def _not_plain_json(value: Any) -> Optional[Tuple[str, str]]:  # (dotted path, why) of the first offender; None when all is plain
+    "Find a lone surrogate, a NaN or infinity, or nesting deeper than `MAX_CONFIG_DEPTH` in parsed JSON."
+    stack = [(value, 0, "")]
+    while stack:
+        item, depth, path = stack.pop()
+        if isinstance(item, float) and item - item != 0: return path, "it holds NaN or Infinity, which JSON cannot represent"
+        if isinstance(item, int) and item.bit_length() > _MAX_INT_BITS: return path, "it holds an integer with more than 4,000 digits"
+        if isinstance(item, str) and not item.isascii():
+            try: item.encode("utf-8")
+            except UnicodeEncodeError: return path, "it holds a lone surrogate (U+D800 to U+DFFF), which is not valid Unicode"
+        if isinstance(item, (dict, list)):
+            if depth >= MAX_CONFIG_DEPTH: return path, f"it nests objects and lists more than {MAX_CONFIG_DEPTH} levels deep"
+            for key, child in (item.items() if isinstance(item, dict) else enumerate(item)):
+                where = str(key).encode("utf-8", "replace").decode("utf-8")  # a key with a lone surrogate shows as '?'
+                where = f"{path}.{where}" if path else where
+                stack += [(key, depth + 1, where), (child, depth + 1, where)]
+    return None
+
+def _refuse_constant(name: str) -> Any: raise ValueError(f"{name} is not valid JSON")
+
 def _parse(path: str, data: bytes) -> Dict[str, Any]:
     "The JSON object in a config file's bytes, or `CorruptConfigError` saying what is wrong."
     try: text = data.decode("utf-8")
     except UnicodeDecodeError as e: raise CorruptConfigError(path, f"invalid UTF-8 at byte {e.start}") from None
     if not text.strip(): raise CorruptConfigError(path, "the file is empty")
-    try: value = json.loads(text)
+    try: value = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as e:
         raise CorruptConfigError(path, f"invalid JSON at line {e.lineno}, column {e.colno} ({e.msg})") from None
+    except RecursionError: raise CorruptConfigError(path, "it nests objects and lists too deeply to read") from None
+    except ValueError as e: raise CorruptConfigError(path, f"it holds a value no JSON reader accepts ({str(e)[:120]})") from None
     if not isinstance(value, dict):
         raise CorruptConfigError(path, f"it holds a JSON {type(value).__name__}, not an object")
+    problem = _not_plain_json(value)
+    if problem: raise CorruptConfigError(path, f"{problem[1]} (at {problem[0]})")
     return value
+
+# %% ../../nbs/core/store.ipynb #a7fda6d9
+def _encoded(unique_id: str, config: Mapping[str, Any]) -> bytes:
+    "The bytes a config is stored as: strict JSON (no NaN, no lone surrogate, bounded depth), or a `ValueError` naming why."
+    if not isinstance(config, Mapping):
+        raise TypeError(f"Config for plugin {unique_id!r} must be a dict, not {type(config).__name__}.")
+    problem = _not_plain_json(dict(config))
+    if problem: raise ValueError(f"Config for plugin {unique_id!r} was not saved: {problem[1]} (at {problem[0] or 'the top'}). "
+                                 "The previous config is unchanged.")
+    return (json.dumps(dict(config), indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
+
+def _unchanged(unique_id: str, action: str, error: OSError) -> OSError:
+    "An error for a lock or write that failed: it names the plugin and says nothing changed (never a lock path alone)."
+    if isinstance(error, TimeoutError) and not error.strerror: reason = "another process held its lock for too long"
+    else: reason = error.strerror or type(error).__name__
+    return OSError(error.errno, f"Could not {action} the config of plugin {unique_id!r}: {reason}. The previous config is unchanged.")
+
+@contextlib.contextmanager
+def _locked(store: Any, unique_id: str, action: str = "save") -> Iterator[None]:
+    "Hold `store.lock(unique_id)`; a lock that cannot be taken raises `_unchanged`'s error."
+    with contextlib.ExitStack() as stack:
+        try: stack.enter_context(store.lock(unique_id))
+        except OSError as e: raise _unchanged(unique_id, action, e) from e
+        yield
 
 # %% ../../nbs/core/store.ipynb #920bf82d
 class JsonDirectoryStore:
@@ -153,10 +230,19 @@ class JsonDirectoryStore:
     def _read(self, unique_id: str) -> Tuple[str, Optional[bytes]]:
         "(path, bytes of the config file or None when there is none)."
         path = self._file(unique_id)
-        try:
-            with open(path, "rb") as f: return path, f.read()
+        if not _NO_FOLLOW and os.path.islink(path): raise CorruptConfigError(path, _LINK)  # Windows has no O_NOFOLLOW
+        try: fd = os.open(path, _READ_FLAGS | _NO_FOLLOW)  # never blocks on a FIFO, never follows a symlink
         except FileNotFoundError: return path, None
         except IsADirectoryError: raise CorruptConfigError(path, "it is a directory, not a file") from None
+        except OSError as e:
+            if e.errno in (errno.ELOOP, errno.EMLINK): raise CorruptConfigError(path, _LINK) from None
+            raise
+        try:
+            kind = os.fstat(fd).st_mode
+            if stat.S_ISDIR(kind): raise CorruptConfigError(path, "it is a directory, not a file")
+            if not stat.S_ISREG(kind): raise CorruptConfigError(path, "it is not a regular file (a FIFO, socket or device)")
+            with open(fd, "rb", closefd=False) as f: return path, f.read()
+        finally: os.close(fd)
 
     def load(self,
              unique_id: str  # Plugin unique id
@@ -176,14 +262,16 @@ class JsonDirectoryStore:
                  unique_id: str  # Plugin unique id
                 ) -> Optional[str]:  # Short SHA-256 of the file, or None when there is no config
         "Return the revision of the stored config."
-        data = self._read(unique_id)[1]
+        try: data = self._read(unique_id)[1]
+        except CorruptConfigError: return _UNREADABLE  # a symlink or FIFO: never read, but a config is there
         return None if data is None else _revision_of(data)
 
     def exists(self,
                unique_id: str  # Plugin unique id
               ) -> bool:  # True if a config file is stored
         "Check whether a config is stored."
-        return os.path.isfile(self._file(unique_id))
+        try: return not stat.S_ISDIR(os.lstat(self._file(unique_id)).st_mode)  # a symlink or FIFO counts: it shows as corrupt
+        except FileNotFoundError: return False
 
     def _scan(self) -> Iterator[str]:  # Ids with a config file (temp and lock files are never listed)
         "Yield the ids that have a config file, in directory order."
@@ -191,7 +279,7 @@ class JsonDirectoryStore:
             for entry in entries:
                 stem = entry.name[:-5]
                 if entry.name.endswith(".json") and _ID_CHARS.fullmatch(stem) and not stem.startswith(".") \
-                   and len(stem) <= MAX_PLUGIN_ID_LENGTH and entry.is_file():
+                   and len(stem) <= MAX_PLUGIN_ID_LENGTH and not entry.is_dir(follow_symlinks=False):
                     yield stem
 
     def list_ids(self) -> List[str]:  # Sorted ids with a config file (temp and lock files are never listed)
@@ -231,16 +319,12 @@ class JsonDirectoryStore:
              unique_id: str,  # Plugin unique id
              config: Mapping[str, Any]  # JSON-serialisable config object
             ) -> str:  # Revision of the saved config
-        "Save a config atomically and durably under the id's lock."
-        path = self._file(unique_id)
-        if not isinstance(config, Mapping):
-            raise TypeError(f"Config for plugin {unique_id!r} must be a dict, not {type(config).__name__}.")
-        data = (json.dumps(dict(config), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-        with self.lock(unique_id):
+        "Save a config atomically and durably under the id's lock; strict JSON only (`ValueError` otherwise, nothing written)."
+        path, data = self._file(unique_id), _encoded(unique_id, config)
+        with _locked(self, unique_id):
             try: _write_atomically(path, data)
-            except OSError as e:
-                raise OSError(e.errno, f"Could not save the config of plugin {unique_id!r} to {path!r}: "
-                                       f"{e.strerror or e}. The previous config is unchanged.") from e
+            except OSError as e: raise _unchanged(unique_id, "save", e) from e
+            self._record(unique_id, "save", _revision_of(data), data)  # history (section "History" below)
         return _revision_of(data)
 
     def delete(self,
@@ -248,8 +332,140 @@ class JsonDirectoryStore:
               ) -> bool:  # True if a config file was removed, False if there was none
         "Delete a config under the id's lock."
         path = self._file(unique_id)
-        with self.lock(unique_id):
+        with _locked(self, unique_id, "delete"):
             try: os.unlink(path)
             except FileNotFoundError: return False
+            except OSError as e: raise _unchanged(unique_id, "delete", e) from e
             _fsync_directory(self._dir)
+            self._record(unique_id, "delete", None, None)  # history (section "History" below)
         return True
+
+# %% ../../nbs/core/store.ipynb #3643390a
+JsonDirectoryStore.history_limit = 20  # Past revisions kept per id (set on an instance or the class to change it)
+
+@patch
+def _history_file(self: JsonDirectoryStore, unique_id: str) -> str:  # Path of the id's history (id validated)
+    return os.path.join(self._dir, ".history", validate_plugin_id(unique_id) + ".jsonl")
+
+@patch
+def _record(self: JsonDirectoryStore, unique_id: str, action: str, revision: Optional[str], data: Optional[bytes]) -> None:
+    "Append a history entry for `unique_id` (its lock is held); keep the newest `history_limit` once there are twice as many."
+    entry = dict(a=action, r=revision, t=datetime.now(timezone.utc).isoformat(), c=None if data is None else json.loads(data))
+    line, path = (json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8"), self._history_file(unique_id)
+    try:
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), 0o600)
+        try:
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n": line = b"\n" + line  # after a line torn by a crash
+            os.write(fd, line); os.fdatasync(fd)
+            if size + len(line) > 4096 * self.history_limit or not size: lines = None  # cheap test first
+            else: lines = os.pread(fd, size + len(line), 0).splitlines(keepends=True)
+        finally: os.close(fd)
+        if lines and len(lines) >= 2 * self.history_limit: _write_atomically(path, b"".join(lines[-self.history_limit:]))
+    except OSError as e:
+        _log.error("Could not record the %s of plugin config %r in its history %r: %s", action, unique_id, path, e)
+
+# %% ../../nbs/core/store.ipynb #f4204b56
+@patch
+def history(self: JsonDirectoryStore,
+            unique_id: str,  # Plugin unique id
+            limit: Optional[int] = None  # Most entries to return (default: all kept, up to `history_limit`)
+           ) -> List[Any]:  # `ConfigRevision`s, newest first
+    "List the recent revisions of a config, deletes included."
+    from cjm_fasthtml_plugins.core.changes import ConfigRevision  # on first use (core.changes imports this module)
+    path, wanted = self._history_file(unique_id), self.history_limit if limit is None else limit
+    try:
+        with open(path, "rb") as f: lines = f.read().splitlines()
+    except FileNotFoundError: return []
+    entries = []
+    for line in reversed(lines):
+        if len(entries) >= wanted: break
+        try:
+            e = json.loads(line)
+            entries.append(ConfigRevision(unique_id, e["a"], e["r"], datetime.fromisoformat(e["t"]), e["c"]))
+        except (ValueError, KeyError, TypeError): continue  # a line torn by a crash mid-append
+    return entries
+
+# %% ../../nbs/core/store.ipynb #d3adf2b0
+_WATCH_SETUP = threading.Lock()  # guards starting and stopping a store's watcher thread
+
+class _DirectoryWatcher(threading.Thread):
+    "Background thread turning file-system events in a store's directory into `ConfigChange` callbacks."
+    def __init__(self, store: JsonDirectoryStore):
+        super().__init__(name=f"cjm-watch-{store._dir}", daemon=True)
+        self.store, self.stopping, self.ready = store, threading.Event(), threading.Event()
+
+    def run(self) -> None:
+        from watchfiles import watch
+        while not self.stopping.is_set():
+            try:
+                for events in watch(self.store._dir, stop_event=self.stopping, debounce=200, step=5, rust_timeout=100,
+                                    yield_on_timeout=True, recursive=False, watch_filter=None):
+                    self.ready.set()
+                    names = {os.path.basename(path) for _, path in events}
+                    for uid in sorted(n[:-5] for n in names if n.endswith(".json") and _ID_CHARS.fullmatch(n[:-5])
+                                      and not n.startswith(".")):
+                        self.store._changed(uid)
+            except Exception as e:  # e.g. the directory was removed: try again shortly
+                _log.warning("Watching %s for config changes failed: %s; retrying", self.store._dir, e)
+                self.stopping.wait(1.0)
+
+# %% ../../nbs/core/store.ipynb #8b15ba25
+@patch
+def _changed(self: JsonDirectoryStore, unique_id: str) -> None:
+    "Tell every callback what is now stored for `unique_id` (read under its lock, after the writer's history entry)."
+    from cjm_fasthtml_plugins.core.changes import ConfigChange
+    try:
+        with self.lock(unique_id): revision = self.revision(unique_id)
+    except Exception as e:
+        _log.warning("Could not read the changed config of plugin %r in %s: %s", unique_id, self._dir, e)
+        return
+    change = ConfigChange(unique_id, "delete" if revision is None else "save", revision)
+    for callback in list(self.__dict__.get("_watch_callbacks", ())):
+        try: callback(change)
+        except Exception: _log.exception("Config change callback %r failed for %r", callback, change)
+
+# %% ../../nbs/core/store.ipynb #cbf1ba04
+@patch
+def watch(self: JsonDirectoryStore,
+          callback: Callable[[Any], None]  # Called with a `ConfigChange` on the watcher thread
+         ) -> Callable[[], None]:  # Call it to stop receiving changes
+    "Call `callback` with a `ConfigChange` for every save and delete in the directory, by any process."
+    with _WATCH_SETUP:
+        self.__dict__.setdefault("_watch_callbacks", []).append(callback)
+        watcher = self.__dict__.get("_watcher")
+        if watcher is None or not watcher.is_alive():  # first watch, or a forked child (threads do not survive fork)
+            watcher = self._watcher = _DirectoryWatcher(self)
+            watcher.start()
+            _WATCHING.add(self)
+    if not watcher.ready.wait(10): _log.warning("Not yet watching %s for config changes; still trying", self._dir)
+    def unsubscribe() -> None:
+        with _WATCH_SETUP:
+            if callback in self._watch_callbacks: self._watch_callbacks.remove(callback)
+            if not self._watch_callbacks and self.__dict__.get("_watcher") is watcher:
+                watcher.stopping.set(); self._watcher = None
+    return unsubscribe
+
+@patch
+def close(self: JsonDirectoryStore) -> None:
+    "Stop watching the directory (a store that never watched has nothing to close)."
+    with _WATCH_SETUP:
+        watcher, self._watcher, self._watch_callbacks = self.__dict__.get("_watcher"), None, []
+    if watcher is not None:
+        watcher.stopping.set()
+        if watcher is not threading.current_thread(): watcher.join()
+
+# %% ../../nbs/core/store.ipynb #fda17109
+_WATCHING: "weakref.WeakSet" = weakref.WeakSet()  # stores with a watcher, restarted in a forked child
+
+def _restart_watchers_after_fork() -> None:
+    "In a forked child: a new watcher thread for every store that had callbacks."
+    global _WATCH_SETUP
+    _WATCH_SETUP = threading.Lock()  # the parent's may have been held by another thread at the fork
+    for store in list(_WATCHING):
+        if store.__dict__.get("_watch_callbacks"):
+            store._watcher = _DirectoryWatcher(store)
+            store._watcher.start()
+
+if hasattr(os, "register_at_fork"): os.register_at_fork(after_in_child=_restart_watchers_after_fork)

@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 import fasthtml.common as fh
-from monsterui.all import Button, ButtonT, Card, Container, H1, H3, NavBar, Table, TextT, Theme, UkIcon
+from monsterui.all import Button, ButtonT, Card, Container, H1, NavBar, Table, Theme, UkIcon
 
 from .assets import ensure_assets, mount_assets, offline_headers
 from ..components.routes import htmx_error_swap_config, plugin_router
+from ..components.selector import extract_plugin_features, render_load_failures
+from ..components.ui import MUTED, Favicon, ScrollBox, SkipLink
 from ..core.registry import UnifiedPluginRegistry
 from ..protocols.cloud_aware import is_cloud_aware
 from ..protocols.lifecycle import get_all_managed_pids
@@ -115,16 +117,15 @@ document.addEventListener("DOMContentLoaded", () => {
 
 def ThemeToggle() -> fh.FT:  # Button that switches light/dark mode
     "A labelled button that toggles dark mode and remembers the choice."
-    return Button(UkIcon("sun-moon", height=18, width=18), fh.Span("Theme", cls="ml-2"), id="theme-toggle",
-                  type="button", aria_label="Toggle dark mode", aria_pressed="false", title="Toggle dark mode",
-                  onclick="cjmToggleTheme()", cls=ButtonT.ghost)
+    return Button(UkIcon("sun-moon", height=18, width=18, aria_hidden="true"), fh.Span("Dark mode", cls="ml-2"),
+                  id="theme-toggle", type="button", aria_pressed="false", onclick="cjmToggleTheme()", cls=ButtonT.ghost)
 
 # %% ../../nbs/demo/app.ipynb #2d6e5f39
 def DemoNavBar(categories: Sequence[tuple],  # (title, url) per category page
               ) -> fh.FT:  # The navbar
     "Navbar with the demo's title, a link per category and the theme toggle."
     links = [fh.A(title, href=url, cls="uk-link-reset hover:underline") for title, url in categories]
-    return NavBar(*links, ThemeToggle(), brand=fh.A(H3("Plugin registry demo"), href="/", cls="uk-link-reset"),
+    return NavBar(*links, ThemeToggle(), brand=fh.A("Plugin registry demo", href="/", cls="uk-link-reset text-lg font-semibold"),
                   cls="border-b border-border px-4 py-2")
 
 # %% ../../nbs/demo/app.ipynb #9caecffd
@@ -138,19 +139,21 @@ def ResourcesTable(registry: UnifiedPluginRegistry  # Registry whose metadata `D
                 f"container {plugin.container_id}" if plugin.container_id else None,
                 f"{res.provider.value} {res.resource_type or ''} ({res.status})".strip() if res else None]
         cost = f"${res.estimated_cost_per_hour:.2f}/hr" if res and res.estimated_cost_per_hour is not None and res.status == "running" else "—"
-        rows.append(fh.Tr(fh.Td(plugin.title), fh.Td(plugin.execution_mode.value),
+        mode = extract_plugin_features(plugin)[0][1]  # the card's and the comparison's words
+        rows.append(fh.Tr(fh.Td(plugin.title), fh.Td(mode),
                           fh.Td("; ".join(h for h in held if h) or "—"), fh.Td(cost)))
-    return Table(fh.Thead(fh.Tr(fh.Th("Plugin"), fh.Th("Mode"), fh.Th("Holds"), fh.Th("Cost"))), fh.Tbody(*rows),
-                 id="resources-table")
+    return ScrollBox(Table(fh.Thead(fh.Tr(fh.Th("Plugin"), fh.Th("Mode"), fh.Th("Holds"), fh.Th("Cost"))), fh.Tbody(*rows),
+                           id="resources-table"), label="Running resources")
 
 # %% ../../nbs/demo/app.ipynb #e3d5a3a7
 def DemoPage(title: str,  # Page heading (and window title)
              *content: Any,  # Page content
              categories: Sequence[tuple] = (),  # (title, url) per category, for the navbar
-            ) -> tuple:  # Title, navbar and main container
-    "The demo's full-page layout: navbar, heading, content."
-    return (fh.Title(f"{title} · Plugin registry demo"), DemoNavBar(categories),
-            Container(H1(title, cls="mt-6 mb-4"), *content, cls="pb-12"))
+            ) -> tuple:  # Title, skip link, navbar and main container
+    "The demo's full-page layout: skip link, navbar, heading, content."
+    return (fh.Title(f"{title} · Plugin registry demo"), SkipLink(), DemoNavBar(categories),
+            fh.Main(Container(H1(title, cls="mt-6 mb-4"), *content, cls="pb-12"), id="main", tabindex="-1",
+                    cls="focus:outline-none"))
 
 # %% ../../nbs/demo/app.ipynb #da36fbf1
 def HomeContent(registry: UnifiedPluginRegistry,  # The demo's registry
@@ -158,15 +161,15 @@ def HomeContent(registry: UnifiedPluginRegistry,  # The demo's registry
                ) -> tuple:  # Home page content
     "Category cards, held resources, and what failed to load."
     failures = registry.get_load_failures()
-    cards = [Card(fh.P(f"{len(registry.get_plugins_by_category(c))} plugins", cls=TextT.muted),
-                  header=H3(title), footer=fh.A("Open", href=url, cls="uk-btn uk-btn-primary"))
+    cards = [Card(fh.P(f"{len(registry.get_plugins_by_category(c))} plugins", cls=MUTED),
+                  header=fh.H2(title, cls="text-lg font-semibold"),
+                  footer=fh.A("Open", href=url, cls="uk-btn uk-btn-primary", aria_label=f"Open {title}"))
              for c, (title, url) in zip(registry.get_categories(), categories)]
     return (fh.P("Example plugins in three categories. Open one to pick a plugin, compare them, and edit their settings.",
-                 cls=TextT.muted),
+                 cls=MUTED),
             fh.Div(*cards, cls="grid grid-cols-1 md:grid-cols-3 gap-4 my-6"),
-            H3("Running resources"), ResourcesTable(registry),
-            fh.P(f"{len(failures)} plugin(s) failed to load: " + "; ".join(f.describe() for f in failures),
-                 cls=f"{TextT.muted} mt-4", data_testid="home-failures") if failures else None)
+            fh.H2("Running resources", cls="text-lg font-semibold mb-2"), ResourcesTable(registry),
+            fh.Div(render_load_failures(failures), cls="mt-4", data_testid="home-failures") if failures else None)
 
 # %% ../../nbs/demo/app.ipynb #217d3d30
 def create_demo_app(
@@ -199,8 +202,8 @@ def create_demo_app(
     router = plugin_router(registry, "/plugins", on_select=on_select, page=page)
     categories += [(registry.get_category_display_name(c), router.category_page.to(category=c))
                    for c in registry.get_categories()]
-    app = fh.FastHTML(hdrs=[*offline_headers(theme), htmx_error_swap_config(), fh.Script(THEME_TOGGLE_JS)],
-                      default_hdrs=False, canonical=False, secret_key=secrets.token_hex(16), lifespan=lifespan,
+    app = fh.FastHTML(hdrs=[*offline_headers(theme), htmx_error_swap_config(), fh.Script(THEME_TOGGLE_JS), Favicon()],
+                      default_hdrs=False, htmlkw={"lang": "en"}, canonical=False, secret_key=secrets.token_hex(16), lifespan=lifespan,
                       before=fh.Beforeware(lambda req: runner.sync()),
                       cls="bg-background text-foreground")  # body classes, as MonsterUI's FastHTML sets them
     mount_assets(app, cache)

@@ -191,7 +191,12 @@ DAISY_FIXES = fh.Style("""
   --inc: from hsl(var(--primary-foreground)) l c h;
 }
 .badge { white-space: nowrap; }
+.text-error { color: #b91c1c; }
 .dark .text-error { color: #f87171; }
+.uk-btn-primary:hover { background-color: hsl(var(--primary)); box-shadow: inset 0 0 0 100vmax rgb(0 0 0 / 0.12); }
+:is(.uk-input, .uk-select, .uk-textarea).uk-form-destructive { border-color: #dc2626; }
+.dark :is(.uk-input, .uk-select, .uk-textarea).uk-form-destructive { border-color: #f87171; }
+.dark .text-gray-500.dark\\:text-gray-200 { color: #9ca3af; }
 """)  # Loaded after MonsterUI's `daisy_styles`
 
 # %% ../../nbs/demo/assets.ipynb #4e2a671a

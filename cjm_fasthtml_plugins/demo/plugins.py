@@ -417,7 +417,7 @@ class DemoPluginManager:
 DEMO_CATEGORIES = {  # category -> (display name, plugin classes)
     "transcription": ("Transcription", (WhisperLocalPlugin, WorkerTranscriberPlugin, BrokenDiarizerPlugin)),
     "llm": ("Language Models", (DockerLlamaPlugin, RunpodLLMPlugin)),
-    "export": ("Exporters", (MarkdownExporterPlugin, CloudPdfExporterPlugin)),
+    "export": ("Export", (MarkdownExporterPlugin, CloudPdfExporterPlugin)),
 }
 
 def demo_plugin_managers() -> Dict[str, tuple]:  # category -> (display name, DemoPluginManager)

@@ -1,0 +1,109 @@
+"""axe-core on every page of the real demo, in light, dark and phone (390x844) views: no serious or critical violation.
+Two checks axe cannot make: no page scrolls sideways at 390 px (WCAG 1.4.10 reflow), and dark mode keeps muted
+text visibly muted.
+
+The demo runs under uvicorn on 127.0.0.1 with its offline assets (as in test_browser_demo.py); axe-core comes from the
+npm registry into a local cache (`a11y_support.ensure_axe`) and is injected from that file, never from a CDN.
+Each page's full axe result is written to test-artifacts/axe/<view>/<page>.json.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from a11y_support import VIEWS, contrast, blocking, demo_pages, describe, ensure_axe, new_view_context, run_axe, wait_settled
+from browser_support import ARTIFACTS, assets_ready, browser, start_demo_server  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="session")
+def axe_script():
+    "axe.min.js, fetched once from the npm registry into the local cache."
+    return ensure_axe()
+
+
+@pytest.fixture(scope="module")
+def a11y_server(tmp_path_factory, assets_ready):
+    "One demo server for the module (axe only reads pages; the few saves it makes are harmless)."
+    root = tmp_path_factory.mktemp("a11y")
+    server = start_demo_server(root / "configs", root / "server.log")
+    try: yield server
+    finally: server.stop()
+
+
+@pytest.mark.parametrize("page_def", demo_pages(), ids=lambda p: p.name)
+@pytest.mark.parametrize("view", VIEWS, ids=lambda v: v.name)
+def test_no_serious_or_critical_axe_violations(a11y_server, browser, axe_script, view, page_def):
+    ctx = new_view_context(browser, view, a11y_server.url)
+    page = ctx.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        response = page.goto(a11y_server.url + page_def.path)
+        assert response.status == 200, f"{page_def.path}: HTTP {response.status}"
+        page.wait_for_load_state("load")
+        wait_settled(page)
+        if page_def.action: page_def.action(page)
+        dark = page.evaluate("document.documentElement.classList.contains('dark')")
+        assert dark == (view.color_scheme == "dark"), f"the page is {'dark' if dark else 'light'} in the {view.name} view"
+        results = run_axe(page, axe_script)
+    finally:
+        ctx.close()
+    out = ARTIFACTS / "axe" / view.name / f"{page_def.name}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results["violations"], indent=1))
+    assert ctx.offsite == [], f"requests left 127.0.0.1: {ctx.offsite}"
+    bad = blocking(results)
+    assert bad == [], (f"{len(bad)} serious/critical axe violation(s) on {page_def.path} ({view.name}):\n"
+                       + describe(bad, f"[{view.name} {page_def.name}] "))
+
+
+def _open(browser, server, view, page_def):
+    "A page of the demo in `view`, loaded, settled and brought to its state; returns (context, page)."
+    ctx = new_view_context(browser, view, server.url)
+    page = ctx.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(server.url + page_def.path)
+    wait_settled(page)
+    if page_def.action: page_def.action(page)
+    return ctx, page
+
+
+OVERFLOW_JS = """() => { const d = document.documentElement, out = [];
+  for (const e of document.querySelectorAll('body *')) {
+    const r = e.getBoundingClientRect();
+    if (r.width > 0 && r.right > d.clientWidth + 1) {
+      let p = e.parentElement, clipped = false;  // inside a box that scrolls or clips it: fine
+      while (p && p !== document.body) { const o = getComputedStyle(p).overflowX; if (o !== 'visible') { clipped = true; break } p = p.parentElement }
+      if (!clipped) out.push(e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + ' right=' + Math.round(r.right));
+    } }
+  return {scrollWidth: d.scrollWidth, clientWidth: d.clientWidth, offenders: out.slice(0, 5)} }"""
+
+
+@pytest.mark.parametrize("page_def", demo_pages(), ids=lambda p: p.name)
+def test_phone_pages_do_not_scroll_sideways(a11y_server, browser, page_def):
+    phone = next(v for v in VIEWS if v.name == "phone")
+    ctx, page = _open(browser, a11y_server, phone, page_def)
+    try: found = page.evaluate(OVERFLOW_JS)
+    finally: ctx.close()
+    assert found["scrollWidth"] <= found["clientWidth"], f"{page_def.path} is wider than the 390 px screen: {found}"
+
+
+MUTED_JS = """() => { const color = s => { const e = document.querySelector(s); return e && getComputedStyle(e).color };
+  return {label: color('#plugin-settings-form .uk-form-label'), muted: color('#plugin-settings-form [id$="-desc"]'),
+          background: getComputedStyle(document.body).backgroundColor} }"""
+
+
+def test_dark_mode_keeps_muted_text_muted(a11y_server, browser):
+    "A field's description reads as secondary to its label (contrast between them >= 1.5) and stays readable (>= 4.5)."
+    dark = next(v for v in VIEWS if v.name == "dark")
+    category = next(p for p in demo_pages() if p.name == "category-transcription")
+    ctx, page = _open(browser, a11y_server, dark, category)
+    try: colors = page.evaluate(MUTED_JS)
+    finally: ctx.close()
+    assert None not in colors.values(), colors
+    assert contrast(colors["muted"], colors["background"]) >= 4.5, colors
+    assert contrast(colors["label"], colors["muted"]) >= 1.5, (
+        f"dark mode: descriptions {colors['muted']} look like labels {colors['label']} "
+        f"(contrast between them {contrast(colors['label'], colors['muted']):.2f})")

@@ -1,0 +1,27 @@
+"""A JSON store watching before a fork (gunicorn --preload) keeps watching in the forked child."""
+import os
+import queue
+
+from cjm_fasthtml_plugins.core.changes import ConfigChange
+from cjm_fasthtml_plugins.core.store import JsonDirectoryStore
+
+
+def test_a_forked_child_watches_with_its_own_thread(tmp_path):
+    store, writer = JsonDirectoryStore(tmp_path / "configs"), JsonDirectoryStore(tmp_path / "configs")
+    seen = queue.Queue()
+    store.watch(seen.put)
+    ready_r, ready_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its watcher was started at fork; report what it hears through the exit code
+        code = 1
+        try:
+            store._watcher.ready.wait(30)
+            os.write(ready_w, b"1")
+            change = seen.get(timeout=60)
+            code = 0 if change.unique_id == "llm_gemini" and change.action == "save" else 2
+        finally: os._exit(code)
+    assert os.read(ready_r, 1) == b"1"
+    revision = writer.save("llm_gemini", {"temperature": 0.5})
+    assert seen.get(timeout=30) == ConfigChange("llm_gemini", "save", revision)  # the parent still hears it too
+    assert os.waitpid(pid, 0)[1] == 0
+    store.close()
