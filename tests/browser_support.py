@@ -1,6 +1,7 @@
 """Fixtures for the browser tests: the real demo app under uvicorn, and headless Debian Chromium via Playwright.
 
-Import the fixtures you need into a test module (`from browser_support import ...`). Nothing here downloads a
+conftest.py registers the fixtures once for the session (never import them into a test module: a second session
+fixture would start a second Playwright). Nothing here downloads a
 browser: Chromium comes from Debian (`/usr/bin/chromium`), the front-end assets from the npm cache that
 `ensure_assets()` fills.
 """

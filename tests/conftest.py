@@ -4,6 +4,10 @@ from pathlib import Path
 
 import pytest
 
+# The browser fixtures live here, once for the whole session: a test module that imported `browser` itself would get a
+# second session fixture, and a second sync Playwright in one process fails ("Sync API inside the asyncio loop").
+from browser_support import assets_ready, browser, color_scheme, demo_server, page_and_net  # noqa: F401,E402
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -33,7 +33,8 @@ def _input_pairs(el) -> List[Tuple[str, str]]:
 
 def form_pairs(ft, op: Optional[str] = None) -> List[Tuple[str, str]]:
     "The (name, value) pairs a browser posts for the drawn fields, in document order (plus a clicked `__op__` button)."
-    root, pairs = lxml_html.fromstring(f"<form>{to_xml(ft)}</form>"), []
+    html = ft if isinstance(ft, str) else to_xml(ft)  # drawn fields, or HTML text as a server sent it
+    root, pairs = lxml_html.fromstring(f"<form>{html}</form>"), []
     for el in root.iter("input", "select", "textarea"):
         if el.get("name") is None or el.get("disabled") is not None: continue
         if el.tag == "input": pairs += _input_pairs(el)

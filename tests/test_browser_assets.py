@@ -7,7 +7,6 @@ import stat
 import pytest
 
 from cjm_fasthtml_plugins.demo.assets import ASSET_FILES, AssetsError, ensure_assets
-from browser_support import assets_ready  # noqa: F401
 
 
 def test_second_call_is_a_cheap_no_op(assets_ready, tmp_path):

@@ -16,8 +16,7 @@ import httpx
 import psutil
 import pytest
 
-from browser_support import (ARTIFACTS, REPO_ROOT, assets_ready, browser, color_scheme, demo_server, free_port,  # noqa: F401
-                             page_and_net)
+from browser_support import ARTIFACTS, REPO_ROOT, free_port  # noqa: F401 (the browser fixtures come from conftest.py)
 
 pytestmark = pytest.mark.browser
 
@@ -50,7 +49,7 @@ def choose(page, unique_id: str):
 
 
 def field(page, name: str):
-    return page.locator(f"#plugin-settings-form [name='{name}']")
+    return page.locator(f"#plugin-settings-form [name='{name}']:not([type='hidden'])")  # a switch posts a hidden "false" too
 
 
 def save(page):

@@ -12,8 +12,8 @@ import uvicorn
 import fasthtml.common as fh
 from monsterui.franken import Button, ButtonT
 
-from browser_support import assets_ready, browser, free_port, page_and_net, color_scheme  # noqa: F401 (fixtures)
-from cjm_fasthtml_plugins.components.assets import mount_assets, offline_headers
+from browser_support import free_port  # the browser fixtures come from conftest.py
+from cjm_fasthtml_plugins.demo.assets import mount_assets, offline_headers
 from cjm_fasthtml_plugins.components.form import FORM_OP_FIELD, parse_schema_form, render_schema_fields
 
 pytestmark = pytest.mark.browser

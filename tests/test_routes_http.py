@@ -72,15 +72,15 @@ def test_history_restore_gets_a_full_page(setup):
 def test_a_valid_save_survives_a_reload(setup, tmp_path):
     registry, router, client, _, _ = setup
     r = save(client, router, {"model": "large", "beam_size": "8", "temperature": "0.25", "outputs": ["txt", "srt"],
-                              "__revision__": ""})
+                              "supports_streaming": "false", "__revision__": ""})  # the switch's hidden "false"
     assert "Settings saved." in r.text
     stored = json.loads((tmp_path / "transcription_whisper.json").read_text())
     assert stored == {"model": "large", "beam_size": 8, "temperature": 0.25, "supports_streaming": False,
                       "outputs": ["txt", "srt"]}
     page = client.get(router.category_page.to(category="transcription")).text
-    assert xpath(page, '//select[@name="model"]/option[@selected]/@value') == ["large"]
+    assert xpath(page, '//input[@name="model"][@checked]/@value') == ["large"]  # three options: radios
     assert xpath(page, '//input[@name="beam_size"]/@value') == ["8"]
-    assert xpath(page, '//input[@name="outputs"][@checked]/@value') == ["txt", "srt"]
+    assert xpath(page, '//input[starts-with(@name, "outputs.")][@checked]/@value') == ["txt", "srt"]  # one item each
     assert xpath(page, '//input[@name="supports_streaming"]/@checked') == []
     assert xpath(page, '//input[@name="__revision__"]/@value') == [registry.get_config_revision("transcription_whisper")]
 
@@ -111,9 +111,10 @@ def test_the_secret_never_appears_in_any_response(setup, tmp_path):
     responses = [save(client, router, {"model": "base", "api_key": SECRET, "__revision__": ""})]
     assert json.loads((tmp_path / "transcription_whisper.json").read_text())["api_key"] == SECRET
     revision = registry.get_config_revision("transcription_whisper")
-    responses += [save(client, router, {"model": "base", "beam_size": "99", "__revision__": revision}),  # validation error
-                  save(client, router, {"model": "base", "__revision__": "stale"}),  # conflict
-                  save(client, router, {"model": "tiny", "__revision__": revision}, hx=False)]  # full page
+    kept = {"api_key~k": "api_key"}  # what the form posts for a secret that is set and left empty
+    responses += [save(client, router, {**kept, "model": "base", "beam_size": "99", "__revision__": revision}),  # validation error
+                  save(client, router, {**kept, "model": "base", "__revision__": "stale"}),  # conflict
+                  save(client, router, {**kept, "model": "tiny", "__revision__": revision}, hx=False)]  # full page
     for url in (router.index.to(), router.category_page.to(category="transcription"),
                 router.details.to(plugin_id="transcription_whisper", settings=1),
                 router.compare.to(category="transcription"), router.settings.to(plugin_id="transcription_whisper")):
@@ -147,7 +148,7 @@ def test_a_save_from_another_process_is_never_silently_overwritten(setup, tmp_pa
     assert "tiny" in conflict and "9" in conflict and "sk-OTHER" not in r.text
     current = other.get_config_revision("transcription_whisper")
     assert xpath(r.text, '//input[@name="__revision__"]/@value') == [current]
-    r = save(client, router, {"model": "large", "beam_size": "2", "__revision__": current})  # a deliberate overwrite
+    r = save(client, router, {"model": "large", "beam_size": "2", "api_key~k": "api_key", "__revision__": current})  # a deliberate overwrite
     assert "Settings saved." in r.text
     stored = json.loads((tmp_path / "transcription_whisper.json").read_text())
     assert (stored["model"], stored["beam_size"], stored["api_key"]) == ("large", 2, "sk-OTHER")
@@ -169,7 +170,7 @@ def test_reset_restores_defaults(setup, tmp_path):
     r = client.post(router.reset.to(plugin_id="transcription_whisper"), data={"__revision__": ""}, headers=HX)
     assert not (tmp_path / "transcription_whisper.json").exists()
     assert xpath(r.text, '//input[@name="beam_size"]/@value') == ["5"]
-    assert xpath(r.text, '//select[@name="model"]/option[@selected]/@value') == ["base"]
+    assert xpath(r.text, '//input[@name="model"][@checked]/@value') == ["base"]
     assert xpath(r.text, '//input[@name="__revision__"]/@value') == [""]
 
 
@@ -313,7 +314,7 @@ def test_field_errors_are_written_for_people(tuned, tmp_path):
     assert xpath(r.text, '//*[@data-field-error="region"]/li/text()') == ["A value is required."]
     assert xpath(r.text, '//*[@data-field-error="step"]/li/text()') == ["Step must be a multiple of 0.1."]
     r = tuned({"region": "mars", "step": "0.3"})  # a value the form never offered: named by the schema's titles
-    assert xpath(r.text, '//*[@data-field-error="region"]/li/text()') == ["Must be one of: Europe, United States."]
+    assert xpath(r.text, '//*[@data-field-error="region"]/li/text()') == ["Choose one of the options (got 'mars')."]
     assert not (tmp_path / "llm_tuned.json").exists()
 
 

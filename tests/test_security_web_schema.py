@@ -14,13 +14,17 @@ from fake_plugins import Info, Manager
 HX = {"HX-Request": "true"}
 GOOD = {"title": "Good", "type": "object", "properties": {"n": {"type": "integer", "default": 1}}}
 UNDRAWABLE = {  # schemas that pass registration but cannot be drawn (first in their category: the page picks one)
+    "ref-loop": {"title": "Loop", "type": "object", "$defs": {"a": {"$ref": "#/$defs/a"}}, "properties": {"n": {"$ref": "#/$defs/a"}}},
+    "remote-ref": {"title": "Remote", "type": "object", "properties": {"n": {"$ref": "http://127.0.0.1:9/never-fetched.json"}}},
+}
+TOLERATED = {  # odd schemas the settings form still draws (an `enum` that is no list offers no choices: a text field)
     "enum-not-a-list": {"title": "Odd", "type": "object", "properties": {"n": {"type": "string", "enum": 5}}},
 }
 REFUSED = {  # schemas the registry already refuses at registration: the plugin is a load failure, never drawn
     "properties-not-a-mapping": {"title": "Odd", "type": "object", "properties": "n, m"},
     "properties-list": {"title": "Listed", "type": "object", "properties": ["n", "m"]},
 }
-UNUSABLE = {**UNDRAWABLE, **REFUSED}
+UNUSABLE = {**UNDRAWABLE, **REFUSED, **TOLERATED}
 
 
 def make_site(tmp_path, schema):

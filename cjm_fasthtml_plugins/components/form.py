@@ -95,6 +95,7 @@ class _Ctx:
     rerender_url: Optional[str]
     claimed: set = field(default_factory=set)
     counter: Any = field(default_factory=itertools.count)
+    focused: bool = False
 
     def new_id(self, path: Tuple[Any, ...]) -> str:
         "A unique, readable element id for a path."
@@ -106,6 +107,11 @@ class _Ctx:
         keys = [k for k in self.errors if k == dotted or (below and (not dotted or k.startswith(dotted + ".")))]
         self.claimed.update(keys)
         return [m for k in keys for m in self.errors[k]]
+
+    def focus_first(self) -> bool:
+        "True the first time it is asked (the first invalid field gets `autofocus`, which HTMX honours after a swap)."
+        first, self.focused = not self.focused, True
+        return first
 
 # %% ../../nbs/components/form.ipynb #476b89ac
 def _text(value: Any) -> str:
@@ -130,17 +136,19 @@ def _presence(name: str, present: bool, value: Any) -> Optional[FT]:
     return _hidden(f"{name}~p", "null" if value is None else "empty" if value == "" else "1")
 
 # %% ../../nbs/components/form.ipynb #e7a674db
-def _notes(fid: str, node: Mapping[str, Any], errors: List[str], extra: Sequence[str] = ()) -> Tuple[list, Dict[str, Any]]:
-    "The help and error texts of a field, and the aria attributes of its control."
+def _notes(ctx: "_Ctx", fid: str, path: Tuple[Any, ...], node: Mapping[str, Any], errors: List[str],
+           extra: Sequence[str] = ()) -> Tuple[list, Dict[str, Any]]:
+    "The help and error texts of a field, and the attributes of its control (the first invalid one gets the focus)."
     help_parts = [str(node["description"])] if node.get("description") else []
     if node.get("default") is not None and not isinstance(node.get("default"), (dict, list)):
         help_parts.append(f"Default: {_text(node['default'])}.")
     help_parts += list(extra)
     notes = [fh.P(" ".join(help_parts), id=f"{fid}-help", cls=TextPresets.muted_sm)] if help_parts else []
-    if errors: notes.append(fh.Ul(*(fh.Li(m) for m in errors), id=f"{fid}-error", cls=(TextT.error, TextT.sm)))
+    if errors: notes.append(fh.Ul(*(fh.Li(m) for m in errors), id=f"{fid}-error", cls=(TextT.error, TextT.sm),
+                                  data_field_error=_dotted(path)))
     described = " ".join(f"{fid}-{s}" for s, on in (("help", help_parts), ("error", errors)) if on)
     attrs = dict(aria_describedby=described or None, aria_invalid="true" if errors else None,
-                 cls="uk-form-destructive" if errors else None)
+                 cls="uk-form-destructive" if errors else "", autofocus=bool(errors) and ctx.focus_first())
     return notes, attrs
 
 def _title(node: Mapping[str, Any], path: Tuple[Any, ...], required: bool) -> FT:
@@ -159,7 +167,7 @@ def _kept(node: Mapping[str, Any], value: Any, present: bool, path: Tuple[Any, .
           reason: Optional[str], ctx: _Ctx) -> FT:
     "A value the form cannot edit (or a `readOnly` one): shown disabled with the reason, posted back as JSON."
     fid, name = ctx.new_id(path), _name(ctx.prefix, path)
-    notes, attrs = _notes(fid, {**node, "default": None}, ctx.claim(path, below=True),
+    notes, attrs = _notes(ctx, fid, path, {**node, "default": None}, ctx.claim(path, below=True),
                           [reason or "Read-only: set by the plugin."])
     shown = "" if not present else _text(value) if isinstance(value, str) and not _BAD_CHARS.search(value) \
         else json.dumps(value)
@@ -172,13 +180,14 @@ def _secret(node: Mapping[str, Any], value: Any, present: bool, path: Tuple[Any,
     "A password input that never holds the value; a stored value is kept when it is left empty."
     fid, name = ctx.new_id(path), _name(ctx.prefix, path)
     is_set = present and value not in (None, "")
-    notes, attrs = _notes(fid, {**node, "default": None}, ctx.claim(path, below=True),
-                          ["A value is set; leave empty to keep it." if is_set else "No value is set."])
+    notes, attrs = _notes(ctx, fid, path, {**node, "default": None}, ctx.claim(path, below=True),
+                          ["A value is set." if is_set else "No value is set."])
     where = value.path if isinstance(value, StoredSecret) else path
     clear = fh.Div(CheckboxX(id=f"{fid}-clear", name=CLEAR_FIELD, value=name), FormLabel("Clear the stored value",
                    fr=f"{fid}-clear"), cls="flex items-center gap-2") if is_set and not required else None
     return fh.Div(FormLabel(_title(node, path, required), fr=fid),
                   Input(id=fid, name=name, type="password", autocomplete="new-password",
+                        placeholder="Leave empty to keep the stored value" if is_set else None,
                         disabled=node.get("readOnly") is True, **attrs),
                   *notes, clear, _hidden(f"{name}~k", _name("", where)) if is_set else None,
                   _presence(name, present and not is_set, value), cls="space-y-2", data_field=_dotted(path))
@@ -191,7 +200,7 @@ def _choice(node: Mapping[str, Any], value: Any, present: bool, path: Tuple[Any,
     options = [(_opt(v), label) for v, label in choice_options(node)]
     if nullable or not required or not present: options = [("", "—")] + options
     current = _opt(value) if present and value is not None else ""
-    notes, attrs = _notes(fid, node, ctx.claim(path))
+    notes, attrs = _notes(ctx, fid, path, node, ctx.claim(path))
     if len(options) > 3:
         opts = [fh.Option(label, value=v, selected=v == current) for v, label in options]
         control = fh.Select(*opts, id=fid, name=name, cls=("uk-select", attrs.pop("cls") or ""), **attrs)
@@ -214,7 +223,7 @@ def _scalar(kind: str, node: Mapping[str, Any], value: Any, present: bool, path:
             ctx: _Ctx) -> FT:
     "A switch, a number input, a text input (native date/time/email/url types) or a textarea."
     fid, name = ctx.new_id(path), _name(ctx.prefix, path)
-    notes, attrs = _notes(fid, node, ctx.claim(path))
+    notes, attrs = _notes(ctx, fid, path, node, ctx.claim(path))
     label = FormLabel(_title(node, path, required), fr=fid)
     if kind == "boolean":
         checked = value is True if present else node.get("default") is True
@@ -239,7 +248,7 @@ def _json_field(node: Mapping[str, Any], value: Any, present: bool, path: Tuple[
                 ctx: _Ctx) -> FT:
     "A JSON textarea for values no other widget fits (free-form objects, tuples, unions of types)."
     fid, name = ctx.new_id(path), _name(ctx.prefix, path)
-    notes, attrs = _notes(fid, node, ctx.claim(path, below=True), ["Enter JSON."])
+    notes, attrs = _notes(ctx, fid, path, node, ctx.claim(path, below=True), ["Enter JSON."])
     text = _json_text(value) if present else ""
     return fh.Div(FormLabel(_title(node, path, required), fr=fid),
                   TextArea("\n" + text, id=fid, name=name, rows=6, **attrs), *notes,
@@ -266,7 +275,7 @@ def _array(node: Mapping[str, Any], value: Any, present: bool, path: Tuple[Any, 
     "Repeatable items, or checkboxes for a set of enum values."
     items, name, fid = split_nullable(node["items"])[0], _name(ctx.prefix, path), ctx.new_id(path)
     marker, value = _presence(name, present, value), value if isinstance(value, list) else []
-    notes, _ = _notes(fid, node, ctx.claim(path))
+    notes, _ = _notes(ctx, fid, path, node, ctx.claim(path))
     legend = Legend(_title(node, path, required), cls="uk-form-label")
     options = choice_options(items) if node.get("uniqueItems") is True and not items.get("readOnly") else None
     if options and _in_order(value, [v for v, _ in options]):
@@ -307,7 +316,7 @@ def _object_fields(node: Mapping[str, Any], value: Any, path: Tuple[Any, ...], c
 def _object(node: Mapping[str, Any], value: Any, present: bool, path: Tuple[Any, ...], required: bool, ctx: _Ctx) -> FT:
     "A fieldset of the object's fields."
     fid, name = ctx.new_id(path), _name(ctx.prefix, path)
-    notes, _ = _notes(fid, {**node, "default": None}, ctx.claim(path))
+    notes, _ = _notes(ctx, fid, path, {**node, "default": None}, ctx.claim(path))
     return Fieldset(Legend(_title(node, path, required), cls="uk-form-label"), *notes,
                     *_object_fields(node, value, path, ctx), _presence(name, present, value), id=fid,
                     cls="space-y-4 border rounded p-4", data_field=_dotted(path))
@@ -361,7 +370,8 @@ def render_schema_fields(
     fields = _object_fields(schema, values, (), ctx)
     rest = [f"{p}: {m}" if p else m for p, ms in by_path.items() if p not in ctx.claimed for m in ms]
     general = fh.Div(fh.Strong("Please fix these problems:"), fh.Ul(*map(fh.Li, rest), cls="list-disc list-inside"),
-                     cls="alert alert-error", role="alert", data_testid="form-errors") if rest else None
+                     cls="alert alert-error", role="alert", data_testid="form-errors", tabindex="-1",
+                     autofocus=not ctx.focused) if rest else None
     return fh.Div(_default_button(), general, *fields, id=f"{id_prefix}body", cls="space-y-5")
 
 # %% ../../nbs/components/form.ipynb #35495f61

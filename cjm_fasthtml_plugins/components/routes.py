@@ -28,8 +28,8 @@ from .html_ids import PluginSelectorHtmlIds
 from .selector import (render_comparison_container, render_comparison_table,
                                                       render_dropdown_selector, render_load_failures,
                                                       render_plugin_details)
-from .settings import (PluginSettingsHtmlIds, read_settings_form, render_config_error,
-                                                      render_settings_form, secret_field_names)
+from .form import FORM_OP_FIELD, parse_schema_form, render_schema_fields
+from .settings import PluginSettingsHtmlIds, render_config_error, render_settings_form
 from ..core.errors import (ConfigConflictError, ConfigValidationError, CorruptConfigError,
                                               FieldError, InvalidPluginIdError, LoadFailure, UnknownPluginError)
 from ..core.metadata import PluginMetadata
@@ -128,23 +128,12 @@ def _with_defaults(ctx: _Context, unique_id: str, config: Dict[str, Any]) -> Dic
     "What the form shows: each field's saved value, else the schema's default."
     return {**ctx.registry.get_config_defaults(unique_id), **config}
 
-def _display_config(schema: Dict[str, Any], submitted: Dict[str, Any], stored: Dict[str, Any], form: Any,
-                    errors: List[FieldError]) -> Dict[str, Any]:
-    "What a re-rendered form shows: the user's values (raw text where unparseable), secrets as stored."
-    shown = dict(submitted)
-    for name in secret_field_names(schema):
-        shown.pop(name, None)
-        if name in stored: shown[name] = stored[name]
-    for e in errors:
-        raw = form.getlist(e.field) if hasattr(form, "getlist") else []
-        if raw and isinstance(raw[-1], str): shown[e.field] = raw[-1]
-    return shown
-
 def _form(ctx: _Context, request: Any, plugin: PluginMetadata, config: Dict[str, Any], **kw) -> FT:
-    "The settings form posting to this router's save and reset routes, carrying the CSRF token."
+    "The settings form posting to this router's save, reset and re-render routes, carrying the CSRF token."
     uid = plugin.get_unique_id()
     panel = render_settings_form(plugin, config, action=ctx.router.save.to(plugin_id=uid),
-                                 reset_action=ctx.router.reset.to(plugin_id=uid), **kw)
+                                 reset_action=ctx.router.reset.to(plugin_id=uid),
+                                 rerender_url=ctx.router.rerender.to(plugin_id=uid), **kw)
     return panel(CsrfInput(request, form=PluginSettingsHtmlIds.FORM), **csrf_headers(request))
 
 def _settings_panel(ctx: _Context, request: Any, plugin: PluginMetadata, **kw) -> FT:
@@ -266,15 +255,13 @@ async def _settings(ctx: _Context, request, plugin_id: str):
     plugin = ctx.registry.require_plugin(plugin_id)
     return _respond(ctx, request, f"{plugin.title} settings", await _drawn(_settings_panel, ctx, request, plugin))
 
-def _write(ctx: _Context, request, plugin: PluginMetadata, config: Dict[str, Any], expected: str,
-           stored: Dict[str, Any], submitted: Any) -> Union[FT, List[FieldError]]:
+def _write(ctx: _Context, request, plugin: PluginMetadata, config: Dict[str, Any], expected: str) -> Union[FT, List[FieldError]]:
     "Save (lock, write, fsyncs); the form to answer with, or the errors to show."
     uid = plugin.get_unique_id()
     try: revision = ctx.registry.write_plugin_config(uid, config, expected_revision=expected)
     except ConfigValidationError as e: return list(e.errors)
     except ConfigConflictError as e:
-        shown = _display_config(plugin.config_schema or {}, config, stored, submitted, [])
-        return _form(ctx, request, plugin, shown, conflict=e, revision=e.current_revision or "")
+        return _form(ctx, request, plugin, config, conflict=e, revision=e.current_revision or "", defaults=False)
     except OSError as e:
         _logger.error("Could not save the config of plugin %r: %s", uid, e)
         return [FieldError("", f"The config file could not be written ({e.strerror or e}); nothing was saved. "
@@ -295,18 +282,19 @@ def _save_panel(ctx: _Context, request, plugin: PluginMetadata, submitted: Any, 
     uid, schema = plugin.get_unique_id(), plugin.config_schema or {}
     try: stored = ctx.registry.load_plugin_config(uid)
     except CorruptConfigError as e: return render_config_error(plugin, e, reset_action=ctx.router.reset.to(plugin_id=uid))
-    try: config, errors = read_settings_form(schema, submitted, stored)
+    try: config, errors = parse_schema_form(schema, submitted, stored=stored)
     except Exception as e: return _schema_error_panel(plugin, e)
+    if submitted.get(FORM_OP_FIELD):  # an array button pressed without JavaScript: redraw, save nothing
+        return _form(ctx, request, plugin, config, errors=errors, revision=expected, defaults=False)
     _check_text(config)
     if errors:  # report the schema's complaints about the values that did parse too
-        bad = {e.field for e in errors}
-        errors += [e for e in ctx.registry.validate_plugin_config(uid, config) if e.field not in bad]
+        bad = {e.path for e in errors}
+        errors += [e for e in ctx.registry.validate_plugin_config(uid, config) if e.path not in bad]
     else:
-        answer = _write(ctx, request, plugin, config, expected, stored, submitted)
+        answer = _write(ctx, request, plugin, config, expected)
         if not isinstance(answer, list): return answer
         errors = answer
-    shown = _display_config(schema, config, stored, submitted, errors)
-    return _form(ctx, request, plugin, shown, errors=errors, revision=expected)
+    return _form(ctx, request, plugin, config, errors=errors, revision=expected, defaults=False)
 
 async def _save(ctx: _Context, request, plugin_id: str):
     "Save the submitted form (parsed, validated and written in a worker thread); a form without its revision is a 400."
@@ -325,6 +313,24 @@ async def _reset(ctx: _Context, request, plugin_id: str):
     if await run_in_threadpool(ctx.registry.delete_plugin_config, plugin.get_unique_id()): kw = dict(message="Settings reset to defaults.")
     else: kw = dict(errors=[FieldError("", "The saved config could not be deleted (the server log says why); nothing was reset.")])
     return _respond(ctx, request, f"{plugin.title} settings", await _drawn(_settings_panel, ctx, request, plugin, **kw))
+
+# %% ../../nbs/components/routes.ipynb #7de7aef8
+def _rerender_body(ctx: _Context, request, plugin: PluginMetadata, submitted: Any) -> FT:
+    "The fields drawn from a posted form (secrets stay stand-ins); the whole panel for a request without HTMX."
+    schema, uid = plugin.config_schema or {}, plugin.get_unique_id()
+    try: config, errors = parse_schema_form(schema, submitted)
+    except Exception as e: return _schema_error_panel(plugin, e)
+    if _is_htmx(request):
+        return render_schema_fields(schema, config, errors=errors, rerender_url=ctx.router.rerender.to(plugin_id=uid))
+    revision = submitted.get(PluginSettingsHtmlIds.REVISION_FIELD)
+    return _form(ctx, request, plugin, config, errors=errors, revision=revision if isinstance(revision, str) else None,
+                 defaults=False)
+
+async def _rerender(ctx: _Context, request, plugin_id: str):
+    "Redraw the settings form from the posted values (a conditional field changed, an array item added, removed or moved)."
+    plugin = ctx.registry.require_plugin(plugin_id)
+    submitted = await request.form()
+    return _respond(ctx, request, f"{plugin.title} settings", await _drawn(_rerender_body, ctx, request, plugin, submitted))
 
 # %% ../../nbs/components/routes.ipynb #28b3572f
 async def _select(ctx: _Context, request):
@@ -348,6 +354,7 @@ _ROUTES = [  # (name, methods, path under the prefix, handler)
     ("settings", ["get"], "/settings/{plugin_id:path}", _settings),
     ("save", ["post"], "/settings/{plugin_id:path}", _save),
     ("reset", ["post"], "/reset/{plugin_id:path}", _reset),
+    ("rerender", ["post"], "/render/{plugin_id:path}", _rerender),
     ("select", ["post"], "/select", _select),
 ]
 
@@ -366,7 +373,7 @@ def plugin_router(
     page: Optional[PageFn] = None,  # Full-page wrapper page(title, *content) (default: MonsterUI `Titled`)
     limits: FormLimits = FormLimits(),  # What a posted form may carry (body size, field size, number of fields)
 ) -> APIRouter:  # Router to mount with `router.to_app(app)`; its routes are attributes (`router.save.to(plugin_id=...)`)
-    "Build the selector, comparison, settings, save, reset and selection routes for a registry."
+    "Build the selector, comparison, settings, save, re-render, reset and selection routes for a registry."
     router = _PluginRouter("/" + prefix.strip("/") if prefix.strip("/") else "")
     router.limits = limits
     ctx = _Context(registry, page or default_page, on_select, router, limits)

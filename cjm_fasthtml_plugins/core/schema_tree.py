@@ -6,11 +6,12 @@ Docs: https://cj-mills.github.io/cjm-fasthtml-plugins/core/schema_tree.html.md""
 
 # %% auto #0
 __all__ = ['MAX_RESOLVED_NODES', 'SECRET_MASK', 'SchemaError', 'resolve_refs', 'merge_all_of', 'split_nullable', 'is_secret',
-           'choice_options', 'field_kind', 'object_view', 'blank_value', 'StoredSecret', 'secret_paths', 'mask_secrets',
-           'keep_stored_secrets']
+           'choice_options', 'field_kind', 'object_view', 'blank_value', 'fill_defaults', 'StoredSecret',
+           'secret_paths', 'mask_secrets', 'keep_stored_secrets', 'redact_secrets']
 
 # %% ../../nbs/core/schema_tree.ipynb #daba46ef
 import copy
+import json
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 from urllib.parse import unquote
 
@@ -217,6 +218,23 @@ def blank_value(
     return {"boolean": False, "integer": node.get("minimum", 0), "number": node.get("minimum", 0),
             "array": [], "json": None}.get(kind, "")
 
+# %% ../../nbs/core/schema_tree.ipynb #a861ec6b
+def fill_defaults(
+    schema: Mapping[str, Any],  # The plugin's JSON Schema (local `$ref`s are resolved here)
+    config: Any  # A saved config (anything but a dict is returned as it is)
+) -> Any:  # A copy with every absent property that has a `default` set to it, at any depth
+    "Fill the gaps of a config with the schema's defaults, in nested objects and array items too."
+    def fill(node, value):
+        node = split_nullable(node)[0]
+        if isinstance(value, list) and isinstance(node.get("items"), dict): return [fill(node["items"], v) for v in value]
+        if not isinstance(value, dict): return value
+        out, own = dict(value), node.get("properties") if isinstance(node.get("properties"), dict) else {}
+        for key, sub in object_view(node, value)[0].items():
+            if key not in out and key in own and "default" in sub: out[key] = copy.deepcopy(sub["default"])
+            if key in out: out[key] = fill(sub, out[key])
+        return out
+    return fill(resolve_refs(schema), config)
+
 # %% ../../nbs/core/schema_tree.ipynb #e34013ef
 SECRET_MASK = "••••••••"
 
@@ -319,3 +337,16 @@ def keep_stored_secrets(
         where = v.path if isinstance(v, StoredSecret) else path
         return StoredSecret(where) if stored is None else _lookup(stored, where)
     return _map_secrets(_secret_tree(resolve_refs(schema)), config, (), keep)
+
+# %% ../../nbs/core/schema_tree.ipynb #6156a7f2
+def redact_secrets(
+    schema: Mapping[str, Any],  # The plugin's JSON Schema
+    config: Any,  # The config the text is about (its secret values are the ones removed)
+    text: str  # A message that may quote values
+) -> str:  # The text with every secret value (as text, `repr` or JSON) replaced by `SECRET_MASK`
+    "Remove the secret values of a config from a message before it is shown or logged."
+    found: List[Any] = []
+    _map_secrets(_secret_tree(resolve_refs(schema)), config, (), lambda path, v: found.append(v) or v)
+    texts = {t for v in found if v not in (None, "") for t in (str(v), repr(v), json.dumps(v, ensure_ascii=False))}
+    for t in sorted(texts, key=len, reverse=True): text = text.replace(t, SECRET_MASK)
+    return text
