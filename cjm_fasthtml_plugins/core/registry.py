@@ -106,8 +106,11 @@ class UnifiedPluginRegistry:
         "Discover a category: (adapter, plugins by unique id, failures); raises `PluginLoadError` in strict mode."
         adapter, found, failures = _discover(category, manager, self.discovery_timeout)
         plugins: Dict[str, PluginMetadata] = {}
+        problems: Dict[int, Optional[str]] = {}  # schema id -> its problem: plugins sharing one schema object check it once
         for plugin in found:
-            uid, problem = plugin.get_unique_id(), schema_problem(plugin.config_schema)
+            schema = plugin.config_schema
+            if id(schema) not in problems: problems[id(schema)] = schema_problem(schema)
+            uid, problem = plugin.get_unique_id(), problems[id(schema)]
             owner = plugins.get(uid) or self._plugins.get(uid)
             if problem: failures.append(LoadFailure(category, plugin.name, "SchemaError", f"its config schema cannot be used: {problem}"))
             elif owner is None or (owner.category == category and uid not in plugins): plugins[uid] = plugin
