@@ -10,6 +10,7 @@ import pytest
 from cjm_fasthtml_plugins.core.changes import STORE_URL_ENV, ConfigChange
 from cjm_fasthtml_plugins.core.errors import ConfigConflictError
 from cjm_fasthtml_plugins.core.registry import UnifiedPluginRegistry
+from cjm_fasthtml_plugins.core.schema_tree import SECRET_MASK
 from pg_support import pg_cluster  # noqa: F401
 
 SCHEMA = {"type": "object", "properties": {
@@ -106,7 +107,7 @@ def test_history_masks_secrets_and_restore_round_trips(store_url, registries):
     assert there.delete_plugin_config("speech_whisper")
     history = here.get_config_history("speech_whisper")
     assert [(e.action, e.revision) for e in history] == [("delete", None), ("save", second), ("save", first)]
-    assert history[2].config == {"model": "large", "api_key": "********", "auth": {"token": "********", "user": "ana"}}
+    assert history[2].config == {"model": "large", "api_key": SECRET_MASK, "auth": {"token": SECRET_MASK, "user": "ana"}}
     assert "sk-live-1" not in repr(history) and "tok-1" not in repr(history)
     restored = there.restore_plugin_config("speech_whisper", history[2], expected_revision="")
     assert here.load_plugin_config("speech_whisper") == secret  # secrets from the real history, not the mask

@@ -128,3 +128,12 @@ class PluginLoadError(PluginRegistryError):
                 ):
         self.failure = failure
         super().__init__(failure.describe() + " (strict mode is on; turn it off to record failures and go on)")
+
+# %% ../../nbs/core/errors.ipynb #6aeb47f6
+def _method(f: Any) -> Any:  # The function, now also an attribute of its class
+    "Attach `f` to the class its `self` parameter is annotated with, as fastcore's `@patch` does."
+    annotation = f.__annotations__["self"]
+    cls = f.__globals__[annotation] if isinstance(annotation, str) else annotation
+    f.__qualname__ = f"{cls.__name__}.{f.__name__}"
+    setattr(cls, f.__name__, f)
+    return f

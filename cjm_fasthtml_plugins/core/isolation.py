@@ -10,7 +10,8 @@ from __future__ import annotations
 import threading
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
-from .adapters import ManagerShapeError, SchemaManagerAdapter, adapter_for
+from typing import TYPE_CHECKING
+if TYPE_CHECKING: from cjm_fasthtml_plugins.core.adapters import SchemaManagerAdapter  # imported on first discovery
 from .errors import CorruptConfigError, LoadFailure, _failure_message
 from .metadata import PluginMetadata
 
@@ -43,6 +44,7 @@ def call_with_time_limit(
 def _discover_now(category: str, manager: Any) -> Tuple[Optional[SchemaManagerAdapter], List[PluginMetadata], List[LoadFailure]]:
     "Ask `manager` for its plugins through its adapter; a manager of no known shape is one failure."
     failures: List[LoadFailure] = []
+    from cjm_fasthtml_plugins.core.adapters import ManagerShapeError, adapter_for  # on first use: keeps `import` light
     try: adapter = adapter_for(manager, category)
     except ManagerShapeError as e: return None, [], [LoadFailure(category, None, type(e).__name__, str(e))]
     plugins = adapter.discover(lambda failure, cause=None: failures.append(failure))

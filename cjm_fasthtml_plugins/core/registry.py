@@ -11,7 +11,8 @@ import os
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Type, TypeVar, Union
 
-from .adapters import SchemaManagerAdapter, build_manager
+from typing import TYPE_CHECKING
+if TYPE_CHECKING: from cjm_fasthtml_plugins.core.adapters import SchemaManagerAdapter  # imported on first discovery
 from .errors import (ConfigConflictError, ConfigValidationError, CorruptConfigError, FieldError,
                                               InvalidPluginIdError, LoadFailure, PluginLoadError, PluginRegistryError,
                                               UnknownPluginError)
@@ -27,7 +28,7 @@ __all__ = ['T', 'STRICT_ENV_VAR', 'UnifiedPluginRegistry']
 import threading
 from dataclasses import replace
 
-from fastcore.basics import patch
+from .errors import _method as patch_method  # fastcore's @patch, without its import cost
 
 # %% ../../nbs/core/registry.ipynb #9a872032
 T = TypeVar("T")  # Manager type returned by `get_manager(category, manager_type)`
@@ -204,6 +205,7 @@ class UnifiedPluginRegistry:
         Returns:
             List of discovered plugin metadata
         """
+        from cjm_fasthtml_plugins.core.adapters import build_manager  # on first use: keeps `import` light
         manager = build_manager(plugin_interface)  # cjm-plugin-system's PluginManager when installed, else entry points
         return self.register_plugin_manager(category, manager, display_name=display_name, auto_discover=auto_discover)
 
@@ -461,7 +463,7 @@ class UnifiedPluginRegistry:
 # %% ../../nbs/core/registry.ipynb #68317f82
 _FOLLOWING = threading.Lock()  # guards a registry's one subscription to its store
 
-@patch
+@patch_method
 def _on_store_change(self: UnifiedPluginRegistry, change: Any) -> None:
     "Push a changed config to its running plugin (unless just pushed), then call every `on_config_change` callback."
     if change.unique_id == OWNERS_ID: return  # the registry's own record of who saved what, not a plugin config
@@ -476,7 +478,7 @@ def _on_store_change(self: UnifiedPluginRegistry, change: Any) -> None:
         except Exception: _logger().exception("Config change callback %r failed for %r", callback, change)
 
 # %% ../../nbs/core/registry.ipynb #ad67f5f6
-@patch
+@patch_method
 def on_config_change(self: UnifiedPluginRegistry,
                      callback: Callable[[Any], None]  # Called with a `core.changes.ConfigChange` on the store's watcher thread
                     ) -> Callable[[], None]:  # Call it to stop calling `callback`
@@ -497,7 +499,7 @@ def _hide_all(value: Any) -> Any:
     from cjm_fasthtml_plugins.core.schema_tree import SECRET_MASK
     return value if value is None else SECRET_MASK
 
-@patch
+@patch_method
 def _mask(self: UnifiedPluginRegistry, plugin: PluginMetadata, config: Dict[str, Any]) -> Dict[str, Any]:
     "`config` with its secret values masked by the one secrecy rule (`core.schema_tree`), at any depth."
     import json
@@ -507,7 +509,7 @@ def _mask(self: UnifiedPluginRegistry, plugin: PluginMetadata, config: Dict[str,
     return json.loads(json.dumps(masked))  # plain data: each masked value is the mask text, nothing else
 
 # %% ../../nbs/core/registry.ipynb #be34483e
-@patch
+@patch_method
 def get_config_history(self: UnifiedPluginRegistry,
                        unique_id: str,  # Plugin unique identifier (a registered plugin: its schema says what is secret)
                        limit: Optional[int] = None  # Most entries to return (default: all the store keeps, 20)
@@ -518,7 +520,7 @@ def get_config_history(self: UnifiedPluginRegistry,
             for e in self.store.history(unique_id, limit)]
 
 # %% ../../nbs/core/registry.ipynb #b65b6f06
-@patch
+@patch_method
 def restore_plugin_config(self: UnifiedPluginRegistry,
                           unique_id: str,  # Plugin unique identifier
                           revision: Any,  # Revision to restore (a string, or a `ConfigRevision` from `get_config_history`)

@@ -25,14 +25,14 @@ from .errors import CorruptConfigError, InvalidPluginIdError
 __all__ = ['MAX_PLUGIN_ID_LENGTH', 'MAX_CONFIG_DEPTH', 'validate_plugin_id', 'ConfigStore', 'JsonDirectoryStore']
 
 # %% ../../nbs/core/store.ipynb #a9737a7f
-import logging
 import weakref
-from datetime import datetime, timezone
 from typing import Callable
 
-from fastcore.basics import patch
+from .errors import _method as patch_method  # fastcore's @patch, without its import cost
 
-_log = logging.getLogger(__name__)
+def _log() -> Any:  # This module's `logging.Logger`, imported on first use (logging costs more to import than the store)
+    import logging
+    return logging.getLogger(__name__)
 
 # %% ../../nbs/core/store.ipynb #de673bb9
 MAX_PLUGIN_ID_LENGTH = 200  # Longest plugin unique id accepted (keeps file names well under filesystem limits)
@@ -343,13 +343,14 @@ class JsonDirectoryStore:
 # %% ../../nbs/core/store.ipynb #3643390a
 JsonDirectoryStore.history_limit = 20  # Past revisions kept per id (set on an instance or the class to change it)
 
-@patch
+@patch_method
 def _history_file(self: JsonDirectoryStore, unique_id: str) -> str:  # Path of the id's history (id validated)
     return os.path.join(self._dir, ".history", validate_plugin_id(unique_id) + ".jsonl")
 
-@patch
+@patch_method
 def _record(self: JsonDirectoryStore, unique_id: str, action: str, revision: Optional[str], data: Optional[bytes]) -> None:
     "Append a history entry for `unique_id` (its lock is held); keep the newest `history_limit` once there are twice as many."
+    from datetime import datetime, timezone  # on first use: keeps `import` of the registry light
     entry = dict(a=action, r=revision, t=datetime.now(timezone.utc).isoformat(), c=None if data is None else json.loads(data))
     line, path = (json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8"), self._history_file(unique_id)
     try:
@@ -358,21 +359,22 @@ def _record(self: JsonDirectoryStore, unique_id: str, action: str, revision: Opt
         try:
             size = os.fstat(fd).st_size
             if size and os.pread(fd, 1, size - 1) != b"\n": line = b"\n" + line  # after a line torn by a crash
-            os.write(fd, line); os.fdatasync(fd)
+            os.write(fd, line)  # not synced: see "History entries" (the config itself is)
             if size + len(line) > 4096 * self.history_limit or not size: lines = None  # cheap test first
             else: lines = os.pread(fd, size + len(line), 0).splitlines(keepends=True)
         finally: os.close(fd)
         if lines and len(lines) >= 2 * self.history_limit: _write_atomically(path, b"".join(lines[-self.history_limit:]))
     except OSError as e:
-        _log.error("Could not record the %s of plugin config %r in its history %r: %s", action, unique_id, path, e)
+        _log().error("Could not record the %s of plugin config %r in its history %r: %s", action, unique_id, path, e)
 
 # %% ../../nbs/core/store.ipynb #f4204b56
-@patch
+@patch_method
 def history(self: JsonDirectoryStore,
             unique_id: str,  # Plugin unique id
             limit: Optional[int] = None  # Most entries to return (default: all kept, up to `history_limit`)
            ) -> List[Any]:  # `ConfigRevision`s, newest first
     "List the recent revisions of a config, deletes included."
+    from datetime import datetime  # on first use: keeps `import` of the registry light
     from cjm_fasthtml_plugins.core.changes import ConfigRevision  # on first use (core.changes imports this module)
     path, wanted = self._history_file(unique_id), self.history_limit if limit is None else limit
     try:
@@ -408,26 +410,26 @@ class _DirectoryWatcher(threading.Thread):
                                       and not n.startswith(".")):
                         self.store._changed(uid)
             except Exception as e:  # e.g. the directory was removed: try again shortly
-                _log.warning("Watching %s for config changes failed: %s; retrying", self.store._dir, e)
+                _log().warning("Watching %s for config changes failed: %s; retrying", self.store._dir, e)
                 self.stopping.wait(1.0)
 
 # %% ../../nbs/core/store.ipynb #8b15ba25
-@patch
+@patch_method
 def _changed(self: JsonDirectoryStore, unique_id: str) -> None:
     "Tell every callback what is now stored for `unique_id` (read under its lock, after the writer's history entry)."
     from cjm_fasthtml_plugins.core.changes import ConfigChange
     try:
         with self.lock(unique_id): revision = self.revision(unique_id)
     except Exception as e:
-        _log.warning("Could not read the changed config of plugin %r in %s: %s", unique_id, self._dir, e)
+        _log().warning("Could not read the changed config of plugin %r in %s: %s", unique_id, self._dir, e)
         return
     change = ConfigChange(unique_id, "delete" if revision is None else "save", revision)
     for callback in list(self.__dict__.get("_watch_callbacks", ())):
         try: callback(change)
-        except Exception: _log.exception("Config change callback %r failed for %r", callback, change)
+        except Exception: _log().exception("Config change callback %r failed for %r", callback, change)
 
 # %% ../../nbs/core/store.ipynb #cbf1ba04
-@patch
+@patch_method
 def watch(self: JsonDirectoryStore,
           callback: Callable[[Any], None]  # Called with a `ConfigChange` on the watcher thread
          ) -> Callable[[], None]:  # Call it to stop receiving changes
@@ -439,7 +441,7 @@ def watch(self: JsonDirectoryStore,
             watcher = self._watcher = _DirectoryWatcher(self)
             watcher.start()
             _WATCHING.add(self)
-    if not watcher.ready.wait(10): _log.warning("Not yet watching %s for config changes; still trying", self._dir)
+    if not watcher.ready.wait(10): _log().warning("Not yet watching %s for config changes; still trying", self._dir)
     def unsubscribe() -> None:
         with _WATCH_SETUP:
             if callback in self._watch_callbacks: self._watch_callbacks.remove(callback)
@@ -447,7 +449,7 @@ def watch(self: JsonDirectoryStore,
                 watcher.stopping.set(); self._watcher = None
     return unsubscribe
 
-@patch
+@patch_method
 def close(self: JsonDirectoryStore) -> None:
     "Stop watching the directory (a store that never watched has nothing to close)."
     with _WATCH_SETUP:
