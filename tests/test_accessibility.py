@@ -13,7 +13,7 @@ import json
 import pytest
 
 from a11y_support import VIEWS, contrast, blocking, demo_pages, describe, ensure_axe, new_view_context, run_axe, wait_settled
-from browser_support import ARTIFACTS, assets_ready, browser, start_demo_server  # noqa: F401
+from browser_support import ARTIFACTS, start_demo_server  # the browser fixtures come from conftest.py
 
 pytestmark = pytest.mark.browser
 
@@ -91,7 +91,7 @@ def test_phone_pages_do_not_scroll_sideways(a11y_server, browser, page_def):
 
 
 MUTED_JS = """() => { const color = s => { const e = document.querySelector(s); return e && getComputedStyle(e).color };
-  return {label: color('#plugin-settings-form .uk-form-label'), muted: color('#plugin-settings-form [id$="-desc"]'),
+  return {label: color('#plugin-settings-form .uk-form-label'), muted: color('#plugin-settings-form [id$="-help"]'),
           background: getComputedStyle(document.body).backgroundColor} }"""
 
 

@@ -19,8 +19,9 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 import fasthtml.common as fh
 from fasthtml.common import FT
 from monsterui.franken import (Button, ButtonT, CheckboxX, Fieldset, FormLabel, Input, Legend, Radio, Switch,
-                               TextArea, TextPresets, TextT)
+                               TextArea, TextT)
 
+from .ui import MUTED
 from ..core.errors import FieldError
 from ..core.schema_tree import (StoredSecret, blank_value, choice_options, field_kind,
                                                    keep_stored_secrets, mask_secrets, object_view, resolve_refs,
@@ -136,14 +137,25 @@ def _presence(name: str, present: bool, value: Any) -> Optional[FT]:
     return _hidden(f"{name}~p", "null" if value is None else "empty" if value == "" else "1")
 
 # %% ../../nbs/components/form.ipynb #e7a674db
+def _default_text(node: Mapping[str, Any]) -> str:
+    "A default as a person reads it ('' when it says nothing): on/off for a switch, option labels, lists joined."
+    default = node.get("default")
+    if default is None or default == "" or default == [] or isinstance(default, dict): return ""
+    if isinstance(default, bool) and node.get("type") == "boolean": return "on" if default else "off"
+    labels = {_opt(v): label for v, label in choice_options(split_nullable(node)[0]) or ()}
+    items = node.get("items") if isinstance(node.get("items"), dict) else {}
+    labels.update({_opt(v): label for v, label in choice_options(items) or ()})
+    values = default if isinstance(default, list) else [default]
+    if any(isinstance(v, (dict, list)) for v in values): return ""
+    return ", ".join(labels.get(_opt(v), _text(v)) for v in values)
+
 def _notes(ctx: "_Ctx", fid: str, path: Tuple[Any, ...], node: Mapping[str, Any], errors: List[str],
            extra: Sequence[str] = ()) -> Tuple[list, Dict[str, Any]]:
     "The help and error texts of a field, and the attributes of its control (the first invalid one gets the focus)."
     help_parts = [str(node["description"])] if node.get("description") else []
-    if node.get("default") is not None and not isinstance(node.get("default"), (dict, list)):
-        help_parts.append(f"Default: {_text(node['default'])}.")
+    if (default := _default_text(node)): help_parts.append(f"Default: {default}.")
     help_parts += list(extra)
-    notes = [fh.P(" ".join(help_parts), id=f"{fid}-help", cls=TextPresets.muted_sm)] if help_parts else []
+    notes = [fh.P(" ".join(help_parts), id=f"{fid}-help", cls=MUTED)] if help_parts else []
     if errors: notes.append(fh.Ul(*(fh.Li(m) for m in errors), id=f"{fid}-error", cls=(TextT.error, TextT.sm),
                                   data_field_error=_dotted(path)))
     described = " ".join(f"{fid}-{s}" for s, on in (("help", help_parts), ("error", errors)) if on)

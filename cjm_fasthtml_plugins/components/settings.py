@@ -14,9 +14,10 @@ from typing import Any, Dict, Mapping, Optional, Sequence
 import fasthtml.common as fh
 from fasthtml.common import FT
 from monsterui.daisy import AlertT
-from monsterui.franken import Button, ButtonT, Card, CardTitle, TextPresets, TextT
+from monsterui.franken import Button, ButtonT, Card, CardTitle, TextT
 
 from .form import CLEAR_FIELD, render_schema_fields
+from .ui import MUTED
 from ..core.errors import ConfigConflictError, FieldError
 from ..core.metadata import PluginMetadata
 from ..core.schema_tree import fill_defaults, mask_secrets, redact_secrets
@@ -43,7 +44,7 @@ def _show(value: Any) -> str:
 def _panel(plugin: PluginMetadata, *content: Any) -> FT:
     "The card of a plugin's settings panel: its title and description above the content."
     header = (CardTitle(f"{plugin.title} settings"),
-              fh.P(plugin.description, cls=TextPresets.muted_sm) if plugin.description else None)
+              fh.P(plugin.description, cls=MUTED) if plugin.description else None)
     return fh.Div(Card(*content, header=header, body_cls="space-y-4"), id=PluginSettingsHtmlIds.PANEL,
                   data_plugin_id=plugin.get_unique_id())
 
@@ -64,7 +65,7 @@ def render_config_error(
     "Render the settings panel of a plugin whose saved config cannot be read."
     return _panel(plugin, _alert(AlertT.error, fh.Div(fh.Strong("The saved config cannot be read."), fh.P(str(error))),
                                  role="alert", data_testid="config-error"),
-                  fh.P("Reset to defaults deletes the saved config; the plugin then uses its defaults.", cls=TextPresets.muted_sm),
+                  fh.P("Reset to defaults deletes the saved config; the plugin then uses its defaults.", cls=MUTED),
                   fh.Form(_reset_button(reset_action, plugin.title), action=reset_action, method="post") if reset_action else None)
 
 # %% ../../nbs/components/settings.ipynb #5a5f2089
@@ -107,7 +108,7 @@ def render_settings_form(
     hidden = fh.Input(type="hidden", name=ids.REVISION_FIELD, value=revision) if revision is not None else None
     buttons = fh.Div(Button("Save", cls=ButtonT.primary) if has_fields else None,
                      _reset_button(reset_action, plugin.title), cls="flex gap-3")
-    form = fh.Form(body if has_fields else fh.P("This plugin has no settings.", cls=TextPresets.muted_sm),
+    form = fh.Form(body if has_fields else fh.P("This plugin has no settings.", cls=MUTED),
                    hidden, buttons, id=ids.FORM, action=action, method="post", hx_post=action,
                    hx_target=f"#{ids.PANEL}", hx_swap="outerHTML", novalidate=not browser_validation, cls="space-y-5")
     done = _alert(AlertT.success, fh.Span(message), role="status", data_testid="form-message", tabindex="-1",
