@@ -288,11 +288,14 @@ class JsonDirectoryStore:
 
     def saved_ids(self) -> FrozenSet[str]:  # Ids with a config file; the same object while the directory is unchanged
         "The ids that have a stored config: one `stat` of the directory when nothing changed."
+        listed_mtime, trusted, ids = self._listing
+        if trusted:  # the common case: one stat, and the listing stands while the directory is unchanged
+            try:
+                if os.stat(self._dir).st_mtime_ns == listed_mtime: return ids
+            except FileNotFoundError: return frozenset()  # the directory was removed: no config is stored
         now = time.time_ns()  # taken before the stat: a change after it gets a later mtime unless it is within _RACY_WINDOW
         try: mtime = os.stat(self._dir).st_mtime_ns
-        except FileNotFoundError: return frozenset()  # the directory was removed: no config is stored
-        listed_mtime, trusted, ids = self._listing
-        if mtime == listed_mtime and trusted: return ids
+        except FileNotFoundError: return frozenset()
         found = frozenset(self._scan())
         if found != ids: ids = found
         window = _RACY_WINDOW if mtime % 1_000_000_000 == 0 else _FINE_RACY_WINDOW
