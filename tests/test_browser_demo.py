@@ -428,7 +428,7 @@ def test_views_use_the_same_words(demo_server, page_and_net):
     modes = page.locator("#resources-table tbody tr td:nth-child(2)").all_inner_texts()
     assert "Local (In-Process)" in modes and "Cloud GPU" in modes and not any("_" in m for m in modes), modes
     page.get_by_role("navigation").get_by_role("link", name="Export", exact=True).click()
-    assert page.locator("h1").inner_text().strip() == "Export plugins"
+    assert page.locator("h1").inner_text().strip() == "Export"
     open_category(page, demo_server, "Transcription")
     alert = page.locator("[data-testid='load-failures']")
     assert "`" not in alert.inner_text() and alert.locator("code").inner_text() == "pip install pyannote-gpu-kernels"

@@ -19,8 +19,9 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 import fasthtml.common as fh
 from fasthtml.common import FT
 from monsterui.franken import (Button, ButtonT, CheckboxX, Fieldset, FormLabel, Input, Legend, Radio, Switch,
-                               TextArea, TextPresets, TextT)
+                               TextArea, TextT)
 
+from .ui import MUTED
 from ..core.errors import FieldError
 from ..core.schema_tree import (StoredSecret, blank_value, choice_options, field_kind,
                                                    keep_stored_secrets, mask_secrets, object_view, resolve_refs,
@@ -140,10 +141,12 @@ def _notes(ctx: "_Ctx", fid: str, path: Tuple[Any, ...], node: Mapping[str, Any]
            extra: Sequence[str] = ()) -> Tuple[list, Dict[str, Any]]:
     "The help and error texts of a field, and the attributes of its control (the first invalid one gets the focus)."
     help_parts = [str(node["description"])] if node.get("description") else []
-    if node.get("default") is not None and not isinstance(node.get("default"), (dict, list)):
-        help_parts.append(f"Default: {_text(node['default'])}.")
+    default = node.get("default")  # a hint only where it helps: none for an empty default, lists of plain values as "a, b"
+    if isinstance(default, list) and default and all(isinstance(v, (str, int, float)) for v in default):
+        help_parts.append(f"Default: {', '.join(map(_text, default))}.")
+    elif default not in (None, "") and not isinstance(default, (dict, list)): help_parts.append(f"Default: {_text(default)}.")
     help_parts += list(extra)
-    notes = [fh.P(" ".join(help_parts), id=f"{fid}-help", cls=TextPresets.muted_sm)] if help_parts else []
+    notes = [fh.P(" ".join(help_parts), id=f"{fid}-help", cls=MUTED)] if help_parts else []
     if errors: notes.append(fh.Ul(*(fh.Li(m) for m in errors), id=f"{fid}-error", cls=(TextT.error, TextT.sm),
                                   data_field_error=_dotted(path)))
     described = " ".join(f"{fid}-{s}" for s, on in (("help", help_parts), ("error", errors)) if on)

@@ -199,7 +199,7 @@ def create_demo_app(
         try: yield
         finally: _logger.info("Stopped demo plugins: %s", ", ".join(runner.stop_all()) or "none")
 
-    router = plugin_router(registry, "/plugins", on_select=on_select, page=page)
+    router = plugin_router(registry, "/plugins", on_select=on_select, page=page, category_nav=False)  # the navbar links them
     categories += [(registry.get_category_display_name(c), router.category_page.to(category=c))
                    for c in registry.get_categories()]
     app = fh.FastHTML(hdrs=[*offline_headers(theme), htmx_error_swap_config(), fh.Script(THEME_TOGGLE_JS), Favicon()],
