@@ -396,8 +396,8 @@ async def _history(ctx: _Context, request, plugin_id: str):
     plugin = ctx.registry.require_plugin(plugin_id)
     view = await _drawn(_history_view, ctx, request, plugin)
     if _is_htmx(request): return view
-    back = fh.P(fh.A("Back to the settings", href=_page_url(ctx, plugin), cls=AT.primary))
-    return ctx.page(f"{plugin.title}: settings history", view, back)
+    back = fh.P(fh.A("Back to the settings", href=_page_url(ctx, plugin), cls=AT.primary), cls="mb-6")
+    return ctx.page(f"{plugin.title}: settings history", back, view)
 
 def _restore_panel(ctx: _Context, request, plugin: PluginMetadata, wanted: str, expected: str) -> tuple:
     "Restore `wanted` unless the config moved on since `expected`; the panel to answer with and whether anything changed."
