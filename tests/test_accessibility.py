@@ -13,7 +13,7 @@ import json
 import pytest
 
 from a11y_support import VIEWS, contrast, blocking, demo_pages, describe, ensure_axe, new_view_context, run_axe, wait_settled
-from browser_support import ARTIFACTS, assets_ready, browser, start_demo_server  # noqa: F401
+from browser_support import ARTIFACTS, start_demo_server  # the browser fixtures come from conftest.py
 
 pytestmark = pytest.mark.browser
 
