@@ -91,7 +91,7 @@ def test_phone_pages_do_not_scroll_sideways(a11y_server, browser, page_def):
 
 
 MUTED_JS = """() => { const color = s => { const e = document.querySelector(s); return e && getComputedStyle(e).color };
-  return {label: color('#plugin-settings-form .uk-form-label'), muted: color('#plugin-settings-form [id$="-desc"]'),
+  return {label: color('#plugin-settings-form .uk-form-label'), muted: color('#plugin-settings-form [id$="-help"]'),
           background: getComputedStyle(document.body).backgroundColor} }"""
 
 

@@ -1,4 +1,4 @@
-"""Ready-made FastHTML routes for a plugin registry: category pages with the selector, details and comparison fragments, the settings form, save, reset and a selection hook
+"""Ready-made FastHTML routes for a plugin registry: category pages with the selector, details and comparison fragments, the settings form, save, reset, history and restore, a "changed elsewhere" poll and a selection hook
 
 Docs: https://cj-mills.github.io/cjm-fasthtml-plugins/components/routes.html.md"""
 

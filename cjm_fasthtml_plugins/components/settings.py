@@ -1,4 +1,4 @@
-"""The settings panel of a plugin: a MonsterUI card around the fields drawn from its JSON Schema, with save, reset, conflict and error notices
+"""The settings panel of a plugin: a MonsterUI card around the fields drawn from its JSON Schema, with save, reset, conflict, "changed elsewhere" and error notices, and the settings history
 
 Docs: https://cj-mills.github.io/cjm-fasthtml-plugins/components/settings.html.md"""
 
