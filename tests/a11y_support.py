@@ -125,6 +125,42 @@ def _save_valid(page) -> None:
     wait_settled(page)
 
 
+def _show_history(page) -> None:
+    "Save twice (two history entries, one restorable), then open the settings history inside the panel."
+    _change_memory(page)
+    _save_valid(page)
+    page.get_by_role("link", name="Show the settings history").click()
+    page.wait_for_selector("#plugin-history li[data-action]")
+    wait_settled(page)
+
+
+def _change_memory(page) -> None:
+    "Change the Memory field of the settings form to a valid value it does not hold yet, and save."
+    box = page.locator("#plugin-settings-form input[name='memory']")
+    box.fill("9" if box.input_value() != "9" else "10")
+    _save_valid(page)
+
+
+def _history_with_entries(page) -> None:
+    "The full-page history after two saves of the plugin (from its category page), so it lists a restorable entry."
+    history = page.url
+    page.goto(history.replace("/plugins/history/llm_llama_docker", "/plugins/category/llm?plugin_id=llm_llama_docker"))
+    _change_memory(page)
+    _change_memory(page)
+    page.goto(history)
+    page.wait_for_selector("#plugin-history li[data-action] form")
+
+
+def _changed_elsewhere(page) -> None:
+    "Save the same plugin in a second tab: the first one shows the 'changed elsewhere' notice (it polls every 5 s)."
+    other = page.context.new_page()
+    other.goto(page.url)
+    _change_memory(other)
+    other.close()
+    page.wait_for_selector("[data-testid='changed-elsewhere']", timeout=20_000)
+    wait_settled(page)
+
+
 @dataclass(frozen=True)
 class DemoPage:
     name: str
@@ -140,9 +176,12 @@ def demo_pages() -> List[DemoPage]:
         pages.append(DemoPage(f"compare-{cat}", f"/plugins/compare?category={cat}"))
     pages += [DemoPage("category-transcription+comparison", "/plugins/category/transcription", _open_comparison),
               DemoPage("category-transcription+errors", "/plugins/category/transcription", _save_invalid),
-              DemoPage("category-llm+saved", "/plugins/category/llm", _save_valid)]
+              DemoPage("category-llm+saved", "/plugins/category/llm", _save_valid),
+              DemoPage("category-llm+history", "/plugins/category/llm", _show_history),
+              DemoPage("category-transcription+changed", "/plugins/category/transcription", _changed_elsewhere)]
     pages += [DemoPage(f"settings-{uid}", f"/plugins/settings/{uid}") for uid in PLUGINS]
     pages.append(DemoPage("details-llm_runpod_vllm", "/plugins/details?plugin_id=llm_runpod_vllm&settings=1"))
+    pages.append(DemoPage("history-llm_llama_docker", "/plugins/history/llm_llama_docker", _history_with_entries))
     return pages
 
 

@@ -428,7 +428,7 @@ def test_views_use_the_same_words(demo_server, page_and_net):
     modes = page.locator("#resources-table tbody tr td:nth-child(2)").all_inner_texts()
     assert "Local (In-Process)" in modes and "Cloud GPU" in modes and not any("_" in m for m in modes), modes
     page.get_by_role("navigation").get_by_role("link", name="Export", exact=True).click()
-    assert page.locator("h1").inner_text().strip() == "Export plugins"
+    assert page.locator("h1").inner_text().strip() == "Export"
     open_category(page, demo_server, "Transcription")
     alert = page.locator("[data-testid='load-failures']")
     assert "`" not in alert.inner_text() and alert.locator("code").inner_text() == "pip install pyannote-gpu-kernels"
@@ -560,9 +560,7 @@ def test_search_filters_the_plugins_of_a_long_category(search_app, page_and_net)
     assert len(net.requests) == requests  # filtering asks the server nothing
 
 
-# -- issue 14: one source of truth per view (pending: needs the route changes in ROUTE_CHANGES.md) ----------------
-PENDING_ROUTES = pytest.mark.xfail(strict=True, reason="needs the route changes in ROUTE_CHANGES.md (save/reset/select "
-                                   "answer with out-of-band views, HX-Push-Url, HX-Trigger-After-Settle); remove once wired")
+# -- issue 14: one source of truth per view ------------------------------------------------------------------------
 
 
 def open_comparison(page):
@@ -572,7 +570,6 @@ def open_comparison(page):
     wait_for_htmx_settled(page)
 
 
-@PENDING_ROUTES
 def test_save_and_reset_update_the_card_and_the_comparison(demo_server, page_and_net):
     page, _ = page_and_net
     open_category(page, demo_server, "Transcription")
@@ -585,7 +582,6 @@ def test_save_and_reset_update_the_card_and_the_comparison(demo_server, page_and
     assert "Default settings" in page.locator("#plugin-details").inner_text()
 
 
-@PENDING_ROUTES
 def test_select_in_the_comparison_moves_every_view_and_the_url(demo_server, page_and_net):
     page, _ = page_and_net
     open_category(page, demo_server, "Transcription")
@@ -602,7 +598,6 @@ def test_select_in_the_comparison_moves_every_view_and_the_url(demo_server, page
         assert "is now running" in page.inner_text("#plugin-selection-status")
 
 
-@PENDING_ROUTES
 def test_the_url_carries_the_plugin_and_reload_restores_it(demo_server, page_and_net):
     page, _ = page_and_net
     open_category(page, demo_server, "Transcription")
@@ -613,7 +608,6 @@ def test_the_url_carries_the_plugin_and_reload_restores_it(demo_server, page_and
     assert page.get_attribute("#plugin-settings", "data-plugin-id") == WORKER
 
 
-@PENDING_ROUTES
 def test_the_full_page_comparison_selects_and_leads_back(demo_server, page_and_net):
     page, _ = page_and_net
     page.goto(demo_server.url + "/plugins/compare?category=transcription")
@@ -624,6 +618,69 @@ def test_the_full_page_comparison_selects_and_leads_back(demo_server, page_and_n
     page.get_by_role("link", name="Back to the plugins").click()
     page.wait_for_selector("#plugin-select")
     assert page.input_value("#plugin-select") == WORKER
+
+
+def test_focus_goes_to_the_first_invalid_field_or_the_confirmation(demo_server, page_and_net):
+    page, _ = page_and_net
+    open_category(page, demo_server, "Transcription")
+    field(page, "memory").fill("0"); save(page)
+    page.wait_for_function("() => document.activeElement && document.activeElement.getAttribute('aria-invalid') === 'true'")
+    assert page.evaluate("document.activeElement.name") == "memory"
+    field(page, "memory").fill("12"); save(page)
+    page.wait_for_function("() => document.activeElement && document.activeElement.dataset.testid === 'form-message'")
+    assert page.locator("[data-testid='form-message']").inner_text().strip() == "Settings saved."
+    reset(page)
+    page.wait_for_function("() => document.activeElement && document.activeElement.dataset.testid === 'form-message'")
+    assert page.locator("[data-testid='form-message']").inner_text().strip() == "Settings reset to defaults."
+
+
+# -- issue 15: history, restore, changed elsewhere ---------------------------------------------------------------------
+def save_elsewhere(server, unique_id: str, config: dict):
+    "Save a config from another process (its own registry on the demo's config directory), as another host would."
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH")) if p))
+    code = ("import json, sys; from cjm_fasthtml_plugins.core.registry import UnifiedPluginRegistry; "
+            "UnifiedPluginRegistry(sys.argv[1]).write_plugin_config(sys.argv[2], json.loads(sys.argv[3]))")
+    subprocess.run([sys.executable, "-c", code, str(server.config_dir), unique_id, json.dumps(config)], env=env, check=True,
+                   timeout=60)
+
+
+def test_history_shows_what_changed_and_restore_brings_a_version_back(demo_server, page_and_net):
+    page, _ = page_and_net
+    open_category(page, demo_server, "Transcription")
+    for memory in ("12", "14"):
+        field(page, "memory").fill(memory); save(page)
+        page.wait_for_selector("[data-testid='form-message']")
+    with page.expect_response(lambda r: HX(r) and "/plugins/history/" in r.url):
+        page.get_by_role("link", name="Show the settings history").click()
+    entries = page.locator("#plugin-history li[data-action='save']")
+    assert entries.count() == 2
+    assert "Changed: memory (12 \u2192 14)" in entries.nth(0).inner_text()
+    assert entries.nth(0).get_by_role("button").count() == 0  # the current version
+    oldest = entries.nth(1).get_attribute("data-revision")
+    with page.expect_response(lambda r: HX(r) and "/plugins/restore/" in r.url):
+        entries.nth(1).get_by_role("button", name=f"Restore revision {oldest}").click()
+    page.wait_for_function("() => document.activeElement && document.activeElement.dataset.testid === 'form-message'")
+    assert f"Restored the settings of revision {oldest}." in page.inner_text("[data-testid='form-message']")
+    assert field(page, "memory").input_value() == "12"
+    page.wait_for_function("() => document.querySelector('#plugin-details').textContent.includes('12GB')")
+    assert card_feature(page, "Memory") == "12GB"
+
+
+def test_a_save_elsewhere_is_noticed_while_the_page_is_open(demo_server, page_and_net):
+    page, _ = page_and_net
+    open_category(page, demo_server, "Transcription")
+    field(page, "memory").fill("12"); save(page)
+    page.wait_for_selector("[data-testid='form-message']")
+    field(page, "memory").fill("13")  # an edit in progress
+    save_elsewhere(demo_server, WHISPER, {"memory": 16})
+    notice = page.locator("[data-testid='changed-elsewhere']")
+    notice.wait_for(timeout=20_000)  # the panel asks every 5 s
+    assert "changed elsewhere" in notice.inner_text()
+    page.wait_for_function("() => document.querySelector('#plugin-details').textContent.includes('16GB')")
+    with page.expect_response(lambda r: HX(r) and "/plugins/settings/" in r.url):
+        notice.get_by_role("button", name="Load the newer settings").click()
+    page.wait_for_function("() => !document.querySelector(\"[data-testid='changed-elsewhere']\")")
+    assert field(page, "memory").input_value() == "16"
 
 
 def test_search_also_filters_a_comparison_fetched_after_typing(search_app, page_and_net):

@@ -285,7 +285,8 @@ def test_the_open_comparison_follows_the_dropdown(setup):
     first = client.get(router.compare.to(category="transcription", plugin_id="transcription_whisper"), headers=HX).text
     follower, = xpath(first, './div[@data-testid="comparison"]')
     assert (follower.get("hx-get"), follower.get("hx-trigger"), follower.get("hx-include"), follower.get("hx-target"),
-            follower.get("hx-swap")) == (url, "change from:#plugin-select", "#plugin-select", "this", "outerHTML")
+            follower.get("hx-swap")) == (url, "change from:#plugin-select, plugin-config-changed from:body, plugin-selected from:body",
+                                      "#plugin-select", "this", "outerHTML")
     assert xpath(first, '//tr[@aria-current="true"]/@data-plugin-id') == ["transcription_whisper"]
     # what the follower asks for after the dropdown changed: the same table, the new choice highlighted
     again = client.get(url + "&plugin_id=transcription_cloud", headers=HX).text  # htmx appends the included select

@@ -1,4 +1,4 @@
-"""Ready-made FastHTML routes for a plugin registry: category pages with the selector, details and comparison fragments, the settings form, save, reset and a selection hook
+"""Ready-made FastHTML routes for a plugin registry: category pages with the selector, details and comparison fragments, the settings form, save, reset, history and restore, a "changed elsewhere" poll and a selection hook
 
 Docs: https://cj-mills.github.io/cjm-fasthtml-plugins/components/routes.html.md"""
 
@@ -19,7 +19,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Uni
 import fasthtml.common as fh
 from fasthtml.common import FT, APIRouter, FtResponse
 from monsterui.daisy import Alert, AlertT
-from monsterui.franken import AT, Button, ButtonT, Card, CardTitle, TabContainer, TextPresets, Titled
+from monsterui.franken import AT, H1, Button, ButtonT, Card, CardTitle, Container, TabContainer
 from starlette.concurrency import run_in_threadpool
 
 from .guard import (CsrfInput, FormLimits, RequestRefused, check_post, csrf_headers,
@@ -29,7 +29,9 @@ from .selector import (render_comparison_container, render_comparison_table,
                                                       render_dropdown_selector, render_load_failures,
                                                       render_plugin_details)
 from .form import FORM_OP_FIELD, parse_schema_form, render_schema_fields
-from .settings import PluginSettingsHtmlIds, render_config_error, render_settings_form
+from .settings import (PluginSettingsHtmlIds, render_changed_notice, render_config_error,
+                                                      render_config_history, render_settings_form)
+from .ui import MUTED, SkipLink
 from ..core.errors import (ConfigConflictError, ConfigValidationError, CorruptConfigError,
                                               FieldError, InvalidPluginIdError, LoadFailure, UnknownPluginError)
 from ..core.metadata import PluginMetadata
@@ -43,9 +45,10 @@ PageFn = Callable[..., Any]  # page(title, *content) -> FT (or a tuple of FTs) f
 def default_page(
     title: str,  # Page title
     *content: Any  # Page content
-) -> Any:  # Title and Main(Container(H1, content)), as MonsterUI's `Titled`
-    "The default full-page wrapper: MonsterUI's `Titled`."
-    return Titled(title, *content)
+) -> Any:  # Title, a skip link, and Main(Container(H1, content)) that the skip link lands in
+    "The default full-page wrapper: a skip link to `<main>`, the title as H1, the content in a container."
+    return (fh.Title(title), SkipLink(),
+            fh.Main(Container(H1(title, cls="mt-6 mb-4"), *content, cls="pb-12"), id="main", tabindex="-1"))
 
 def _is_htmx(request: Any) -> bool:
     "Whether the request wants a fragment (an HTMX request that is not a history restore)."
@@ -84,6 +87,8 @@ class _Context:
     on_select: Optional[Callable[[PluginMetadata, Any], Any]]
     router: APIRouter
     limits: FormLimits
+    category_nav: bool = True  # Category tabs above a category page and the full-page comparison
+    poll_every: str = "5s"  # How often an open settings panel asks whether its config changed elsewhere
 
 def _guarded(handler: Callable[..., Awaitable[Any]], ctx: _Context, post: bool) -> Callable[..., Awaitable[Any]]:
     "Guard posts (`check_post`); turn refusals and registry errors into 4xx alerts, anything unexpected into a logged 500."
@@ -113,6 +118,11 @@ async def _drawn(draw: Callable[..., Any], *args: Any, **kwargs: Any) -> fh.Safe
     "The HTML of `draw(*args, **kwargs)`, built and serialised in a worker thread: a big schema never blocks the loop."
     return fh.Safe(await run_in_threadpool(lambda: fh.to_xml(draw(*args, **kwargs))))
 
+def _hx(**kwargs: str) -> tuple:
+    "HTMX response headers (`push_url=`, `trigger_after_settle=`, ...) to add to a fragment answer."
+    headers = fh.HtmxResponseHeaders(**kwargs)
+    return headers if isinstance(headers, tuple) else (headers,)
+
 def _require_category(ctx: _Context, category: str) -> str:
     "The category, or a 404 when no manager is registered for it."
     if category not in ctx.registry.get_categories(): raise _UnknownCategoryError(category)
@@ -131,9 +141,11 @@ def _with_defaults(ctx: _Context, unique_id: str, config: Dict[str, Any]) -> Dic
 def _form(ctx: _Context, request: Any, plugin: PluginMetadata, config: Dict[str, Any], **kw) -> FT:
     "The settings form posting to this router's save, reset and re-render routes, carrying the CSRF token."
     uid = plugin.get_unique_id()
-    panel = render_settings_form(plugin, config, action=ctx.router.save.to(plugin_id=uid),
-                                 reset_action=ctx.router.reset.to(plugin_id=uid),
-                                 rerender_url=ctx.router.rerender.to(plugin_id=uid), **kw)
+    revision, routes = kw.get("revision"), ctx.router
+    watch = dict(changes_url=routes.changed.to(plugin_id=uid, revision=revision), changes_every=ctx.poll_every) if revision is not None else {}
+    panel = render_settings_form(plugin, config, action=routes.save.to(plugin_id=uid), reset_action=routes.reset.to(plugin_id=uid),
+                                 rerender_url=routes.rerender.to(plugin_id=uid), history_url=routes.history.to(plugin_id=uid),
+                                 **watch, **kw)
     return panel(CsrfInput(request, form=PluginSettingsHtmlIds.FORM), **csrf_headers(request))
 
 def _settings_panel(ctx: _Context, request: Any, plugin: PluginMetadata, **kw) -> FT:
@@ -172,9 +184,10 @@ def _draw_each(draw: Callable[[List[PluginMetadata], Sequence[LoadFailure]], FT]
     return draw(good, bad)
 
 # %% ../../nbs/components/routes.ipynb #61d1cbf5
-def _category_nav(ctx: _Context, current: Optional[str]) -> FT:
-    "Tabs linking every category's page, the current one marked."
+def _category_nav(ctx: _Context, current: Optional[str]) -> Optional[FT]:
+    "Tabs linking every category's page, the current one marked (None when the router was built with `category_nav=False`)."
     registry, routes = ctx.registry, ctx.router
+    if not ctx.category_nav: return None
     tabs = [fh.Li(fh.A(registry.get_category_display_name(c), href=routes.category_page.to(category=c),
                        aria_current="page" if c == current else None), cls="uk-active" if c == current else None)
             for c in registry.get_categories()]
@@ -184,7 +197,7 @@ async def _index(ctx: _Context, request):
     "The categories, with their plugin counts and load failures."
     registry = ctx.registry
     counts = {c: len(registry.get_plugins_by_category(c)) for c in registry.get_categories()}
-    cards = [Card(fh.P(f"{n} plugin{'' if n == 1 else 's'}", cls=TextPresets.muted_sm),
+    cards = [Card(fh.P(f"{n} plugin{'' if n == 1 else 's'}", cls=MUTED),
                   render_load_failures(registry.get_load_failures(c)),
                   header=CardTitle(fh.A(registry.get_category_display_name(c), cls=AT.primary,
                                         href=ctx.router.category_page.to(category=c))))
@@ -192,16 +205,24 @@ async def _index(ctx: _Context, request):
     body = fh.Div(*cards, cls="grid gap-4 sm:grid-cols-2 lg:grid-cols-3") if cards else fh.P("No plugin categories are registered.")
     return _respond(ctx, request, "Plugins", body)
 
-def _category_body(ctx: _Context, request, category: str, plugins: List[PluginMetadata], plugin_id: str) -> tuple:
-    "The dropdown and details card beside the chosen plugin's settings, the comparison full width below."
+def _selector(ctx: _Context, category: str, plugins: List[PluginMetadata], chosen: Optional[PluginMetadata]) -> FT:
+    "The category page's dropdown selector (`#plugin-selector`; also sent out of band after a Select)."
     registry, routes = ctx.registry, ctx.router
-    chosen = next((p for p in plugins if p.get_unique_id() == plugin_id), plugins[0] if plugins else None)
     hook = dict(selection_endpoint=routes.select.to(), target_id=SELECTION_STATUS_ID,
                 confirm_button_text="Use this plugin") if ctx.on_select else {}
-    selector = _draw_each(lambda shown, failures: render_dropdown_selector(
+    return _draw_each(lambda shown, failures: render_dropdown_selector(
         shown, chosen and chosen.get_unique_id(), get_plugin_config=functools.partial(_safe_config, registry),
         details_endpoint=routes.details.to(settings=1), comparison_endpoint=routes.compare.to(category=category),
         failures=failures, comparison_container=False, **hook), plugins, registry.get_load_failures(category))
+
+def _page_url(ctx: _Context, plugin: PluginMetadata) -> str:
+    "The category page showing `plugin`: what the address bar says once it is chosen."
+    return ctx.router.category_page.to(category=plugin.category, plugin_id=plugin.get_unique_id())
+
+def _category_body(ctx: _Context, request, category: str, plugins: List[PluginMetadata], plugin_id: str) -> tuple:
+    "The dropdown and details card beside the chosen plugin's settings, the comparison full width below."
+    chosen = next((p for p in plugins if p.get_unique_id() == plugin_id), plugins[0] if plugins else None)
+    selector = _selector(ctx, category, plugins, chosen)
     status = fh.Div(id=SELECTION_STATUS_ID, role="status", aria_live="polite") if ctx.on_select and plugins else None
     columns = fh.Div(fh.Div(selector, status, cls="min-w-0 space-y-4"),  # min-w-0: no column outgrows its half
                      fh.Div(_settings_panel(ctx, request, chosen), cls="min-w-0") if chosen else None,
@@ -212,7 +233,7 @@ async def _category_page(ctx: _Context, request, category: str, plugin_id: str =
     "The category's tabs and its selector, settings and comparison (drawn in a worker thread)."
     plugins = ctx.registry.get_plugins_by_category(_require_category(ctx, category))
     body = await _drawn(_category_body, ctx, request, category, plugins, plugin_id)
-    return _respond(ctx, request, f"{ctx.registry.get_category_display_name(category)} plugins",
+    return _respond(ctx, request, ctx.registry.get_category_display_name(category),
                     _category_nav(ctx, category), body)
 
 # %% ../../nbs/components/routes.ipynb #62103871
@@ -226,34 +247,46 @@ def _details_body(ctx: _Context, request, plugin: PluginMetadata, settings: bool
 async def _details(ctx: _Context, request, plugin_id: str = "", settings: bool = False):
     "The details card (`#plugin-details`); with `settings`, the settings panel too, swapped out-of-band."
     plugin = ctx.registry.require_plugin(plugin_id)
-    return _respond(ctx, request, plugin.title, await _drawn(_details_body, ctx, request, plugin, settings, _is_htmx(request)))
+    body = await _drawn(_details_body, ctx, request, plugin, settings, _is_htmx(request))
+    pushed = _hx(push_url=_page_url(ctx, plugin)) if settings and _is_htmx(request) else ()  # the URL names the chosen plugin
+    return _respond(ctx, request, plugin.title, body, *pushed)
+
+def _changed_views(ctx: _Context, request, plugin: PluginMetadata) -> tuple:
+    "After a config changed (HTMX only): the details card out of band, and `plugin-config-changed` for an open comparison."
+    if not _is_htmx(request): return ()
+    card = _details_body(ctx, request, ctx.registry.require_plugin(plugin.get_unique_id()), False, False)[0]
+    return (card(hx_swap_oob="true"), *_hx(trigger_after_settle="plugin-config-changed"))
 
 def _hide_button() -> FT:
     "A button that empties the comparison container."
     return Button("Hide comparison", cls=ButtonT.ghost, submit=False,
                   onclick="const c = this.closest('#plugin-comparison'); if (c) c.replaceChildren()")
 
-def _comparison(ctx: _Context, plugin_id: str, plugins: List[PluginMetadata], failures: Sequence[LoadFailure]) -> FT:
-    "The comparison table of `plugins`, with `failures` as disabled rows."
+def _comparison(ctx: _Context, plugin_id: str, fragment: bool, plugins: List[PluginMetadata], failures: Sequence[LoadFailure]) -> FT:
+    "The comparison table of `plugins`, with `failures` as disabled rows (Select buttons post plain forms on a full page)."
     return render_comparison_table(plugins, plugin_id or None, functools.partial(_safe_config, ctx.registry),
                                    selection_endpoint=ctx.router.select.to() if ctx.on_select else None,
-                                   target_id=SELECTION_STATUS_ID if ctx.on_select else None, failures=failures)
+                                   target_id=SELECTION_STATUS_ID if ctx.on_select and fragment else None, failures=failures)
 
 async def _compare(ctx: _Context, request, category: str = "", plugin_id: str = ""):
     "The comparison table of a category; for HTMX, it re-fetches itself on every dropdown change while shown."
     registry, routes = ctx.registry, ctx.router
     plugins = registry.get_plugins_by_category(_require_category(ctx, category))
-    table = await _drawn(_draw_each, functools.partial(_comparison, ctx, plugin_id), plugins, registry.get_load_failures(category))
-    if not _is_htmx(request): return _respond(ctx, request, f"Compare {registry.get_category_display_name(category)} plugins", table)
+    fragment = _is_htmx(request)
+    table = await _drawn(_draw_each, functools.partial(_comparison, ctx, plugin_id, fragment), plugins, registry.get_load_failures(category))
+    if not fragment:
+        back = fh.P(fh.A("Back to the plugins", href=routes.category_page.to(category=category), cls=AT.primary))
+        return ctx.page(f"Compare {registry.get_category_display_name(category)} plugins", _category_nav(ctx, category),
+                        fh.Div(table, back, cls="space-y-4", **csrf_headers(request)))
     return fh.Div(table, _hide_button(), cls="space-y-2", data_testid="comparison", hx_get=routes.compare.to(category=category),
-                  hx_trigger="change from:#plugin-select", hx_include="#plugin-select", hx_target="this", hx_swap="outerHTML",
-                  **csrf_headers(request))
+                  hx_trigger="change from:#plugin-select, plugin-config-changed from:body, plugin-selected from:body",
+                  hx_include="#plugin-select", hx_target="this", hx_swap="outerHTML", **csrf_headers(request))
 
 # %% ../../nbs/components/routes.ipynb #38eb79b8
 async def _settings(ctx: _Context, request, plugin_id: str):
     "The settings panel of a plugin (drawn in a worker thread)."
     plugin = ctx.registry.require_plugin(plugin_id)
-    return _respond(ctx, request, f"{plugin.title} settings", await _drawn(_settings_panel, ctx, request, plugin))
+    return _respond(ctx, request, plugin.title, await _drawn(_settings_panel, ctx, request, plugin))  # the card says "settings"
 
 def _write(ctx: _Context, request, plugin: PluginMetadata, config: Dict[str, Any], expected: str) -> Union[FT, List[FieldError]]:
     "Save (lock, write, fsyncs); the form to answer with, or the errors to show."
@@ -266,7 +299,11 @@ def _write(ctx: _Context, request, plugin: PluginMetadata, config: Dict[str, Any
         _logger.error("Could not save the config of plugin %r: %s", uid, e)
         return [FieldError("", f"The config file could not be written ({e.strerror or e}); nothing was saved. "
                                "Check that the config directory is writable, then save again.")]
-    return _form(ctx, request, plugin, _with_defaults(ctx, uid, config), revision=revision, message="Settings saved.")
+    return _form(ctx, request, plugin, _with_defaults(ctx, uid, config), revision=revision, message=_saved_message(ctx, uid))
+
+def _saved_message(ctx: _Context, unique_id: str, done: str = "Settings saved.") -> str:
+    "What a successful save says: when the running plugin could not take the new config, that it waits for a restart."
+    return "Saved; takes effect when the plugin restarts." if ctx.registry.takes_effect_on_restart(unique_id) else done
 
 def _check_text(config: Dict[str, Any]) -> None:
     "Refuse (400) a value that is not valid Unicode text (a lone surrogate, e.g. a JSON `\\ud800`)."
@@ -304,15 +341,20 @@ async def _save(ctx: _Context, request, plugin_id: str):
     if not isinstance(expected, str):
         raise RequestRefused(400, f"This settings form is stale or incomplete: it has no {PluginSettingsHtmlIds.REVISION_FIELD} "
                                   "field, which every form of these settings carries. Reload the page and save again; nothing was saved.")
+    before = await run_in_threadpool(ctx.registry.get_config_revision, plugin.get_unique_id())
     panel = await _drawn(_save_panel, ctx, request, plugin, submitted, expected)
-    return _respond(ctx, request, f"{plugin.title} settings", panel)
+    after = await run_in_threadpool(ctx.registry.get_config_revision, plugin.get_unique_id())
+    changed = _changed_views(ctx, request, plugin) if after != before else ()
+    return _respond(ctx, request, f"{plugin.title} settings", panel, *changed)
 
 async def _reset(ctx: _Context, request, plugin_id: str):
     "Delete the saved config (in a worker thread); answer with the panel of the defaults."
     plugin = ctx.registry.require_plugin(plugin_id)
-    if await run_in_threadpool(ctx.registry.delete_plugin_config, plugin.get_unique_id()): kw = dict(message="Settings reset to defaults.")
-    else: kw = dict(errors=[FieldError("", "The saved config could not be deleted (the server log says why); nothing was reset.")])
-    return _respond(ctx, request, f"{plugin.title} settings", await _drawn(_settings_panel, ctx, request, plugin, **kw))
+    if await run_in_threadpool(ctx.registry.delete_plugin_config, plugin.get_unique_id()):
+        kw, changed = dict(message=_saved_message(ctx, plugin.get_unique_id(), "Settings reset to defaults.")), True
+    else: kw, changed = dict(errors=[FieldError("", "The saved config could not be deleted (the server log says why); nothing was reset.")]), False
+    panel = await _drawn(_settings_panel, ctx, request, plugin, **kw)
+    return _respond(ctx, request, f"{plugin.title} settings", panel, *(_changed_views(ctx, request, plugin) if changed else ()))
 
 # %% ../../nbs/components/routes.ipynb #7de7aef8
 def _rerender_body(ctx: _Context, request, plugin: PluginMetadata, submitted: Any) -> FT:
@@ -332,6 +374,60 @@ async def _rerender(ctx: _Context, request, plugin_id: str):
     submitted = await request.form()
     return _respond(ctx, request, f"{plugin.title} settings", await _drawn(_rerender_body, ctx, request, plugin, submitted))
 
+# %% ../../nbs/components/routes.ipynb #bc82a97f
+async def _changed(ctx: _Context, request, plugin_id: str, revision: str = ""):
+    "Nothing (204) while the saved config is still `revision`; else the 'changed elsewhere' notice, the card and the comparison updated."
+    plugin = ctx.registry.require_plugin(plugin_id)
+    current = await run_in_threadpool(ctx.registry.get_config_revision, plugin.get_unique_id())
+    if (current or "") == revision: return fh.Response(status_code=204)
+    notice = render_changed_notice(ctx.router.settings.to(plugin_id=plugin.get_unique_id()), current)
+    return _respond(ctx, request, f"{plugin.title} settings", notice, *_changed_views(ctx, request, plugin))
+
+def _history_view(ctx: _Context, request, plugin: PluginMetadata, notice: Any = None) -> FT:
+    "The plugin's history; its Restore buttons swap the settings panel (HTMX) or post plain forms (a full page)."
+    uid = plugin.get_unique_id()
+    entries, current = ctx.registry.get_config_history(uid), ctx.registry.get_config_revision(uid)
+    return render_config_history(plugin, entries, current_revision=current, restore_action=ctx.router.restore.to(plugin_id=uid),
+                                 hx_target=f"#{PluginSettingsHtmlIds.PANEL}" if _is_htmx(request) else None,
+                                 fields=[CsrfInput(request)], notice=notice)
+
+async def _history(ctx: _Context, request, plugin_id: str):
+    "A plugin's settings history with what changed and a Restore button per entry (secrets never shown)."
+    plugin = ctx.registry.require_plugin(plugin_id)
+    view = await _drawn(_history_view, ctx, request, plugin)
+    if _is_htmx(request): return view
+    back = fh.P(fh.A("Back to the settings", href=_page_url(ctx, plugin), cls=AT.primary), cls="mb-6")
+    return ctx.page(f"{plugin.title}: settings history", back, view)
+
+def _restore_panel(ctx: _Context, request, plugin: PluginMetadata, wanted: str, expected: str) -> tuple:
+    "Restore `wanted` unless the config moved on since `expected`; the panel to answer with and whether anything changed."
+    uid = plugin.get_unique_id()
+    try: ctx.registry.restore_plugin_config(uid, wanted, expected_revision=expected)
+    except ConfigConflictError as e:
+        now = f"it is now revision {e.current_revision}" if e.current_revision else "it was reset to defaults"
+        notice = fh.Div(fh.P(fh.Strong("These settings were changed elsewhere since the history was shown"), f" ({now}); "
+                             "nothing was restored. The form shows the newer settings; open the history again to restore."),
+                        cls=("alert", AlertT.warning), role="alert", data_testid="conflict", tabindex="-1", autofocus=True)
+        return _settings_panel(ctx, request, plugin, notice=notice), False
+    except ConfigValidationError as e:  # paths only: a message could quote a secret of the restored config
+        problem = (f"Revision {wanted} cannot be restored: it does not fit the plugin's current settings "
+                   f"({', '.join(sorted({x.path or '(the whole config)' for x in e.errors}))}). Nothing was restored.")
+        return _settings_panel(ctx, request, plugin, errors=[FieldError("", problem)]), False
+    except ValueError as e: return _settings_panel(ctx, request, plugin, errors=[FieldError("", f"{e} Nothing was restored.")]), False
+    message = _saved_message(ctx, uid, f"Restored the settings of revision {wanted}.")
+    return _settings_panel(ctx, request, plugin, message=message), True
+
+async def _restore(ctx: _Context, request, plugin_id: str):
+    "Save an earlier config again (a new revision), refused like a stale save when the config changed since the history was drawn."
+    plugin = ctx.registry.require_plugin(plugin_id)
+    submitted = await request.form()
+    wanted, expected = submitted.get("revision"), submitted.get(PluginSettingsHtmlIds.REVISION_FIELD)
+    if not isinstance(wanted, str) or not isinstance(expected, str):
+        raise RequestRefused(400, f"A restore posts the fields revision and {PluginSettingsHtmlIds.REVISION_FIELD}; this one did "
+                                  "not. Reload the history and restore again; nothing was restored.")
+    panel, changed = await run_in_threadpool(_restore_panel, ctx, request, plugin, wanted, expected)
+    return _respond(ctx, request, f"{plugin.title} settings", panel, *(_changed_views(ctx, request, plugin) if changed else ()))
+
 # %% ../../nbs/components/routes.ipynb #28b3572f
 async def _select(ctx: _Context, request):
     "Call the selection hook with the posted plugin; show its answer."
@@ -341,7 +437,11 @@ async def _select(ctx: _Context, request):
     if inspect.isawaitable(result): result = await result
     message = fh.Div(result if result is not None else f"Selected {plugin.title}.", cls=("alert", AlertT.success),
                      role="status", data_testid="selection-result", data_plugin_id=plugin.get_unique_id())
-    if _is_htmx(request): return message
+    if _is_htmx(request):  # every view moves to the chosen plugin; the comparison follows `plugin-selected`
+        plugins = ctx.registry.get_plugins_by_category(plugin.category)
+        views = await _drawn(lambda: (_selector(ctx, plugin.category, plugins, plugin)(hx_swap_oob="true"),
+                                      _settings_panel(ctx, request, plugin)(hx_swap_oob="true")))
+        return message, views, *_hx(push_url=_page_url(ctx, plugin), trigger_after_settle="plugin-selected")
     back = fh.A("Back to the plugins", href=ctx.router.category_page.to(category=plugin.category, plugin_id=plugin.get_unique_id()))
     return ctx.page("Plugin selected", message, fh.P(back))
 
@@ -355,6 +455,9 @@ _ROUTES = [  # (name, methods, path under the prefix, handler)
     ("save", ["post"], "/settings/{plugin_id:path}", _save),
     ("reset", ["post"], "/reset/{plugin_id:path}", _reset),
     ("rerender", ["post"], "/render/{plugin_id:path}", _rerender),
+    ("changed", ["get"], "/changes/{plugin_id:path}", _changed),
+    ("history", ["get"], "/history/{plugin_id:path}", _history),
+    ("restore", ["post"], "/restore/{plugin_id:path}", _restore),
     ("select", ["post"], "/select", _select),
 ]
 
@@ -372,11 +475,13 @@ def plugin_router(
     on_select: Optional[Callable[[PluginMetadata, Any], Any]] = None,  # Hook called as on_select(plugin, request) when the user confirms a choice
     page: Optional[PageFn] = None,  # Full-page wrapper page(title, *content) (default: MonsterUI `Titled`)
     limits: FormLimits = FormLimits(),  # What a posted form may carry (body size, field size, number of fields)
+    category_nav: bool = True,  # Category tabs on the category pages (False when the app's own navigation links them)
+    poll_every: str = "5s",  # How often an open settings panel asks whether its config was changed elsewhere
 ) -> APIRouter:  # Router to mount with `router.to_app(app)`; its routes are attributes (`router.save.to(plugin_id=...)`)
-    "Build the selector, comparison, settings, save, re-render, reset and selection routes for a registry."
+    "Build the selector, comparison, settings, save, re-render, reset, history, restore and selection routes for a registry."
     router = _PluginRouter("/" + prefix.strip("/") if prefix.strip("/") else "")
     router.limits = limits
-    ctx = _Context(registry, page or default_page, on_select, router, limits)
+    ctx = _Context(registry, page or default_page, on_select, router, limits, category_nav, poll_every)
     for name, methods, path, handler in _ROUTES:
         if name == "select" and on_select is None: continue
         router(path, methods=methods, name=name)(_guarded(functools.partial(handler, ctx), ctx, "post" in methods))

@@ -71,7 +71,9 @@ class DemoPluginRunner:
                 uid, instance = plugin.get_unique_id(), live.get(plugin.name)
                 revision = self.registry.get_config_revision(uid)
                 if instance is not None and uid in self._revisions and revision != self._revisions[uid]:
-                    try: self.start(uid)
+                    try:  # a save through this registry restarted it already (`update_plugin_config`); another process's did not
+                        if instance.config != self.registry.get_effective_config(uid): self.start(uid)
+                        else: self._revisions[uid] = revision
                     except Exception as e:  # e.g. a corrupt config file: keep the running instance
                         self._revisions[uid] = revision
                         _logger.warning("Could not restart plugin %r with its new config: %s", uid, e)
@@ -199,7 +201,7 @@ def create_demo_app(
         try: yield
         finally: _logger.info("Stopped demo plugins: %s", ", ".join(runner.stop_all()) or "none")
 
-    router = plugin_router(registry, "/plugins", on_select=on_select, page=page)
+    router = plugin_router(registry, "/plugins", on_select=on_select, page=page, category_nav=False)  # the navbar links them
     categories += [(registry.get_category_display_name(c), router.category_page.to(category=c))
                    for c in registry.get_categories()]
     app = fh.FastHTML(hdrs=[*offline_headers(theme), htmx_error_swap_config(), fh.Script(THEME_TOGGLE_JS), Favicon()],

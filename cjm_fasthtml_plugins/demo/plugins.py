@@ -11,6 +11,7 @@ import logging
 import secrets
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from typing import Any, ClassVar, Dict, List, Optional, Sequence, Type
 
@@ -376,6 +377,7 @@ class DemoPluginManager:
                 ):
         self.plugin_classes: Dict[str, Type[DemoPlugin]] = {cls.name: cls for cls in plugins}
         self.instances: Dict[str, DemoPlugin] = {}
+        self._lock = threading.RLock()  # one (re)start or stop of a plugin at a time (saves restart plugins from worker threads)
 
     def _class(self, name: str) -> Type[DemoPlugin]:  # Plugin class called `name`
         if name not in self.plugin_classes:
@@ -395,11 +397,19 @@ class DemoPluginManager:
                     config: Optional[Dict[str, Any]] = None,  # Configuration to start it with
                    ) -> DemoPlugin:  # The running instance
         "Start plugin `name` with `config` (restarting it if it is already loaded)."
-        self.unload_plugin(name)
-        instance = self._class(name)()
-        instance.initialize(config)
-        self.instances[name] = instance
-        return instance
+        with self._lock:
+            self.unload_plugin(name)
+            instance = self._class(name)()
+            instance.initialize(config)
+            self.instances[name] = instance
+            return instance
+
+    def update_plugin_config(self, name: str,  # Plugin name
+                             config: Dict[str, Any],  # Its effective configuration, just saved
+                            ) -> bool:  # True: the new config is in effect (a plugin that is not running reads it on start)
+        "Give running plugin `name` its new config: the demo plugins take one only on start, so it is restarted with it."
+        if name in self.instances: self.load_plugin(name, config)
+        return True
 
     def get_plugin_instances(self) -> List[DemoPlugin]:  # Live instances
         "The plugins currently loaded."
@@ -408,10 +418,11 @@ class DemoPluginManager:
     def unload_plugin(self, name: str  # Plugin name
                      ) -> bool:  # True if it was loaded
         "Stop plugin `name` and release its resources."
-        instance = self.instances.pop(name, None)
-        if instance is None: return False
-        instance.force_cleanup()
-        return True
+        with self._lock:
+            instance = self.instances.pop(name, None)
+            if instance is None: return False
+            instance.force_cleanup()
+            return True
 
 # %% ../../nbs/demo/plugins.ipynb #a4bfd034
 DEMO_CATEGORIES = {  # category -> (display name, plugin classes)
