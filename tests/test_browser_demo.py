@@ -387,13 +387,12 @@ uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 '''
 
 
-@pytest.fixture
-def original_app(tmp_path, assets_ready):
-    "The 0.0.5-style app under uvicorn on a free port; always stopped afterwards."
-    (tmp_path / "app.py").write_text(APP)
+def serve_script(tmp_path, source, *args):
+    "Run the app `source` (argv: port, *args) under uvicorn on a free port; yield its URL; always stop it."
+    (tmp_path / "app.py").write_text(source)
     port = free_port()
-    proc = subprocess.Popen([sys.executable, str(tmp_path / "app.py"), str(port), str(tmp_path / "configs"),
-                             str(assets_ready)], cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+    proc = subprocess.Popen([sys.executable, str(tmp_path / "app.py"), str(port), *map(str, args)], cwd=tmp_path,
+                            env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(150):
@@ -404,6 +403,12 @@ def original_app(tmp_path, assets_ready):
         yield url
     finally:
         proc.terminate(); proc.wait(timeout=15)
+
+
+@pytest.fixture
+def original_app(tmp_path, assets_ready):
+    "The 0.0.5-style app under uvicorn on a free port; always stopped afterwards."
+    yield from serve_script(tmp_path, APP, tmp_path / "configs", assets_ready)
 
 
 def test_repeated_outer_html_swaps_keep_their_target_and_the_button_confirms(original_app, page_and_net):
@@ -524,20 +529,7 @@ uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 @pytest.fixture
 def search_app(tmp_path, assets_ready):
     "A page with one long category (12 plugins) under uvicorn; always stopped afterwards."
-    (tmp_path / "app.py").write_text(SEARCH_APP)
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, str(tmp_path / "app.py"), str(port), str(assets_ready)], cwd=tmp_path,
-                            env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(150):
-            assert proc.poll() is None, "the app exited before answering"
-            try:
-                if httpx.get(url + "/", timeout=2).status_code == 200: break
-            except httpx.HTTPError: time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate(); proc.wait(timeout=15)
+    yield from serve_script(tmp_path, SEARCH_APP, assets_ready)
 
 
 def test_search_filters_the_plugins_of_a_long_category(search_app, page_and_net):
