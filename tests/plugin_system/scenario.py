@@ -1,7 +1,7 @@
 """Run inside the Python 3.12 venv (tools/plugin_system_env.sh) by tests/test_plugin_system_real.py.
 
     python scenario.py WORKDIR adapter    # discovery, a real worker, its PID, config push, stop (through core.adapters)
-    python scenario.py WORKDIR registry   # the same through UnifiedPluginRegistry (needs the registry integration)
+    python scenario.py WORKDIR registry   # the same through UnifiedPluginRegistry
 
 The caller sets CJM_DATA_DIR=WORKDIR/cjm and runs it with cwd=WORKDIR, so cjm-plugin-system's manifests, SQLite stores
 and plugin data stay inside WORKDIR. Assertions are plain `assert`s; any failure exits non-zero with a traceback.
@@ -161,7 +161,7 @@ def adapter_scenario(managers: list) -> None:
 
 
 def registry_scenario(managers: list) -> None:
-    "Through the registry (requires the integration of core.adapters into core.registry)."
+    "The same flow through UnifiedPluginRegistry."
     from cjm_fasthtml_plugins.core.registry import UnifiedPluginRegistry
     from cjm_transcription_plugin_system.plugin_interface import TranscriptionPlugin
     manager = new_manager(); managers.append(manager)
