@@ -117,11 +117,16 @@ def _shown(label: str, value: str) -> str:
     "The words a feature is displayed with (`extract_plugin_features` keeps the original's)."
     return _SHOWN.get((label, value), value)
 
+def _tag(name: str, cls: str, *c: Any) -> FT:
+    "A plain element built with fastcore's `FT` directly: a leaf of the card needs none of FastHTML's htmx keywords."
+    return FT(name, c, {"class": cls})
+
 def _feature_row(features: Iterable[tuple]) -> FT:
     "Feature badges as 'Label: badge' pairs."
-    return fh.Div(*(fh.Span(fh.Span(f"{label}:", cls=MUTED), FeatureBadge(_shown(label, value), cls=badge),
-                            cls="inline-flex items-center gap-1")
-                    for label, value, badge in features), cls="flex flex-wrap gap-3")
+    return _tag("div", "flex flex-wrap gap-3", *(
+        _tag("span", "inline-flex items-center gap-1", _tag("span", MUTED, f"{label}:"),
+             _tag("span", f"badge whitespace-nowrap {badge}", _shown(label, value)))
+        for label, value, badge in features))
 
 def _resource_facts(plugin: PluginMetadata) -> List[tuple]:
     "(label, text) of each resource a plugin holds right now."
@@ -138,7 +143,7 @@ def _resource_facts(plugin: PluginMetadata) -> List[tuple]:
 
 def _fact(label: str, text: Any) -> FT:
     "One 'Label: value' line of the card."
-    return fh.Div(fh.Span(f"{label}: ", cls=TextT.medium), fh.Code(text), cls=TextT.sm)
+    return _tag("div", str(TextT.sm), _tag("span", str(TextT.medium), f"{label}: "), FT("code", (text,), {}))
 
 def render_plugin_details(
     plugin: PluginMetadata,  # Plugin to display
@@ -146,12 +151,12 @@ def render_plugin_details(
 ) -> FT:  # Card element with plugin details
     "Render detailed information about a plugin."
     uid = plugin.get_unique_id()
-    version = fh.Span(f"v{plugin.version}", cls=MUTED) if plugin.version else None
+    version = _tag("span", MUTED, f"v{plugin.version}") if plugin.version else None
     header = (fh.Div(CardTitle(plugin.title), version, cls="flex items-baseline justify-between gap-2"),
-              fh.P(plugin.description, cls=MUTED) if plugin.description else None)
+              _tag("p", MUTED, plugin.description) if plugin.description else None)
     status = "Saved settings" if plugin.is_configured else "Default settings (nothing saved yet)"
     return Card(_feature_row(extract_plugin_features(plugin, config)), _fact("ID", uid),
-                fh.Div(status, cls=MUTED), *(_fact(label, text) for label, text in _resource_facts(plugin)),
+                _tag("div", MUTED, status), *(_fact(label, text) for label, text in _resource_facts(plugin)),
                 header=header, body_cls="space-y-3", id=PluginSelectorHtmlIds.PLUGIN_DETAILS, data_plugin_id=uid)
 
 # %% ../../nbs/components/selector.ipynb #479f543d
