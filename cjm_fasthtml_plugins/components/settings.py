@@ -113,15 +113,14 @@ _TOOLS_JS = """(function () {
       if (e.target.closest('[data-settings-tools]')) refilter(f); else dirty(f, true);
     }); });
     document.addEventListener('keydown', function (e) { if (e.key === 'Enter' && e.target.matches && e.target.matches('[data-settings-filter]')) e.preventDefault(); });
-    document.addEventListener('submit', function (e) { var f = ours(e); if (f) dirty(f, false); });
+    document.addEventListener('submit', function (e) { var f = ours(e); if (f) dirty(f, false); });  // a save (HTMX or not); the answer redraws the panel
     document.addEventListener('htmx:beforeRequest', function (e) { var f = ours(e); if (f && e.target !== f && !e.target.closest('[data-settings-keep-clean]')) dirty(f, true); });
-    document.addEventListener('htmx:afterRequest', function (e) { var f = ours(e); if (f && e.target === f && e.detail.successful) dirty(f, false); });
     document.addEventListener('htmx:afterSettle', all);
     window.addEventListener('beforeunload', function (e) {
       if (document.querySelector('form[data-settings-form][data-dirty]')) { e.preventDefault(); e.returnValue = ''; }
     });
   }
-  all();
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', all); else all();
 })();"""
 
 
