@@ -19,6 +19,7 @@ from cjm_fasthtml_plugins.components.routes import htmx_error_swap_config, plugi
 from cjm_fasthtml_plugins.core.registry import UnifiedPluginRegistry
 from cjm_fasthtml_plugins.demo.assets import mount_assets, offline_headers
 
+from a11y_support import VIEWS, blocking, describe, ensure_axe, new_view_context, run_axe
 from fake_plugins import Info, Manager
 from form_support import form_pairs
 
@@ -124,7 +125,8 @@ def test_the_settings_form_has_labelled_filter_tools_that_post_nothing(tmp_path)
 def server(assets_ready, tmp_path):
     registry = UnifiedPluginRegistry(tmp_path)
     registry.register_plugin_manager("tool", Manager({"p": (Info("p"), SCHEMA)}))
-    app = fh.FastHTML(hdrs=(*offline_headers(), htmx_error_swap_config()), default_hdrs=False, secret_key="test")
+    app = fh.FastHTML(hdrs=(*offline_headers(), htmx_error_swap_config()), default_hdrs=False, secret_key="test",
+                      htmlkw={"lang": "en"})
     mount_assets(app)
     router = plugin_router(registry)
     router.to_app(app)
@@ -210,3 +212,21 @@ def test_leaving_with_unsaved_changes_asks_first_and_not_after_saving(server, pa
     assert registry.load_plugin_config(UID)["prompt"] == "kept"
     page.goto(url)
     assert dialogs == ["beforeunload"]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("view", VIEWS, ids=lambda v: v.name)
+def test_markers_tools_and_unsaved_note_have_no_serious_axe_violation(server, browser, view):
+    url, registry = server
+    registry.write_plugin_config(UID, {"beam": 9, "prompt": "hello", "server": {"host": "gpu"}})
+    ctx = new_view_context(browser, view, url.split("/plugins")[0])
+    try:
+        page = ctx.new_page()
+        page.goto(url)
+        page.fill("input[name='model']", "large")  # the 'Unsaved changes' note shows
+        page.get_by_label("Show modified only").check()
+        assert page.locator("[data-unsaved]").is_visible() and page.locator("[data-modified='true']").count() == 3
+        bad = blocking(run_axe(page, ensure_axe()))
+        assert bad == [], describe(bad, f"{view.name}: ")
+        assert ctx.offsite == []
+    finally: ctx.close()
