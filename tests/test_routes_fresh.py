@@ -77,7 +77,8 @@ def expected_settings(registry, router, shown):
     return to_xml(with_token(render_settings_form(plugin, registry.get_effective_config(UID), action=router.save.to(plugin_id=UID),
                                                   reset_action=router.reset.to(plugin_id=UID), revision=revision,
                                                   changes_url=router.changed.to(plugin_id=UID, revision=revision),
-                                                  history_url=router.history.to(plugin_id=UID)), shown))
+                                                  history_url=router.history.to(plugin_id=UID),
+                                                  rerender_url=router.rerender.to(plugin_id=UID)), shown))
 
 
 def test_a_config_saved_by_another_process_shows_at_once(setup, tmp_path):
@@ -164,6 +165,7 @@ def test_the_oob_settings_panel_follows_the_config_too(setup):
         registry.require_plugin(UID), registry.get_effective_config(UID),
         action=router.save.to(plugin_id=UID), reset_action=router.reset.to(plugin_id=UID),
         revision=registry.get_config_revision(UID), history_url=router.history.to(plugin_id=UID),
+        rerender_url=router.rerender.to(plugin_id=UID),
         changes_url=router.changed.to(plugin_id=UID, revision=registry.get_config_revision(UID))), r)(hx_swap_oob="true"))
 
 

@@ -8,6 +8,7 @@ Docs: https://cj-mills.github.io/cjm-fasthtml-plugins/components/form.html.md"""
 __all__ = ['FORM_OP_FIELD', 'CLEAR_FIELD', 'render_schema_fields', 'parse_schema_form']
 
 # %% ../../nbs/components/form.ipynb #779a7cb5
+import copy
 import datetime as dt
 import itertools
 import json
@@ -18,8 +19,8 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import fasthtml.common as fh
 from fasthtml.common import FT
-from monsterui.franken import (Button, ButtonT, CheckboxX, Fieldset, FormLabel, Input, Legend, Radio, Switch,
-                               TextArea, TextT)
+from monsterui.franken import (Button, ButtonT, CheckboxX, Fieldset, FormLabel, Input, Legend, Radio,
+                               Switch, TextArea, TextT)
 
 from .ui import MUTED
 from ..core.errors import FieldError
@@ -334,8 +335,8 @@ def _object(node: Mapping[str, Any], value: Any, present: bool, path: Tuple[Any,
                     cls="space-y-4 border rounded p-4", data_field=_dotted(path))
 
 # %% ../../nbs/components/form.ipynb #7cc4f09f
-def _field(node: Mapping[str, Any], value: Any, present: bool, path: Tuple[Any, ...], required: bool, ctx: _Ctx) -> FT:
-    "The widget for one value, by the kind of its schema."
+def _widget(node: Mapping[str, Any], value: Any, present: bool, path: Tuple[Any, ...], required: bool, ctx: _Ctx) -> FT:
+    "The widget for one value, by the kind of its schema (unmarked)."
     inner, nullable = split_nullable(node)
     kind = field_kind(inner)
     if kind == "boolean" and nullable: inner, kind = {**inner, "enum": [True, False]}, "choice"
@@ -347,6 +348,27 @@ def _field(node: Mapping[str, Any], value: Any, present: bool, path: Tuple[Any, 
     if kind == "array": return _array(inner, value, present, path, required, ctx)
     if kind == "json": return _json_field(inner, value, present, path, required, ctx)
     return _scalar(kind, inner, value, present, path, required, ctx)
+
+# %% ../../nbs/components/form.ipynb #3281f555
+def _modified(node: Mapping[str, Any], value: Any, present: bool) -> bool:
+    "Whether a value differs from its schema default (or, when there is no default, is set)."
+    if not present: return False
+    if "default" in node: return json.dumps(value, sort_keys=True, default=str) != json.dumps(node["default"], sort_keys=True, default=str)
+    return value not in (None, "", [], {})
+
+def _field(node: Mapping[str, Any], value: Any, present: bool, path: Tuple[Any, ...], required: bool, ctx: _Ctx) -> FT:
+    "The widget for one value; a setting is marked `data-setting` and, when modified, labelled with a Reset button."
+    widget, inner = _widget(node, value, present, path, required, ctx), split_nullable(node)[0]
+    kind = field_kind(inner)
+    if not path or kind == "object" or any(isinstance(k, int) for k in path): return widget
+    widget.attrs["data-setting"] = _dotted(path)
+    if kind == "secret" or inner.get("readOnly") is True or not _modified(inner, value, present): return widget
+    title = str(inner.get("title") or path[-1])
+    marker = fh.Div(fh.Span("Modified", cls="uk-label uk-label-secondary"), _op_button("Reset", f"reset:{_name(ctx.prefix, path)}", ctx,
+                    aria_label=f"Reset {title} to its default"), cls="flex items-center gap-2")
+    widget.attrs["data-modified"] = "true"
+    return widget(marker)
+
 
 # %% ../../nbs/components/form.ipynb #4ecfcaaf
 _OFFSCREEN = "position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden"
@@ -589,11 +611,11 @@ def _schema_at(node: Mapping[str, Any], config: Any, path: Sequence[Any]) -> Opt
     return split_nullable(node)[0]
 
 def _apply_op(schema: Mapping[str, Any], config: Dict[str, Any], op: str, prefix: str) -> None:
-    "Apply an `add:`/`remove:`/`up:`/`down:` operation to the array it names, in place."
+    "Apply an `add:`/`remove:`/`up:`/`down:` operation to the array it names, or `reset:` to the value it names, in place."
     verb, _, name = op.partition(":")
     if not name.startswith(prefix): return
     segs = _unname(name[len(prefix):])
-    path = segs if verb == "add" else segs[:-1]
+    path = segs if verb in ("add", "reset") else segs[:-1]
     parent, target = None, config
     typed: List[Any] = []
     for key in path:
@@ -601,6 +623,12 @@ def _apply_op(schema: Mapping[str, Any], config: Dict[str, Any], op: str, prefix
         typed.append(key)
         target = target[key] if isinstance(target, dict) and key in target or \
             isinstance(target, list) and isinstance(key, int) and key < len(target) else None
+    if verb == "reset":
+        node = _schema_at(schema, config, typed) if typed else None
+        if node is not None and isinstance(parent, dict):
+            if "default" in node: parent[typed[-1]] = copy.deepcopy(node["default"])
+            else: parent.pop(typed[-1], None)
+        return
     if verb == "add":
         items = (_schema_at(schema, config, typed) or {}).get("items")
         if isinstance(items, dict) and isinstance(parent, (dict, list)):

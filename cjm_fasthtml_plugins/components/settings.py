@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 import fasthtml.common as fh
 from fasthtml.common import FT
 from monsterui.daisy import AlertT
-from monsterui.franken import AT, Button, ButtonT, Card, CardTitle, TextT
+from monsterui.franken import AT, Button, ButtonT, Card, CardTitle, CheckboxX, FormLabel, Input, TextT
 
 from .form import CLEAR_FIELD, render_schema_fields
 from .ui import MUTED
@@ -56,7 +56,8 @@ def _reset_button(reset_action: Optional[str], title: str) -> Optional[FT]:
     if not reset_action: return None
     return Button("Reset to defaults", cls=ButtonT.default, formaction=reset_action, formnovalidate=True,
                   hx_post=reset_action, hx_target=f"#{PluginSettingsHtmlIds.PANEL}", hx_swap="outerHTML",
-                  hx_confirm=f"Reset {title} to its defaults? Saved values, secrets included, are deleted.")
+                  hx_confirm=f"Reset {title} to its defaults? Saved values, secrets included, are deleted.",
+                  data_settings_keep_clean=True)
 
 # %% ../../nbs/components/settings.ipynb #ce6a12f4
 def render_config_error(
@@ -86,6 +87,58 @@ def _conflict_notice(schema: Mapping[str, Any], conflict: ConfigConflictError) -
         fh.Table(fh.Tbody(*rows), cls="uk-table uk-table-sm") if rows else fh.P("(empty config)", cls=TextT.sm),
         cls="space-y-2 w-full"), role="alert", data_testid="conflict")
 
+# %% ../../nbs/components/settings.ipynb #104f227c
+_TOOLS_JS = """(function () {
+  function text(el) { return Array.from(el.querySelectorAll('label, legend, [id$="-help"]')).map(function (x) { return x.textContent; }).join(' ').toLowerCase(); }
+  function refilter(form) {
+    var q = form && form.querySelector('[data-settings-filter]'), only = form && form.querySelector('[data-settings-modified-only]');
+    if (!q) return;
+    var term = q.value.trim().toLowerCase(), all = form.querySelectorAll('[data-setting]'), shown = 0;
+    all.forEach(function (el) {
+      var show = (!only.checked || el.dataset.modified === 'true') && (!term || text(el).indexOf(term) >= 0);
+      el.style.display = show ? '' : 'none'; if (show) shown++;
+    });
+    form.querySelector('[data-settings-count]').textContent = shown + ' of ' + all.length + ' settings shown';
+  }
+  function dirty(form, on) {
+    if (on) form.dataset.dirty = 'true'; else delete form.dataset.dirty;
+    var note = form.querySelector('[data-unsaved]'); if (note) note.hidden = !on;
+  }
+  function ours(e) { return e.target.closest ? e.target.closest('form[data-settings-form]') : null; }
+  function all() { document.querySelectorAll('form[data-settings-form]').forEach(refilter); }
+  if (!window.cjmSettingsTools) {
+    window.cjmSettingsTools = all;
+    ['input', 'change'].forEach(function (type) { document.addEventListener(type, function (e) {
+      var f = ours(e); if (!f) return;
+      if (e.target.closest('[data-settings-tools]')) refilter(f); else dirty(f, true);
+    }); });
+    document.addEventListener('keydown', function (e) { if (e.key === 'Enter' && e.target.matches && e.target.matches('[data-settings-filter]')) e.preventDefault(); });
+    document.addEventListener('submit', function (e) { var f = ours(e); if (f) dirty(f, false); });  // a save (HTMX or not); the answer redraws the panel
+    document.addEventListener('htmx:beforeRequest', function (e) { var f = ours(e); if (f && e.target !== f && !e.target.closest('[data-settings-keep-clean]')) dirty(f, true); });
+    document.addEventListener('htmx:afterSettle', all);
+    window.addEventListener('beforeunload', function (e) {
+      if (document.querySelector('form[data-settings-form][data-dirty]')) { e.preventDefault(); e.returnValue = ''; }
+    });
+  }
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', all); else all();
+})();"""
+
+
+# %% ../../nbs/components/settings.ipynb #4b59a3a1
+def _tools(id_prefix: str) -> FT:
+    "The 'Filter settings' box, the 'Show modified only' checkbox and the count of settings shown (unnamed: never posted)."
+    box, only, count = f"{id_prefix}filter", f"{id_prefix}modified-only", f"{id_prefix}shown"
+    search = Input(id=box, type="search", autocomplete="off", data_settings_filter=True, aria_describedby=count)
+    check = CheckboxX(id=only, data_settings_modified_only=True)
+    for control in (search, check): control.attrs.pop("name")  # FastHTML names an input after its id
+    return fh.Div(
+        fh.Div(FormLabel("Filter settings", fr=box), search, cls="space-y-1 grow"),
+        fh.Div(check, FormLabel("Show modified only", fr=only),
+               cls="flex items-center gap-2"),
+        fh.P(id=count, role="status", aria_live="polite", cls=MUTED, data_settings_count=True),
+        fh.Script(_TOOLS_JS), cls="flex flex-wrap items-end gap-4", data_settings_tools=True)
+
+
 # %% ../../nbs/components/settings.ipynb #1dcda9a8
 def render_settings_form(
     plugin: PluginMetadata,  # Plugin whose settings are edited
@@ -113,10 +166,11 @@ def render_settings_form(
     body = render_schema_fields(schema, shown, errors=errors, id_prefix=id_prefix, rerender_url=rerender_url)
     has_fields = any(c is not None for c in body.children[1:])  # the first child is the invisible default button
     hidden = fh.Input(type="hidden", name=ids.REVISION_FIELD, value=revision) if revision is not None else None
+    unsaved = fh.P(fh.Strong("Unsaved changes"), " (save to keep them)", hidden=True, data_unsaved=True, cls=TextT.sm)
     buttons = fh.Div(Button("Save", cls=ButtonT.primary) if has_fields else None,
-                     _reset_button(reset_action, plugin.title), cls="flex gap-3")
-    form = fh.Form(body if has_fields else fh.P("This plugin has no settings.", cls=MUTED),
-                   hidden, buttons, id=ids.FORM, action=action, method="post", hx_post=action,
+                     _reset_button(reset_action, plugin.title), unsaved if has_fields else None, cls="flex items-center gap-3")
+    form = fh.Form(_tools(id_prefix) if has_fields else None, body if has_fields else fh.P("This plugin has no settings.", cls=MUTED),
+                   hidden, buttons, id=ids.FORM, action=action, method="post", hx_post=action, data_settings_form=True,
                    hx_target=f"#{ids.PANEL}", hx_swap="outerHTML", novalidate=not browser_validation, cls="space-y-5")
     done = _alert(AlertT.success, fh.Span(message), role="status", data_testid="form-message", tabindex="-1",
                   autofocus=not errors) if message else None
