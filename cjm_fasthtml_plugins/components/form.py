@@ -151,10 +151,11 @@ def _default_text(node: Mapping[str, Any]) -> str:
     return ", ".join(labels.get(_opt(v), _text(v)) for v in values)
 
 def _notes(ctx: "_Ctx", fid: str, path: Tuple[Any, ...], node: Mapping[str, Any], errors: List[str],
-           extra: Sequence[str] = ()) -> Tuple[list, Dict[str, Any]]:
+           extra: Sequence[str] = (), value: Any = None, present: bool = False) -> Tuple[list, Dict[str, Any]]:
     "The help and error texts of a field, and the attributes of its control (the first invalid one gets the focus)."
     help_parts = [str(node["description"])] if node.get("description") else []
-    if (default := _default_text(node)): help_parts.append(f"Default: {default}.")
+    hint = not present or bool(errors) or _modified(node, value, present)  # only where it helps: not beside itself
+    if hint and (default := _default_text(node)): help_parts.append(f"Default: {default}.")
     help_parts += list(extra)
     notes = [fh.P(" ".join(help_parts), id=f"{fid}-help", cls=MUTED)] if help_parts else []
     if errors: notes.append(fh.Ul(*(fh.Li(m) for m in errors), id=f"{fid}-error", cls=(TextT.error, TextT.sm),
@@ -213,7 +214,7 @@ def _choice(node: Mapping[str, Any], value: Any, present: bool, path: Tuple[Any,
     options = [(_opt(v), label) for v, label in choice_options(node)]
     if nullable or not required or not present: options = [("", "—")] + options
     current = _opt(value) if present and value is not None else ""
-    notes, attrs = _notes(ctx, fid, path, node, ctx.claim(path))
+    notes, attrs = _notes(ctx, fid, path, node, ctx.claim(path), value=value, present=present)
     if len(options) > 3:
         opts = [fh.Option(label, value=v, selected=v == current) for v, label in options]
         control = fh.Select(*opts, id=fid, name=name, cls=("uk-select", attrs.pop("cls") or ""), **attrs)
@@ -236,7 +237,7 @@ def _scalar(kind: str, node: Mapping[str, Any], value: Any, present: bool, path:
             ctx: _Ctx) -> FT:
     "A switch, a number input, a text input (native date/time/email/url types) or a textarea."
     fid, name = ctx.new_id(path), _name(ctx.prefix, path)
-    notes, attrs = _notes(ctx, fid, path, node, ctx.claim(path))
+    notes, attrs = _notes(ctx, fid, path, node, ctx.claim(path), value=value, present=present)
     label = FormLabel(_title(node, path, required), fr=fid)
     if kind == "boolean":
         checked = value is True if present else node.get("default") is True
@@ -261,7 +262,7 @@ def _json_field(node: Mapping[str, Any], value: Any, present: bool, path: Tuple[
                 ctx: _Ctx) -> FT:
     "A JSON textarea for values no other widget fits (free-form objects, tuples, unions of types)."
     fid, name = ctx.new_id(path), _name(ctx.prefix, path)
-    notes, attrs = _notes(ctx, fid, path, node, ctx.claim(path, below=True), ["Enter JSON."])
+    notes, attrs = _notes(ctx, fid, path, node, ctx.claim(path, below=True), ["Enter JSON."], value=value, present=present)
     text = _json_text(value) if present else ""
     return fh.Div(FormLabel(_title(node, path, required), fr=fid),
                   TextArea("\n" + text, id=fid, name=name, rows=6, **attrs), *notes,
@@ -288,7 +289,7 @@ def _array(node: Mapping[str, Any], value: Any, present: bool, path: Tuple[Any, 
     "Repeatable items, or checkboxes for a set of enum values."
     items, name, fid = split_nullable(node["items"])[0], _name(ctx.prefix, path), ctx.new_id(path)
     marker, value = _presence(name, present, value), value if isinstance(value, list) else []
-    notes, _ = _notes(ctx, fid, path, node, ctx.claim(path))
+    notes, _ = _notes(ctx, fid, path, node, ctx.claim(path), value=value, present=present)
     legend = Legend(_title(node, path, required), cls="uk-form-label")
     options = choice_options(items) if node.get("uniqueItems") is True and not items.get("readOnly") else None
     if options and _in_order(value, [v for v, _ in options]):
