@@ -7,6 +7,7 @@ browser: Chromium comes from Debian (`/usr/bin/chromium`), the front-end assets 
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -36,6 +37,24 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve_app(app) -> Iterator[str]:
+    "Serve an ASGI app with uvicorn in a thread on 127.0.0.1; yield its base URL; always stop it."
+    import threading
+    import uvicorn
+    port = free_port()
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    while not srv.started:
+        if not thread.is_alive(): pytest.fail("the test server did not start")
+        time.sleep(0.05)
+    try: yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
 
 
 @dataclass

@@ -3,16 +3,12 @@ worker-thread drawing): array items added, moved and removed and a conditional f
 through the re-render route; a save that keeps nested secrets; the first invalid field takes the focus after a save."""
 from __future__ import annotations
 
-import json
-import threading
-import time
 
 import pytest
-import uvicorn
 
 import fasthtml.common as fh
 
-from browser_support import free_port  # the browser fixtures come from conftest.py
+from browser_support import serve_app  # the browser fixtures come from conftest.py
 from cjm_fasthtml_plugins.demo.assets import mount_assets, offline_headers
 from cjm_fasthtml_plugins.components.routes import htmx_error_swap_config, plugin_router
 from cjm_fasthtml_plugins.core.registry import UnifiedPluginRegistry
@@ -46,17 +42,7 @@ def server(assets_ready, tmp_path):
     mount_assets(app)
     router = plugin_router(registry)
     router.to_app(app)
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    while not srv.started:
-        if not thread.is_alive(): pytest.fail("the test server did not start")
-        time.sleep(0.05)
-    try: yield f"http://127.0.0.1:{port}" + router.settings.to(plugin_id=UID), registry
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
+    with serve_app(app) as base: yield base + router.settings.to(plugin_id=UID), registry
 
 
 def hosts(page):
