@@ -101,6 +101,13 @@ _REVISION_LENGTH = 16  # Hex digits of SHA-256 kept as a revision
 _LOCK_STRIPES = 64  # Lock files under `.locks/`; an id locks the stripe its CRC-32 picks
 _RACY_WINDOW = 2.0  # Seconds after a directory change during which a listing is not trusted, where times are whole seconds (FAT: 2 s)
 _FINE_RACY_WINDOW = 0.05  # The same where times have sub-second digits (set from a clock that ticks every 1-16 ms)
+_PATH_RECHECK = 1.0  # Seconds between checks that the config path still names the directory held open
+_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+
+class _HeldDirectory:
+    "The config directory held open, so that checking it for changes is an `fstat` (a `stat` walks every part of the path)."
+    def __init__(self, path: str): self.fd = os.open(path, _DIR_FLAGS)
+    def __del__(self, close=os.close): close(self.fd)  # once no listing (nor a thread still reading one) refers to it
 
 def _revision_of(data: bytes) -> str:  # Short SHA-256 hex digest of the bytes
     from hashlib import sha256  # imported on first use: keeps `import` of the registry light
@@ -108,7 +115,7 @@ def _revision_of(data: bytes) -> str:  # Short SHA-256 hex digest of the bytes
 
 def _fsync_directory(directory: str) -> None:
     "Make a rename or unlink in `directory` durable."
-    fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    fd = os.open(directory, _DIR_FLAGS)
     try: os.fsync(fd)
     finally: os.close(fd)
 
@@ -162,6 +169,13 @@ def _not_plain_json(value: Any) -> Optional[Tuple[str, str]]:  # (dotted path, w
 
 def _refuse_constant(name: str) -> Any: raise ValueError(f"{name} is not valid JSON")
 
+# What a file's text must show for its parsed value to break a rule above: a surrogate escape, a long run of digits
+# (a huge integer, or a float that overflows to infinity), a three-digit exponent, or more brackets than the depth allowed.
+_MAYBE_NOT_PLAIN = re.compile(r"\\u[dD][89a-fA-F]|\d{300}|[eE][+-]?\d{3}")
+
+def _maybe_not_plain(text: str) -> bool:  # False when the parsed text cannot hold what `_not_plain_json` looks for
+    return text.count("{") + text.count("[") > MAX_CONFIG_DEPTH or _MAYBE_NOT_PLAIN.search(text) is not None
+
 def _parse(path: str, data: bytes) -> Dict[str, Any]:
     "The JSON object in a config file's bytes, or `CorruptConfigError` saying what is wrong."
     try: text = data.decode("utf-8")
@@ -174,7 +188,7 @@ def _parse(path: str, data: bytes) -> Dict[str, Any]:
     except ValueError as e: raise CorruptConfigError(path, f"it holds a value no JSON reader accepts ({str(e)[:120]})") from None
     if not isinstance(value, dict):
         raise CorruptConfigError(path, f"it holds a JSON {type(value).__name__}, not an object")
-    problem = _not_plain_json(value)
+    problem = _not_plain_json(value) if _maybe_not_plain(text) else None  # the walk only where the text calls for it
     if problem: raise CorruptConfigError(path, f"{problem[1]} (at {problem[0]})")
     return value
 
@@ -215,7 +229,7 @@ class JsonDirectoryStore:
         self._dir = os.fspath(self.config_dir)  # str paths: cheaper than Path objects on the hot paths
         self._stripes: Tuple[Optional[int], tuple] = (None, ())  # (pid, the _LOCK_STRIPES FileLocks made in that process)
         self._stripes_made = threading.Lock()
-        self._listing: Tuple[Optional[int], bool, FrozenSet[str]] = (None, False, frozenset())  # (dir mtime_ns, trusted, ids)
+        self._listing: tuple = (None, None, False, 0.0, frozenset())  # (_HeldDirectory, its mtime_ns, trusted, path checked at, ids)
 
     def __repr__(self) -> str: return f"JsonDirectoryStore({self._dir!r})"
 
@@ -238,10 +252,13 @@ class JsonDirectoryStore:
             if e.errno in (errno.ELOOP, errno.EMLINK): raise CorruptConfigError(path, _LINK) from None
             raise
         try:
-            kind = os.fstat(fd).st_mode
-            if stat.S_ISDIR(kind): raise CorruptConfigError(path, "it is a directory, not a file")
-            if not stat.S_ISREG(kind): raise CorruptConfigError(path, "it is not a regular file (a FIFO, socket or device)")
-            with open(fd, "rb", closefd=False) as f: return path, f.read()
+            st = os.fstat(fd)
+            if stat.S_ISDIR(st.st_mode): raise CorruptConfigError(path, "it is a directory, not a file")
+            if not stat.S_ISREG(st.st_mode): raise CorruptConfigError(path, "it is not a regular file (a FIFO, socket or device)")
+            data = os.read(fd, st.st_size + 1)  # the whole file in one call: no buffered file object
+            if len(data) != st.st_size:  # edited in place since the fstat (a save replaces, never edits): read to the end
+                with open(fd, "rb", closefd=False) as f: data += f.read()
+            return path, data
         finally: os.close(fd)
 
     def load(self,
@@ -287,19 +304,27 @@ class JsonDirectoryStore:
         return sorted(self._scan())
 
     def saved_ids(self) -> FrozenSet[str]:  # Ids with a config file; the same object while the directory is unchanged
-        "The ids that have a stored config: one `stat` of the directory when nothing changed."
-        listed_mtime, trusted, ids = self._listing
-        if trusted:  # the common case: one stat, and the listing stands while the directory is unchanged
-            try:
-                if os.stat(self._dir).st_mtime_ns == listed_mtime: return ids
-            except FileNotFoundError: return frozenset()  # the directory was removed: no config is stored
-        now = time.time_ns()  # taken before the stat: a change after it gets a later mtime unless it is within _RACY_WINDOW
-        try: mtime = os.stat(self._dir).st_mtime_ns
-        except FileNotFoundError: return frozenset()
-        found = frozenset(self._scan())
-        if found != ids: ids = found
-        window = _RACY_WINDOW if mtime % 1_000_000_000 == 0 else _FINE_RACY_WINDOW
-        self._listing = (mtime, now - mtime >= window * 1e9, ids)
+        "The ids that have a stored config: one `fstat` of the directory when nothing changed."
+        held, listed_mtime, trusted, checked_at, ids = self._listing
+        if trusted and time.monotonic() - checked_at < _PATH_RECHECK:  # the common case
+            st = os.fstat(held.fd)
+            if st.st_mtime_ns == listed_mtime and st.st_nlink: return ids  # no link left: the directory was removed
+        return self._relist(held, listed_mtime, trusted, ids)
+
+    def _relist(self, held: Optional[_HeldDirectory], listed_mtime: Optional[int], trusted: bool,
+                ids: FrozenSet[str]) -> FrozenSet[str]:
+        "Check the directory by its path (holding it open anew if it was replaced) and list it again if it changed."
+        now, checked_at = time.time_ns(), time.monotonic()  # taken first: a change after the stat gets a later mtime unless racy
+        try:
+            st = os.stat(self._dir)
+            if held is None or not os.path.samestat(os.fstat(held.fd), st): held, trusted = _HeldDirectory(self._dir), False
+        except FileNotFoundError: return frozenset()  # the directory was removed: no config is stored
+        if not trusted or st.st_mtime_ns != listed_mtime:
+            found = frozenset(self._scan())
+            if found != ids: ids = found
+            window = _RACY_WINDOW if st.st_mtime_ns % 1_000_000_000 == 0 else _FINE_RACY_WINDOW
+            trusted = now - st.st_mtime_ns >= window * 1e9
+        self._listing = (held, st.st_mtime_ns, trusted, checked_at, ids)
         return ids
 
     def lock(self,
