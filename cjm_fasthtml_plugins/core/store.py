@@ -168,27 +168,22 @@ def _not_plain_json(value: Any) -> Optional[Tuple[str, str]]:  # (dotted path, w
     return None
 
 def _refuse_constant(name: str) -> Any: raise ValueError(f"{name} is not valid JSON")
-
-# What a file's text must show for its parsed value to break a rule above: a surrogate escape, a long run of digits
-# (a huge integer, or a float that overflows to infinity), a three-digit exponent, or more brackets than the depth allowed.
-_MAYBE_NOT_PLAIN = re.compile(r"\\u[dD][89a-fA-F]|\d{300}|[eE][+-]?\d{3}")
-
-def _maybe_not_plain(text: str) -> bool:  # False when the parsed text cannot hold what `_not_plain_json` looks for
-    return text.count("{") + text.count("[") > MAX_CONFIG_DEPTH or _MAYBE_NOT_PLAIN.search(text) is not None
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)  # made once: `json.loads` with options makes one per call
 
 def _parse(path: str, data: bytes) -> Dict[str, Any]:
     "The JSON object in a config file's bytes, or `CorruptConfigError` saying what is wrong."
     try: text = data.decode("utf-8")
     except UnicodeDecodeError as e: raise CorruptConfigError(path, f"invalid UTF-8 at byte {e.start}") from None
     if not text.strip(): raise CorruptConfigError(path, "the file is empty")
-    try: value = json.loads(text, parse_constant=_refuse_constant)
+    if text.startswith("\ufeff"): raise CorruptConfigError(path, "it starts with a byte order mark (save it as UTF-8 without one)")
+    try: value = _DECODER.decode(text)
     except json.JSONDecodeError as e:
         raise CorruptConfigError(path, f"invalid JSON at line {e.lineno}, column {e.colno} ({e.msg})") from None
     except RecursionError: raise CorruptConfigError(path, "it nests objects and lists too deeply to read") from None
     except ValueError as e: raise CorruptConfigError(path, f"it holds a value no JSON reader accepts ({str(e)[:120]})") from None
     if not isinstance(value, dict):
         raise CorruptConfigError(path, f"it holds a JSON {type(value).__name__}, not an object")
-    problem = _not_plain_json(value) if _maybe_not_plain(text) else None  # the walk only where the text calls for it
+    problem = _not_plain_json(value)
     if problem: raise CorruptConfigError(path, f"{problem[1]} (at {problem[0]})")
     return value
 
@@ -381,17 +376,20 @@ def _record(self: JsonDirectoryStore, unique_id: str, action: str, revision: Opt
     from datetime import datetime, timezone  # on first use: keeps `import` of the registry light
     entry = dict(a=action, r=revision, t=datetime.now(timezone.utc).isoformat(), c=None if data is None else json.loads(data))
     line, path = (json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8"), self._history_file(unique_id)
+    flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
     try:
-        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), 0o600)
+        try: fd = os.open(path, flags, 0o600)
+        except FileNotFoundError:  # the first history in this directory
+            os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+            fd = os.open(path, flags, 0o600)
         try:
             size = os.fstat(fd).st_size
             if size and os.pread(fd, 1, size - 1) != b"\n": line = b"\n" + line  # after a line torn by a crash
             os.write(fd, line)  # not synced: see "History entries" (the config itself is)
-            if size + len(line) > 4096 * self.history_limit or not size: lines = None  # cheap test first
-            else: lines = os.pread(fd, size + len(line), 0).splitlines(keepends=True)
+            kept = os.pread(fd, size + len(line), 0) if size else b""
         finally: os.close(fd)
-        if lines and len(lines) >= 2 * self.history_limit: _write_atomically(path, b"".join(lines[-self.history_limit:]))
+        if kept.count(b"\n") >= 2 * self.history_limit:
+            _write_atomically(path, b"".join(kept.splitlines(keepends=True)[-self.history_limit:]))
     except OSError as e:
         _log().error("Could not record the %s of plugin config %r in its history %r: %s", action, unique_id, path, e)
 
