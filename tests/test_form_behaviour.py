@@ -6,7 +6,8 @@ import pytest
 from fasthtml.common import to_xml
 from lxml import html as lxml_html
 
-from cjm_fasthtml_plugins.components.form import FORM_OP_FIELD, parse_schema_form, render_schema_fields
+from cjm_fasthtml_plugins.components.form import FORM_OP_FIELD, render_schema_fields
+from cjm_fasthtml_plugins.components.form_read import parse_schema_form
 from cjm_fasthtml_plugins.core.errors import FieldError
 from cjm_fasthtml_plugins.core.schema_tree import SchemaError, secret_paths
 from form_support import CORPUS, form_encode, form_pairs, load_schema

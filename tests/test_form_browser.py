@@ -14,7 +14,8 @@ from monsterui.franken import Button, ButtonT
 
 from browser_support import free_port  # the browser fixtures come from conftest.py
 from cjm_fasthtml_plugins.demo.assets import mount_assets, offline_headers
-from cjm_fasthtml_plugins.components.form import FORM_OP_FIELD, parse_schema_form, render_schema_fields
+from cjm_fasthtml_plugins.components.form import FORM_OP_FIELD, render_schema_fields
+from cjm_fasthtml_plugins.components.form_read import parse_schema_form
 
 pytestmark = pytest.mark.browser
 

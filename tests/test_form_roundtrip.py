@@ -10,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 from hypothesis_jsonschema import from_schema
 
-from cjm_fasthtml_plugins.components.form import parse_schema_form, render_schema_fields
+from cjm_fasthtml_plugins.components.form import render_schema_fields
+from cjm_fasthtml_plugins.components.form_read import parse_schema_form
 from cjm_fasthtml_plugins.core.schema_tree import keep_stored_secrets, mask_secrets, resolve_refs
 from fasthtml.common import to_xml
 from starlette.datastructures import FormData

@@ -11,7 +11,8 @@ from starlette.testclient import TestClient
 import fasthtml.common as fh
 
 from browser_support import serve_app  # the browser fixtures come from conftest.py
-from cjm_fasthtml_plugins.components.form import FORM_OP_FIELD, parse_schema_form, render_schema_fields
+from cjm_fasthtml_plugins.components.form import FORM_OP_FIELD, render_schema_fields
+from cjm_fasthtml_plugins.components.form_read import parse_schema_form
 from cjm_fasthtml_plugins.components.routes import htmx_error_swap_config, plugin_router
 from cjm_fasthtml_plugins.core.registry import UnifiedPluginRegistry
 from cjm_fasthtml_plugins.demo.assets import mount_assets, offline_headers

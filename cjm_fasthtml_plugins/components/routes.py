@@ -28,7 +28,8 @@ from .html_ids import PluginSelectorHtmlIds
 from .selector import (render_comparison_container, render_comparison_table,
                                                       render_dropdown_selector, render_load_failures,
                                                       render_plugin_details)
-from .form import FORM_OP_FIELD, parse_schema_form, render_schema_fields
+from .form import FORM_OP_FIELD, render_schema_fields
+from .form_read import parse_schema_form
 from .settings import (PluginSettingsHtmlIds, render_changed_notice, render_config_error,
                                                       render_config_history, render_settings_form)
 from .ui import MUTED, SkipLink
