@@ -344,11 +344,12 @@ class JsonDirectoryStore:
             ) -> str:  # Revision of the saved config
         "Save a config atomically and durably under the id's lock; strict JSON only (`ValueError` otherwise, nothing written)."
         path, data = self._file(unique_id), _encoded(unique_id, config)
+        revision = _revision_of(data)
         with _locked(self, unique_id):
             try: _write_atomically(path, data)
             except OSError as e: raise _unchanged(unique_id, "save", e) from e
-            self._record(unique_id, "save", _revision_of(data), data)  # history (section "History" below)
-        return _revision_of(data)
+            self._record(unique_id, "save", revision, data)  # history (section "History" below)
+        return revision
 
     def delete(self,
                unique_id: str  # Plugin unique id
