@@ -216,7 +216,7 @@ def bench_save(t, ours, tmp, q):
 
 def bench_imports(t, q):
     "Import cost in fresh interpreters (CPU of the import itself), both sides from compiled bytecode as pip installs them."
-    rounds = 1 if q else 9
+    rounds = 1 if q else 25  # a 12 ms import moves by 1-2 ms between runs on a shared machine: a median of many
     # PYTHONDONTWRITEBYTECODE (set on these machines) would make every import compile its source; an installed
     # package has its .pyc written by pip, so compile both sides once and compare what users pay.
     for tree in [ROOT / "cjm_fasthtml_plugins", *(Path(p) / REF for p in sys.path if (Path(p) / REF).is_dir())]:
