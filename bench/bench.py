@@ -12,6 +12,7 @@ against uvicorn (2 workers, 127.0.0.1), which the bench starts and stops.
 """
 import argparse, gc, json, logging, os, re, shutil, socket, statistics, subprocess, sys, tempfile, time
 import urllib.request
+from importlib.metadata import version
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -212,6 +213,12 @@ def bench_save(t, ours, tmp, q):
                     1 if q else 9, 5 if q else 20, clock=time.perf_counter)
     t.add("save_plugin_config (wall clock, real disk)", "floor: temp+fsync+replace+dir fsync", res["floor"], res["ours"],
           res["ours"] / res["floor"], at_most(1.5))
+    lock = reg.store.lock(uid)  # the save's own lock: filelock's cost, reported to show where a save's time goes
+    def cycle():
+        with lock: pass
+    held = alternate({"lock": cycle}, 1 if q else 9, 20 if q else 500, clock=time.perf_counter)["lock"]
+    t.add(f"of which: filelock {version('filelock')} acquire + release (uncontended)", "the floor", res["floor"], held,
+          held / res["floor"])
 
 
 def bench_imports(t, q):
