@@ -88,12 +88,20 @@ class PluginMetadata:
 
 # %% ../../nbs/core/metadata.ipynb #1c427804
 def _field_value(hint: Any, value: Any) -> Any:
-    "`value` as the enum member when the field's type (or its Optional) is an enum; unchanged otherwise."
+    "`value` as the enum member or dataclass instance the field's type (or its Optional) asks for; unchanged otherwise."
     kinds = [a for a in typing.get_args(hint) if a is not type(None)] or [hint]
     kind = kinds[0] if len(kinds) == 1 else None
     if isinstance(kind, type) and issubclass(kind, enum.Enum) and value is not None and not isinstance(value, kind):
         return kind(value)
+    if isinstance(kind, type) and dataclasses.is_dataclass(kind) and isinstance(value, Mapping): return _instance(kind, value)
     return value
+
+def _instance(cls: Type, config: Mapping[str, Any]) -> Any:
+    "An instance of dataclass `cls` from a config dict: undeclared keys left out, enum and dataclass fields converted."
+    try: hints = typing.get_type_hints(cls)
+    except Exception: hints = {}
+    names = {f.name for f in dataclasses.fields(cls) if f.init}
+    return cls(**{k: _field_value(hints.get(k), v) for k, v in config.items() if k in names})
 
 # %% ../../nbs/core/metadata.ipynb #9be60b47
 def config_object(plugin: PluginMetadata,  # The plugin the config belongs to
@@ -101,8 +109,4 @@ def config_object(plugin: PluginMetadata,  # The plugin the config belongs to
                  ) -> Any:  # An instance of `plugin.config_dataclass`, or a dict when the plugin has no config class
     "Turn a plugin's config dict into the object the plugin expects."
     cls = plugin.config_dataclass
-    if cls is None: return dict(config)
-    try: hints = typing.get_type_hints(cls)
-    except Exception: hints = {}
-    names = {f.name for f in dataclasses.fields(cls) if f.init}
-    return cls(**{k: _field_value(hints.get(k), v) for k, v in config.items() if k in names})
+    return dict(config) if cls is None else _instance(cls, config)
