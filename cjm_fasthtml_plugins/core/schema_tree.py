@@ -264,9 +264,10 @@ def _children(node: Mapping[str, Any]) -> Iterator[Tuple[Any, Dict[str, Any]]]:
             if isinstance(b, dict): yield from _children(b)
     for name, sub in (node.get("properties") or {}).items():
         if isinstance(sub, dict): yield name, sub
-    for key in ("items", "additionalProperties"):
+    for key in ("items", "additionalProperties", "additionalItems"):
         if isinstance(node.get(key), dict): yield "*", node[key]
-    for sub in [*(node.get("patternProperties") or {}).values(), *(node.get("prefixItems") or [])]:
+    tuple_items = node.get("items") if isinstance(node.get("items"), list) else []  # draft-07's prefixItems
+    for sub in [*(node.get("patternProperties") or {}).values(), *(node.get("prefixItems") or []), *tuple_items]:
         if isinstance(sub, dict): yield "*", sub
 
 def secret_paths(
