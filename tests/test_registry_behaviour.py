@@ -267,3 +267,18 @@ def test_custom_store_is_used(tmp_path):
     assert registry.get_plugin("llm_a").is_configured
     registry.write_plugin_config("llm_a", {"k": 2}, expected_revision=registry.get_config_revision("llm_a"))
     assert registry.update_plugin_config("llm_a", {"j": 0}) == {"k": 2, "j": 0}
+
+
+class WorkerManager:
+    "cjm-plugin-system's shape: manifests, and loaded instances that run in worker processes."
+    def __init__(self): self.instances, self.unloaded = {}, 0
+    def discover_manifests(self): return []
+    def unload_all(self): self.unloaded += 1; self.instances.clear()
+
+
+def test_shutdown_stops_workers_of_a_manager_registered_without_discovery(registry):
+    manager = WorkerManager()
+    registry.register_plugin_manager("llm", manager, auto_discover=False)
+    manager.instances["w1"] = type("Worker", (), {"plugin_name": "gemini"})()  # the app loaded a plugin itself
+    assert registry.shutdown() == ["llm_gemini"]
+    assert manager.unloaded == 1

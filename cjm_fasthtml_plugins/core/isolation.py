@@ -103,10 +103,13 @@ def _cleanup_category(category: str, manager: Any, adapter: Optional[SchemaManag
         done, _, stop = _attempt(f"force_cleanup() of plugin {uid!r}", cleanup, timeout)
         interrupt = interrupt or stop
         if done: cleaned.append(uid)
-    if adapter is not None:
-        done, stopped, stop = _attempt(f"Stopping the worker processes of category {category!r}", adapter.stop_all, timeout)
-        interrupt = interrupt or stop
-        cleaned += [uid for uid in (f"{category}_{name}" for name in (stopped or [])) if uid not in cleaned]
+    if adapter is not None: stop_all = adapter.stop_all
+    else:  # never discovered (auto_discover=False, a discovery that timed out): the adapter of the manager's shape
+        from cjm_fasthtml_plugins.core.adapters import stop_workers
+        stop_all = lambda: stop_workers(category, manager)
+    done, stopped, stop = _attempt(f"Stopping the worker processes of category {category!r}", stop_all, timeout)
+    interrupt = interrupt or stop
+    cleaned += [uid for uid in (f"{category}_{name}" for name in (stopped or [])) if uid not in cleaned]
     return interrupt
 
 def _shutdown(
