@@ -150,8 +150,9 @@ class UnifiedPluginRegistry:
                  failures: List[LoadFailure]) -> None:
         "Replace the category's adapter, plugins and failures, keeping every index in step."
         self._adapters[category] = adapter
-        for plugin in self._by_category.get(category, ()):
-            self._plugins.pop(plugin.get_unique_id(), None); self._validators.pop(plugin.get_unique_id(), None)
+        for uid in [plugin.get_unique_id() for plugin in self._by_category.get(category, ())]:
+            self._plugins.pop(uid, None); self._validators.pop(uid, None)
+            if uid not in plugins: self._restart_pending.discard(uid); self._pushed.pop(uid, None)  # no longer registered
         self._plugins.update(plugins)
         self._by_category[category], self._failures[category] = list(plugins.values()), failures
 
