@@ -10,6 +10,7 @@ __all__ = ['RemoteResourceInfo', 'PluginMetadata', 'config_object']
 # %% ../../nbs/core/metadata.ipynb #2308952e
 import dataclasses
 import enum
+import types
 import typing
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Type
@@ -87,9 +88,13 @@ class PluginMetadata:
         return self.remote_resource is not None and self.remote_resource.status == "running"
 
 # %% ../../nbs/core/metadata.ipynb #1c427804
+_UNIONS = (typing.Union, getattr(types, "UnionType", typing.Union))  # `Optional[X]` and `X | None`
+
 def _field_value(hint: Any, value: Any) -> Any:
-    "`value` as the enum member or dataclass instance the field's type (or its Optional) asks for; unchanged otherwise."
-    kinds = [a for a in typing.get_args(hint) if a is not type(None)] or [hint]
+    "`value` as the enum member or dataclass instance the field's type (its Optional, or its list's items) asks for."
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is list and len(args) == 1 and isinstance(value, list): return [_field_value(args[0], v) for v in value]
+    kinds = [a for a in args if a is not type(None)] if origin in _UNIONS else [hint]
     kind = kinds[0] if len(kinds) == 1 else None
     if isinstance(kind, type) and issubclass(kind, enum.Enum) and value is not None and not isinstance(value, kind):
         return kind(value)
