@@ -64,12 +64,20 @@ def _type_schema(hint: Any  # A field's type annotation
     return schema
 
 # %% ../../nbs/core/adapters.ipynb #8955dfbd
+def _as_json(value: Any) -> Any:
+    "A default as plain JSON data: enum members become their values, dataclasses objects, tuples and sets lists."
+    if isinstance(value, enum.Enum): return value.value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    if isinstance(value, dict): return {k: _as_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)): return [_as_json(v) for v in value]
+    return value
+
 def _field_default(f: dataclasses.Field) -> Any:
-    "A field's default as JSON (enum members become their values); `dataclasses.MISSING` when it has none."
+    "A field's default as JSON (see `_as_json`); `dataclasses.MISSING` when it has none."
     value = f.default if f.default is not dataclasses.MISSING else (
         f.default_factory() if f.default_factory is not dataclasses.MISSING else dataclasses.MISSING)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type): return dataclasses.asdict(value)
-    return value.value if isinstance(value, enum.Enum) else value
+    return value if value is dataclasses.MISSING else _as_json(value)
 
 # %% ../../nbs/core/adapters.ipynb #c50f6b57
 def dataclass_to_schema(cls: Type  # A dataclass type (the plugin's config class)
