@@ -351,3 +351,16 @@ def redact_secrets(
     texts = {t for v in found if v not in (None, "") for t in (str(v), repr(v), json.dumps(v, ensure_ascii=False))}
     for t in sorted(texts, key=len, reverse=True): text = text.replace(t, SECRET_MASK)
     return text
+
+# %% ../../nbs/core/schema_tree.ipynb #259a16b0
+def _hide_all(value: Any) -> Any:
+    "Every scalar of a config replaced by the mask: for a schema that cannot say which values are secret."
+    if isinstance(value, Mapping): return {k: _hide_all(v) for k, v in value.items()}
+    if isinstance(value, list): return [_hide_all(v) for v in value]
+    return value if value is None else SECRET_MASK
+
+def _masked_plain(schema: Mapping[str, Any], config: Any) -> Any:
+    "Plain data for display: `config` with its secrets masked at any depth (all its values if `schema` cannot be resolved)."
+    try: masked = mask_secrets(schema, config)
+    except Exception: return _hide_all(config)  # a schema it cannot resolve: hide everything rather than guess
+    return json.loads(json.dumps(masked))  # each masked value is the mask text, nothing else
