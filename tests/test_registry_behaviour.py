@@ -1,5 +1,6 @@
 """UnifiedPluginRegistry: indexes, re-registration, failure isolation, validation, revisions, shutdown."""
 import logging
+import threading
 
 import pytest
 
@@ -282,3 +283,17 @@ def test_shutdown_stops_workers_of_a_manager_registered_without_discovery(regist
     manager.instances["w1"] = type("Worker", (), {"plugin_name": "gemini"})()  # the app loaded a plugin itself
     assert registry.shutdown() == ["llm_gemini"]
     assert manager.unloaded == 1
+
+
+def test_a_discovery_timeout_in_strict_mode_does_not_claim_the_category_was_registered(tmp_path):
+    release = threading.Event()
+    class Slow(Manager):
+        def discover_plugins(self): release.wait(30); return super().discover_plugins()
+    strict = UnifiedPluginRegistry(tmp_path / "configs", strict=True, discovery_timeout=0.05)
+    relaxed = UnifiedPluginRegistry(tmp_path / "configs", strict=False, discovery_timeout=0.05)
+    with pytest.raises(PluginLoadError, match="discovery took longer than 0.05 s") as raised:
+        strict.register_plugin_manager("slow", Slow({"a": {}}))
+    assert relaxed.register_plugin_manager("slow", Slow({"a": {}})) == []
+    release.set()
+    assert strict.get_categories() == [] and "registered without" not in str(raised.value)  # it was not registered
+    assert relaxed.get_categories() == ["slow"] and "none of its plugins" in relaxed.get_load_failures("slow")[0].message

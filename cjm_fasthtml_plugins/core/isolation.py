@@ -60,7 +60,7 @@ def _discover(
     finished, result, error = call_with_time_limit(lambda: _discover_now(category, manager), timeout, f"discovery of {category}")
     if not finished:
         return None, [], [LoadFailure(category, None, "TimeoutError", f"discovery took longer than {timeout} s "
-                                      "(discovery_timeout); the category is registered without plugins")]
+                                      "(discovery_timeout), so none of its plugins were registered")]
     if isinstance(error, KeyboardInterrupt): raise error
     if error is not None: return None, [], [LoadFailure(category, None, type(error).__name__, _failure_message(error))]
     return result
