@@ -297,3 +297,15 @@ def test_a_discovery_timeout_in_strict_mode_does_not_claim_the_category_was_regi
     release.set()
     assert strict.get_categories() == [] and "registered without" not in str(raised.value)  # it was not registered
     assert relaxed.get_categories() == ["slow"] and "none of its plugins" in relaxed.get_load_failures("slow")[0].message
+
+
+def test_a_manager_that_raises_while_a_config_is_pushed_does_not_fail_the_save(registry, caplog):
+    manager = Manager({"whisper": {"type": "object"}})
+    manager.get_plugin_instances = lambda: 1 / 0  # the manager cannot say what runs
+    registry.register_plugin_manager("tr", manager)
+    with caplog.at_level(logging.WARNING):
+        assert registry.save_plugin_config("tr_whisper", {"model": "large"}) is True
+    assert registry.load_plugin_config("tr_whisper") == {"model": "large"}
+    assert registry.takes_effect_on_restart("tr_whisper")
+    assert registry.delete_plugin_config("tr_whisper") is True
+    assert "ZeroDivisionError" in caplog.text

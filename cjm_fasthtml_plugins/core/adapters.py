@@ -213,10 +213,10 @@ def _adapter_push_config(self: SchemaManagerAdapter,
                          config: Mapping[str, Any]  # The effective config just saved in the registry's store
                         ) -> bool:  # True if it is in effect (or the plugin is not running); False if it takes effect on restart
     "Hand a saved config to the running plugin through the manager's `update_plugin_config`."
-    if self._instance(name) is None: return True  # not running: it reads the store when it starts
-    update = getattr(self.manager, "update_plugin_config", None)
-    if not callable(update): return False
-    try: return update(name, dict(config)) is not False
+    try:
+        if self._instance(name) is None: return True  # not running: it reads the store when it starts
+        update = getattr(self.manager, "update_plugin_config", None)
+        return callable(update) and update(name, dict(config)) is not False
     except Exception as e:  # the message is not logged: it may quote a config value (a secret)
         _logger.warning("Plugin %r in category %r did not take its new config while running (%s); "
                         "it takes effect on restart", name, self.category, type(e).__name__)
