@@ -26,6 +26,9 @@ _DATA_KEYS = frozenset({"default", "const", "enum", "examples"})
 
 def _pointer(root: Any, ref: str) -> Any:
     "The part of `root` a local `$ref` ('#/a/b') points at."
+    if ref != "#" and not ref.startswith("#/"):
+        raise SchemaError(f"$ref {ref!r} names an $anchor, which is not resolved; refer by JSON pointer instead "
+                          "(e.g. '#/$defs/name').")
     node = root
     for raw in ref[1:].split("/")[1:]:
         key = unquote(raw).replace("~1", "/").replace("~0", "~")
