@@ -91,14 +91,15 @@ class PluginMetadata:
 _UNIONS = (typing.Union, getattr(types, "UnionType", typing.Union))  # `Optional[X]` and `X | None`
 
 def _field_value(hint: Any, value: Any) -> Any:
-    "`value` as the enum member or dataclass instance the field's type (its Optional, or its list's items) asks for."
+    "`value` as the enum member or dataclass instance the field's type asks for (through `Optional` and lists)."
     origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if value is None: return value
+    if origin in _UNIONS:
+        kinds = [a for a in args if a is not type(None)]
+        return _field_value(kinds[0], value) if len(kinds) == 1 else value
     if origin is list and len(args) == 1 and isinstance(value, list): return [_field_value(args[0], v) for v in value]
-    kinds = [a for a in args if a is not type(None)] if origin in _UNIONS else [hint]
-    kind = kinds[0] if len(kinds) == 1 else None
-    if isinstance(kind, type) and issubclass(kind, enum.Enum) and value is not None and not isinstance(value, kind):
-        return kind(value)
-    if isinstance(kind, type) and dataclasses.is_dataclass(kind) and isinstance(value, Mapping): return _instance(kind, value)
+    if isinstance(hint, type) and issubclass(hint, enum.Enum) and not isinstance(value, hint): return hint(value)
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint) and isinstance(value, Mapping): return _instance(hint, value)
     return value
 
 def _instance(cls: Type, config: Mapping[str, Any]) -> Any:
