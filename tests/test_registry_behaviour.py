@@ -1,5 +1,6 @@
 """UnifiedPluginRegistry: indexes, re-registration, failure isolation, validation, revisions, shutdown."""
 import logging
+import threading
 
 import pytest
 
@@ -267,3 +268,44 @@ def test_custom_store_is_used(tmp_path):
     assert registry.get_plugin("llm_a").is_configured
     registry.write_plugin_config("llm_a", {"k": 2}, expected_revision=registry.get_config_revision("llm_a"))
     assert registry.update_plugin_config("llm_a", {"j": 0}) == {"k": 2, "j": 0}
+
+
+class WorkerManager:
+    "cjm-plugin-system's shape: manifests, and loaded instances that run in worker processes."
+    def __init__(self): self.instances, self.unloaded = {}, 0
+    def discover_manifests(self): return []
+    def unload_all(self): self.unloaded += 1; self.instances.clear()
+
+
+def test_shutdown_stops_workers_of_a_manager_registered_without_discovery(registry):
+    manager = WorkerManager()
+    registry.register_plugin_manager("llm", manager, auto_discover=False)
+    manager.instances["w1"] = type("Worker", (), {"plugin_name": "gemini"})()  # the app loaded a plugin itself
+    assert registry.shutdown() == ["llm_gemini"]
+    assert manager.unloaded == 1
+
+
+def test_a_discovery_timeout_in_strict_mode_does_not_claim_the_category_was_registered(tmp_path):
+    release = threading.Event()
+    class Slow(Manager):
+        def discover_plugins(self): release.wait(30); return super().discover_plugins()
+    strict = UnifiedPluginRegistry(tmp_path / "configs", strict=True, discovery_timeout=0.05)
+    relaxed = UnifiedPluginRegistry(tmp_path / "configs", strict=False, discovery_timeout=0.05)
+    with pytest.raises(PluginLoadError, match="discovery took longer than 0.05 s") as raised:
+        strict.register_plugin_manager("slow", Slow({"a": {}}))
+    assert relaxed.register_plugin_manager("slow", Slow({"a": {}})) == []
+    release.set()
+    assert strict.get_categories() == [] and "registered without" not in str(raised.value)  # it was not registered
+    assert relaxed.get_categories() == ["slow"] and "none of its plugins" in relaxed.get_load_failures("slow")[0].message
+
+
+def test_a_manager_that_raises_while_a_config_is_pushed_does_not_fail_the_save(registry, caplog):
+    manager = Manager({"whisper": {"type": "object"}})
+    manager.get_plugin_instances = lambda: 1 / 0  # the manager cannot say what runs
+    registry.register_plugin_manager("tr", manager)
+    with caplog.at_level(logging.WARNING):
+        assert registry.save_plugin_config("tr_whisper", {"model": "large"}) is True
+    assert registry.load_plugin_config("tr_whisper") == {"model": "large"}
+    assert registry.takes_effect_on_restart("tr_whisper")
+    assert registry.delete_plugin_config("tr_whisper") is True
+    assert "ZeroDivisionError" in caplog.text

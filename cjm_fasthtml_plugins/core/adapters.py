@@ -64,12 +64,20 @@ def _type_schema(hint: Any  # A field's type annotation
     return schema
 
 # %% ../../nbs/core/adapters.ipynb #8955dfbd
+def _as_json(value: Any) -> Any:
+    "A default as plain JSON data: enum members become their values, dataclasses objects, tuples and sets lists."
+    if isinstance(value, enum.Enum): return value.value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    if isinstance(value, dict): return {k: _as_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)): return [_as_json(v) for v in value]
+    return value
+
 def _field_default(f: dataclasses.Field) -> Any:
-    "A field's default as JSON (enum members become their values); `dataclasses.MISSING` when it has none."
+    "A field's default as JSON (see `_as_json`); `dataclasses.MISSING` when it has none."
     value = f.default if f.default is not dataclasses.MISSING else (
         f.default_factory() if f.default_factory is not dataclasses.MISSING else dataclasses.MISSING)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type): return dataclasses.asdict(value)
-    return value.value if isinstance(value, enum.Enum) else value
+    return value if value is dataclasses.MISSING else _as_json(value)
 
 # %% ../../nbs/core/adapters.ipynb #c50f6b57
 def dataclass_to_schema(cls: Type  # A dataclass type (the plugin's config class)
@@ -205,10 +213,10 @@ def _adapter_push_config(self: SchemaManagerAdapter,
                          config: Mapping[str, Any]  # The effective config just saved in the registry's store
                         ) -> bool:  # True if it is in effect (or the plugin is not running); False if it takes effect on restart
     "Hand a saved config to the running plugin through the manager's `update_plugin_config`."
-    if self._instance(name) is None: return True  # not running: it reads the store when it starts
-    update = getattr(self.manager, "update_plugin_config", None)
-    if not callable(update): return False
-    try: return update(name, dict(config)) is not False
+    try:
+        if self._instance(name) is None: return True  # not running: it reads the store when it starts
+        update = getattr(self.manager, "update_plugin_config", None)
+        return callable(update) and update(name, dict(config)) is not False
     except Exception as e:  # the message is not logged: it may quote a config value (a secret)
         _logger.warning("Plugin %r in category %r did not take its new config while running (%s); "
                         "it takes effect on restart", name, self.category, type(e).__name__)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING: from cjm_fasthtml_plugins.core.adapters import SchemaManagerAdapter  # imported on first discovery
 from .errors import CorruptConfigError, LoadFailure, _failure_message
 from .metadata import PluginMetadata
+from .schema import schema_problem
 
 # %% auto #0
 __all__ = ['OWNERS_ID', 'call_with_time_limit']
@@ -59,10 +60,31 @@ def _discover(
     finished, result, error = call_with_time_limit(lambda: _discover_now(category, manager), timeout, f"discovery of {category}")
     if not finished:
         return None, [], [LoadFailure(category, None, "TimeoutError", f"discovery took longer than {timeout} s "
-                                      "(discovery_timeout); the category is registered without plugins")]
+                                      "(discovery_timeout), so none of its plugins were registered")]
     if isinstance(error, KeyboardInterrupt): raise error
     if error is not None: return None, [], [LoadFailure(category, None, type(error).__name__, _failure_message(error))]
     return result
+
+# %% ../../nbs/core/isolation.ipynb #811e8e4f
+def _admit(
+    category: str,  # Category being registered
+    found: List[PluginMetadata],  # Its discovered plugins, in the manager's order
+    registered: Mapping[str, PluginMetadata],  # The plugins registered now, by unique id (the category's own are replaced)
+    failures: List[LoadFailure]  # The discovery's failures; one is appended per plugin refused
+) -> Dict[str, PluginMetadata]:  # The plugins admitted, by unique id
+    "Refuse the plugins whose schema cannot be used or whose unique id another plugin holds."
+    plugins: Dict[str, PluginMetadata] = {}
+    problems: Dict[int, Optional[str]] = {}  # schema id -> its problem: plugins sharing one schema object check it once
+    for plugin in found:
+        schema = plugin.config_schema
+        if id(schema) not in problems: problems[id(schema)] = schema_problem(schema)
+        uid, problem = plugin.get_unique_id(), problems[id(schema)]
+        owner = plugins.get(uid) or registered.get(uid)
+        if problem: failures.append(LoadFailure(category, plugin.name, "SchemaError", f"its config schema cannot be used: {problem}"))
+        elif owner is None or (owner.category == category and uid not in plugins): plugins[uid] = plugin
+        else: failures.append(LoadFailure(category, plugin.name, "ValueError", f"unique id {uid!r} is already taken by "
+                                          f"a plugin in category {owner.category!r}; rename one of them"))
+    return plugins
 
 # %% ../../nbs/core/isolation.ipynb #adaa0dde
 def _live_instances(
@@ -103,10 +125,13 @@ def _cleanup_category(category: str, manager: Any, adapter: Optional[SchemaManag
         done, _, stop = _attempt(f"force_cleanup() of plugin {uid!r}", cleanup, timeout)
         interrupt = interrupt or stop
         if done: cleaned.append(uid)
-    if adapter is not None:
-        done, stopped, stop = _attempt(f"Stopping the worker processes of category {category!r}", adapter.stop_all, timeout)
-        interrupt = interrupt or stop
-        cleaned += [uid for uid in (f"{category}_{name}" for name in (stopped or [])) if uid not in cleaned]
+    if adapter is not None: stop_all = adapter.stop_all
+    else:  # never discovered (auto_discover=False, a discovery that timed out): the adapter of the manager's shape
+        from cjm_fasthtml_plugins.core.adapters import stop_workers
+        stop_all = lambda: stop_workers(category, manager)
+    done, stopped, stop = _attempt(f"Stopping the worker processes of category {category!r}", stop_all, timeout)
+    interrupt = interrupt or stop
+    cleaned += [uid for uid in (f"{category}_{name}" for name in (stopped or [])) if uid not in cleaned]
     return interrupt
 
 def _shutdown(
@@ -153,3 +178,37 @@ def _record_owners(
     except (OSError, ValueError) as e:
         _logger().warning("Could not record which plugin saved the config of %s (%s)", ", ".join(map(repr, claims)),
                           type(e).__name__)
+
+# %% ../../nbs/core/isolation.ipynb #dc8bd4a7
+def _check_owners(
+    store: Any,  # The registry's ConfigStore
+    owned: Dict[str, Tuple[str, str]],  # unique_id -> (category, name) recorded as owner in this process (updated here)
+    category: str,  # Category being registered
+    plugins: Dict[str, PluginMetadata],  # Its discovered plugins by unique id (refused ones are removed)
+    saved: Any  # Ids with a saved config (`store.saved_ids()`)
+) -> List[LoadFailure]:  # One failure per plugin refused
+    "Drop (as failures) plugins whose id holds a config another plugin saved; adopt saved configs nobody owns yet."
+    configured = [uid for uid in plugins if uid in saved]
+    if not configured: return []
+    owners, failures, adopted = _owners(store), [], {}
+    for uid in configured:
+        name, other = plugins[uid].name, _foreign_owner(owners, uid, category, plugins[uid].name)
+        if other is None: adopted[uid] = (category, name); continue
+        del plugins[uid]
+        failures.append(LoadFailure(category, name, "ValueError", f"unique id {uid!r} holds the config saved by plugin "
+                                    f"{other[1]!r} in category {other[0]!r}; rename one of them (the config was left untouched)"))
+    if any(uid not in owners for uid in adopted): _record_owners(store, adopted)
+    owned.update(adopted)
+    return failures
+
+def _claim(
+    store: Any,  # The registry's ConfigStore
+    owned: Dict[str, Tuple[str, str]],  # unique_id -> (category, name) recorded as owner in this process (updated here)
+    plugin: Optional[PluginMetadata]  # The registered plugin whose config was just saved (None: not registered)
+) -> None:
+    "Record `plugin` as the owner of its just-saved config (once per process)."
+    if plugin is None: return
+    uid, owner = plugin.get_unique_id(), (plugin.category, plugin.name)
+    if owned.get(uid) == owner: return
+    _record_owners(store, {uid: owner})
+    owned[uid] = owner

@@ -10,6 +10,7 @@ __all__ = ['RemoteResourceInfo', 'PluginMetadata', 'config_object']
 # %% ../../nbs/core/metadata.ipynb #2308952e
 import dataclasses
 import enum
+import types
 import typing
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Type
@@ -87,13 +88,26 @@ class PluginMetadata:
         return self.remote_resource is not None and self.remote_resource.status == "running"
 
 # %% ../../nbs/core/metadata.ipynb #1c427804
+_UNIONS = (typing.Union, getattr(types, "UnionType", typing.Union))  # `Optional[X]` and `X | None`
+
 def _field_value(hint: Any, value: Any) -> Any:
-    "`value` as the enum member when the field's type (or its Optional) is an enum; unchanged otherwise."
-    kinds = [a for a in typing.get_args(hint) if a is not type(None)] or [hint]
-    kind = kinds[0] if len(kinds) == 1 else None
-    if isinstance(kind, type) and issubclass(kind, enum.Enum) and value is not None and not isinstance(value, kind):
-        return kind(value)
+    "`value` as the enum member or dataclass instance the field's type asks for (through `Optional` and lists)."
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if value is None: return value
+    if origin in _UNIONS:
+        kinds = [a for a in args if a is not type(None)]
+        return _field_value(kinds[0], value) if len(kinds) == 1 else value
+    if origin is list and len(args) == 1 and isinstance(value, list): return [_field_value(args[0], v) for v in value]
+    if isinstance(hint, type) and issubclass(hint, enum.Enum) and not isinstance(value, hint): return hint(value)
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint) and isinstance(value, Mapping): return _instance(hint, value)
     return value
+
+def _instance(cls: Type, config: Mapping[str, Any]) -> Any:
+    "An instance of dataclass `cls` from a config dict: undeclared keys left out, enum and dataclass fields converted."
+    try: hints = typing.get_type_hints(cls)
+    except Exception: hints = {}
+    names = {f.name for f in dataclasses.fields(cls) if f.init}
+    return cls(**{k: _field_value(hints.get(k), v) for k, v in config.items() if k in names})
 
 # %% ../../nbs/core/metadata.ipynb #9be60b47
 def config_object(plugin: PluginMetadata,  # The plugin the config belongs to
@@ -101,8 +115,4 @@ def config_object(plugin: PluginMetadata,  # The plugin the config belongs to
                  ) -> Any:  # An instance of `plugin.config_dataclass`, or a dict when the plugin has no config class
     "Turn a plugin's config dict into the object the plugin expects."
     cls = plugin.config_dataclass
-    if cls is None: return dict(config)
-    try: hints = typing.get_type_hints(cls)
-    except Exception: hints = {}
-    names = {f.name for f in dataclasses.fields(cls) if f.init}
-    return cls(**{k: _field_value(hints.get(k), v) for k, v in config.items() if k in names})
+    return dict(config) if cls is None else _instance(cls, config)

@@ -16,9 +16,8 @@ if TYPE_CHECKING: from cjm_fasthtml_plugins.core.adapters import SchemaManagerAd
 from .errors import (ConfigConflictError, ConfigValidationError, CorruptConfigError, FieldError,
                                               InvalidPluginIdError, LoadFailure, PluginLoadError, PluginRegistryError,
                                               UnknownPluginError)
-from .isolation import OWNERS_ID, _discover, _foreign_owner, _owners, _record_owners, _shutdown
+from .isolation import OWNERS_ID, _admit, _check_owners, _claim, _discover, _shutdown
 from .metadata import PluginMetadata, config_object
-from .schema import schema_problem
 from .store import ConfigStore, JsonDirectoryStore, _locked, _not_plain_json, validate_plugin_id
 
 # %% auto #0
@@ -105,53 +104,21 @@ class UnifiedPluginRegistry:
     def _collect(self, category: str, manager: Any) -> tuple:
         "Discover a category: (adapter, plugins by unique id, failures); raises `PluginLoadError` in strict mode."
         adapter, found, failures = _discover(category, manager, self.discovery_timeout)
-        plugins: Dict[str, PluginMetadata] = {}
-        problems: Dict[int, Optional[str]] = {}  # schema id -> its problem: plugins sharing one schema object check it once
-        for plugin in found:
-            schema = plugin.config_schema
-            if id(schema) not in problems: problems[id(schema)] = schema_problem(schema)
-            uid, problem = plugin.get_unique_id(), problems[id(schema)]
-            owner = plugins.get(uid) or self._plugins.get(uid)
-            if problem: failures.append(LoadFailure(category, plugin.name, "SchemaError", f"its config schema cannot be used: {problem}"))
-            elif owner is None or (owner.category == category and uid not in plugins): plugins[uid] = plugin
-            else: failures.append(LoadFailure(category, plugin.name, "ValueError", f"unique id {uid!r} is already taken by "
-                                              f"a plugin in category {owner.category!r}; rename one of them"))
-        saved = self.store.saved_ids()
-        failures += self._check_owners(category, plugins, saved)
+        plugins, saved = _admit(category, found, self._plugins, failures), self.store.saved_ids()
+        failures += _check_owners(self.store, self._owned, category, plugins, saved)
         for failure in failures:
             if self.strict: raise PluginLoadError(failure)
             _log_skipped(failure)
         for uid, plugin in plugins.items(): plugin.is_configured = uid in saved
         return adapter, plugins, failures
 
-    def _check_owners(self, category: str, plugins: Dict[str, PluginMetadata], saved: Any) -> List[LoadFailure]:
-        "Drop (as failures) plugins whose id holds a config another plugin saved; adopt saved configs nobody owns yet."
-        configured = [uid for uid in plugins if uid in saved]
-        if not configured: return []
-        owners, failures, adopted = _owners(self.store), [], {}
-        for uid in configured:
-            name, other = plugins[uid].name, _foreign_owner(owners, uid, category, plugins[uid].name)
-            if other is None: adopted[uid] = (category, name); continue
-            del plugins[uid]
-            failures.append(LoadFailure(category, name, "ValueError", f"unique id {uid!r} holds the config saved by plugin "
-                                        f"{other[1]!r} in category {other[0]!r}; rename one of them (the config was left untouched)"))
-        if any(uid not in owners for uid in adopted): _record_owners(self.store, adopted)
-        self._owned.update(adopted)
-        return failures
-
-    def _claim(self, unique_id: str) -> None:
-        "Record the registered plugin with this id as the owner of its just-saved config (once per process)."
-        plugin = self._plugins.get(unique_id)
-        if plugin is None or self._owned.get(unique_id) == (plugin.category, plugin.name): return
-        _record_owners(self.store, {unique_id: (plugin.category, plugin.name)})
-        self._owned[unique_id] = (plugin.category, plugin.name)
-
     def _install(self, category: str, adapter: Optional[SchemaManagerAdapter], plugins: Dict[str, PluginMetadata],
                  failures: List[LoadFailure]) -> None:
         "Replace the category's adapter, plugins and failures, keeping every index in step."
         self._adapters[category] = adapter
-        for plugin in self._by_category.get(category, ()):
-            self._plugins.pop(plugin.get_unique_id(), None); self._validators.pop(plugin.get_unique_id(), None)
+        for uid in [plugin.get_unique_id() for plugin in self._by_category.get(category, ())]:
+            self._plugins.pop(uid, None); self._validators.pop(uid, None)
+            if uid not in plugins: self._restart_pending.discard(uid); self._pushed.pop(uid, None)  # no longer registered
         self._plugins.update(plugins)
         self._by_category[category], self._failures[category] = list(plugins.values()), failures
 
@@ -391,7 +358,7 @@ class UnifiedPluginRegistry:
                 if current != (expected_revision or None):
                     raise ConfigConflictError(unique_id, expected_revision, current, current_config)
                 revision = self.store.save(unique_id, config)
-        self._claim(unique_id)
+        _claim(self.store, self._owned, self._plugins.get(unique_id))
         self._push(unique_id, config)
         return revision
 
@@ -406,7 +373,7 @@ class UnifiedPluginRegistry:
             current = self.store.load(unique_id) or {}
             updated = self._checked(unique_id, changes(current) if callable(changes) else {**current, **changes}, validate)
             self.store.save(unique_id, updated)
-        self._claim(unique_id)
+        _claim(self.store, self._owned, self._plugins.get(unique_id))
         self._push(unique_id, updated)
         return updated
 
@@ -494,23 +461,6 @@ def on_config_change(self: UnifiedPluginRegistry,
             if callback in self._change_callbacks: self._change_callbacks.remove(callback)
     return unsubscribe
 
-# %% ../../nbs/core/registry.ipynb #5e1d9f12
-def _hide_all(value: Any) -> Any:
-    "Every scalar of a config replaced by the mask: what history shows when the schema cannot say which values are secret."
-    if isinstance(value, Mapping): return {k: _hide_all(v) for k, v in value.items()}
-    if isinstance(value, list): return [_hide_all(v) for v in value]
-    from cjm_fasthtml_plugins.core.schema_tree import SECRET_MASK
-    return value if value is None else SECRET_MASK
-
-@patch_method
-def _mask(self: UnifiedPluginRegistry, plugin: PluginMetadata, config: Dict[str, Any]) -> Dict[str, Any]:
-    "`config` with its secret values masked by the one secrecy rule (`core.schema_tree`), at any depth."
-    import json
-    from cjm_fasthtml_plugins.core.schema_tree import mask_secrets
-    try: masked = mask_secrets(plugin.config_schema, config)
-    except Exception: return _hide_all(config)  # a schema it cannot resolve: hide everything rather than guess
-    return json.loads(json.dumps(masked))  # plain data: each masked value is the mask text, nothing else
-
 # %% ../../nbs/core/registry.ipynb #be34483e
 @patch_method
 def get_config_history(self: UnifiedPluginRegistry,
@@ -518,8 +468,9 @@ def get_config_history(self: UnifiedPluginRegistry,
                        limit: Optional[int] = None  # Most entries to return (default: all the store keeps, 20)
                       ) -> List[Any]:  # `core.changes.ConfigRevision`s, newest first, secret values masked
     "A plugin's recent saved configs and deletes, newest first, with secrets masked."
+    from cjm_fasthtml_plugins.core.schema_tree import _masked_plain  # on first use: keeps `import` light
     plugin = self._registered(unique_id)
-    return [e if e.config is None else replace(e, config=self._mask(plugin, e.config))
+    return [e if e.config is None else replace(e, config=_masked_plain(plugin.config_schema, e.config))
             for e in self.store.history(unique_id, limit)]
 
 # %% ../../nbs/core/registry.ipynb #b65b6f06

@@ -209,18 +209,25 @@ def config_errors(
     return sorted(errors, key=lambda e: e.path)
 
 # %% ../../nbs/core/schema.ipynb #b7d2c4e1
-def schema_defaults(
-    schema: Mapping[str, Any]  # JSON Schema of an object
-) -> Dict[str, Any]:  # The `default` of each property (nested objects' defaults included)
-    "Collect the defaults a JSON Schema declares for its properties."
+def _defaults(schema: Any) -> Dict[str, Any]:
+    "The `default` of each property of a schema whose `$ref`s are resolved, nested objects' included."
     defaults, properties = {}, schema.get("properties") if isinstance(schema, Mapping) else None
     for name, prop in (properties.items() if isinstance(properties, Mapping) else ()):
         if not isinstance(prop, Mapping): continue
         if "default" in prop: defaults[name] = copy.deepcopy(prop["default"])
         elif isinstance(prop.get("properties"), Mapping):
-            nested = schema_defaults(prop)
+            nested = _defaults(prop)
             if nested: defaults[name] = nested
     return defaults
+
+def schema_defaults(
+    schema: Mapping[str, Any]  # JSON Schema of an object
+) -> Dict[str, Any]:  # The `default` of each property (nested objects' defaults included, also through local `$ref`s)
+    "Collect the defaults a JSON Schema declares for its properties."
+    from cjm_fasthtml_plugins.core.schema_tree import SchemaError, resolve_refs  # on first use, like jsonschema
+    try: schema = resolve_refs(schema) if isinstance(schema, Mapping) else schema
+    except (SchemaError, RecursionError): pass  # a remote or looping $ref: the defaults written in place still count
+    return _defaults(schema)
 
 # %% ../../nbs/core/schema.ipynb #fffcbf42
 def merge_config(

@@ -26,6 +26,9 @@ _DATA_KEYS = frozenset({"default", "const", "enum", "examples"})
 
 def _pointer(root: Any, ref: str) -> Any:
     "The part of `root` a local `$ref` ('#/a/b') points at."
+    if ref != "#" and not ref.startswith("#/"):
+        raise SchemaError(f"$ref {ref!r} names an $anchor, which is not resolved; refer by JSON pointer instead "
+                          "(e.g. '#/$defs/name').")
     node = root
     for raw in ref[1:].split("/")[1:]:
         key = unquote(raw).replace("~1", "/").replace("~0", "~")
@@ -264,9 +267,10 @@ def _children(node: Mapping[str, Any]) -> Iterator[Tuple[Any, Dict[str, Any]]]:
             if isinstance(b, dict): yield from _children(b)
     for name, sub in (node.get("properties") or {}).items():
         if isinstance(sub, dict): yield name, sub
-    for key in ("items", "additionalProperties"):
+    for key in ("items", "additionalProperties", "additionalItems"):
         if isinstance(node.get(key), dict): yield "*", node[key]
-    for sub in [*(node.get("patternProperties") or {}).values(), *(node.get("prefixItems") or [])]:
+    tuple_items = node.get("items") if isinstance(node.get("items"), list) else []  # draft-07's prefixItems
+    for sub in [*(node.get("patternProperties") or {}).values(), *(node.get("prefixItems") or []), *tuple_items]:
         if isinstance(sub, dict): yield "*", sub
 
 def secret_paths(
@@ -350,3 +354,16 @@ def redact_secrets(
     texts = {t for v in found if v not in (None, "") for t in (str(v), repr(v), json.dumps(v, ensure_ascii=False))}
     for t in sorted(texts, key=len, reverse=True): text = text.replace(t, SECRET_MASK)
     return text
+
+# %% ../../nbs/core/schema_tree.ipynb #259a16b0
+def _hide_all(value: Any) -> Any:
+    "Every scalar of a config replaced by the mask: for a schema that cannot say which values are secret."
+    if isinstance(value, Mapping): return {k: _hide_all(v) for k, v in value.items()}
+    if isinstance(value, list): return [_hide_all(v) for v in value]
+    return value if value is None else SECRET_MASK
+
+def _masked_plain(schema: Mapping[str, Any], config: Any) -> Any:
+    "Plain data for display: `config` with its secrets masked at any depth (all its values if `schema` cannot be resolved)."
+    try: masked = mask_secrets(schema, config)
+    except Exception: return _hide_all(config)  # a schema it cannot resolve: hide everything rather than guess
+    return json.loads(json.dumps(masked))  # each masked value is the mask text, nothing else
