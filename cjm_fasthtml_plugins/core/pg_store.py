@@ -44,14 +44,21 @@ class StoreUnavailableError(PluginRegistryError, ConnectionError):
                          "(a save interrupted at commit may or may not have been stored).")
 
 # %% ../../nbs/core/pg_store.ipynb #058be392
+_PORTS = re.compile(r"[0-9,]*")  # a port, or one per host separated by commas
+
 def describe_database(
     conninfo: str  # libpq DSN or URL, e.g. 'postgresql://app:secret@db.internal/plugins'
 ) -> str:  # "'plugins' on db.internal:5432 as 'app'" (the password is never included)
-    "Name a database for messages, without its password."
+    "Name a database for messages, without its password; `ValueError` (never quoting the string) if it is malformed."
     from psycopg.conninfo import conninfo_to_dict
     try: info = conninfo_to_dict(conninfo)
-    except Exception: return "(from an unparseable connection string)"
-    host, port = info.get("host") or "localhost", info.get("port") or "5432"
+    except Exception as e:  # libpq quotes the part it refused: kept only when it is one character (a '=' or ']')
+        problem = re.sub(r'"[^"]*"', lambda m: m[0] if len(m[0]) <= 3 else '"…"', str(e).strip().split("\n")[0])
+    else:
+        host, port = info.get("host") or "localhost", info.get("port") or "5432"
+        problem = None if "@" not in host[1:] and _PORTS.fullmatch(port) else "its host holds an '@' or its port is not a number"
+    if problem: raise ValueError(f"Invalid PostgreSQL connection string for the config store: {problem}. Percent-encode '%', '@' "
+                                 "and '/' in a URL's user and password (the string is not shown: it may hold a password).")
     user = f" as {info['user']!r}" if info.get("user") else ""
     return f"{info.get('dbname') or info.get('user') or '?'!r} on {host}:{port}{user}"
 
