@@ -429,13 +429,13 @@ class _DirectoryWatcher(threading.Thread):
         from watchfiles import watch
         while not self.stopping.is_set():
             try:
+                watched = _HeldDirectory(self.store._dir)  # what inotify follows; held open, so its inode is not reused
                 for events in watch(self.store._dir, stop_event=self.stopping, debounce=200, step=5, rust_timeout=100,
                                     yield_on_timeout=True, recursive=False, watch_filter=None):
                     self.ready.set()
-                    names = {os.path.basename(path) for _, path in events}
-                    for uid in sorted(n[:-5] for n in names if n.endswith(".json") and _ID_CHARS.fullmatch(n[:-5])
-                                      and not n.startswith(".")):
-                        self.store._changed(uid)
+                    for uid in sorted({os.path.basename(path)[:-5] for _, path in events if path.endswith(".json")}):
+                        if _ID_CHARS.fullmatch(uid) and not uid.startswith("."): self.store._changed(uid)
+                    if not os.path.samestat(os.stat(self.store._dir), os.fstat(watched.fd)): break  # removed or replaced: watch anew
             except Exception as e:  # e.g. the directory was removed: try again shortly
                 _log().warning("Watching %s for config changes failed: %s; retrying", self.store._dir, e)
                 self.stopping.wait(1.0)
