@@ -129,8 +129,7 @@ def _write_atomically(path: str, data: bytes) -> None:
     "Write `data` to `path` through a temp file, fsync, `os.replace` and a directory fsync (the id's lock is held)."
     directory, name = os.path.split(path)
     tmp = os.path.join(directory, f".{name[:-5]}.tmp")  # one per id: only the holder of the id's lock writes it
-    try: os.unlink(tmp)  # left by a writer killed mid-save; unlinking (not truncating) never follows a symlink
-    except FileNotFoundError: pass
+    with contextlib.suppress(FileNotFoundError): os.unlink(tmp)  # left by a writer killed mid-save; unlinking never follows a symlink
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
     try:
         try:
@@ -140,8 +139,7 @@ def _write_atomically(path: str, data: bytes) -> None:
         finally: os.close(fd)
         os.replace(tmp, path)
     except BaseException:
-        try: os.unlink(tmp)
-        except OSError: pass
+        with contextlib.suppress(OSError): os.unlink(tmp)
         raise
     _fsync_directory(directory)
 
@@ -327,12 +325,15 @@ class JsonDirectoryStore:
             ) -> ContextManager[None]:  # Context manager holding the lock for its body
         "Hold the cross-process lock of one id (re-entrant within a thread); `filelock.Timeout` after `lock_timeout`."
         index = zlib.crc32(validate_plugin_id(unique_id).encode()) % _LOCK_STRIPES
+        lock_dir = os.path.join(self._dir, ".locks")
+        try: os.mkdir(lock_dir, 0o700)  # at each lock, one syscall: it may have been removed, and filelock would make it 0755
+        except FileExistsError: pass
+        except FileNotFoundError:  # the config directory is gone too
+            for directory in (self._dir, lock_dir): os.makedirs(directory, mode=0o700, exist_ok=True)
         with self._stripes_made:
             pid, stripes = self._stripes
             if pid != os.getpid():  # first use, or a forked child: filelock wants new lock objects in each process
                 from filelock import FileLock  # imported on first use: keeps `import` of the registry light
-                lock_dir = os.path.join(self._dir, ".locks")
-                os.makedirs(lock_dir, mode=0o700, exist_ok=True)
                 stripes = tuple(FileLock(os.path.join(lock_dir, f"{i:02x}.lock"), timeout=self.lock_timeout, mode=0o600,
                                          poll_interval=0.002) for i in range(_LOCK_STRIPES))
                 self._stripes = (os.getpid(), stripes)
