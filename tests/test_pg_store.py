@@ -109,6 +109,14 @@ def test_a_malformed_url_is_refused_at_once_without_its_password(url):
     assert "Sup3r" not in str(info.value) and "Secret" not in str(info.value)
 
 
+@pytest.mark.parametrize("config, reason", [({"t": "a\x00b"}, "NUL"), ({"a\x00": 1}, "NUL"), ({"t": "\ud800"}, "surrogate")])
+def test_a_config_jsonb_cannot_hold_is_refused_naming_the_plugin(store, config, reason):
+    store.save("llm_x", {"t": "kept"})
+    with pytest.raises(ValueError, match=f"Config for plugin 'llm_x' .*{reason}"): store.save("llm_x", config)
+    assert store.load("llm_x") == {"t": "kept"} and len(store.history("llm_x")) == 1
+    assert store.save("llm_y", {"t": "a\\u0000b"}) and store.load("llm_y") == {"t": "a\\u0000b"}  # a backslash, then 'u0000': plain text
+
+
 def test_bad_arguments(pg_dsn):
     with pytest.raises(ValueError, match="Invalid table name"): PostgresConfigStore(pg_dsn, table="Bad-Name")
     with pytest.raises(ValueError, match="history_limit"): PostgresConfigStore(pg_dsn, history_limit=0)

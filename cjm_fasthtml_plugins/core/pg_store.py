@@ -288,12 +288,18 @@ def list_ids(self: PostgresConfigStore) -> List[str]:  # Sorted ids with a store
 # %% ../../nbs/core/pg_store.ipynb #13a21f7c
 _REVISION_LENGTH = 16  # Hex digits of SHA-256 kept as a revision
 
+_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")  # a NUL character as json.dumps writes it (not a backslash, then 'u0000')
+
 def _serialise(unique_id: str, config: Mapping[str, Any]) -> Tuple[str, str]:  # (canonical JSON, revision)
     if not isinstance(config, Mapping):
         raise TypeError(f"Config for plugin {unique_id!r} must be a dict, not {type(config).__name__}.")
-    try: text = json.dumps(dict(config), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    try:
+        text = json.dumps(dict(config), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        data = text.encode("utf-8")  # fails on a lone surrogate (U+D800 to U+DFFF), which is not valid Unicode
     except ValueError as e: raise ValueError(f"Config for plugin {unique_id!r} is not valid JSON: {e}.") from None
-    return text, hashlib.sha256(text.encode("utf-8")).hexdigest()[:_REVISION_LENGTH]
+    if _NUL.search(text): raise ValueError(f"Config for plugin {unique_id!r} was not saved: it holds a NUL character (U+0000), "
+                                           "which PostgreSQL's jsonb cannot store. The previous config is unchanged.")
+    return text, hashlib.sha256(data).hexdigest()[:_REVISION_LENGTH]
 
 @patch
 def _record(self: PostgresConfigStore, conn: Any, uid: str, action: str, revision: Optional[str], text: Optional[str]) -> None:
