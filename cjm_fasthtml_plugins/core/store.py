@@ -388,10 +388,9 @@ def _record(self: JsonDirectoryStore, unique_id: str, action: str, revision: Opt
             size = os.fstat(fd).st_size
             if size and os.pread(fd, 1, size - 1) != b"\n": line = b"\n" + line  # after a line torn by a crash
             os.write(fd, line)  # not synced: see "History entries" (the config itself is)
-            kept = os.pread(fd, size + len(line), 0) if size else b""
+            lines = os.pread(fd, size + len(line), 0).splitlines(keepends=True) if size else []
         finally: os.close(fd)
-        if kept.count(b"\n") >= 2 * self.history_limit:
-            _write_atomically(path, b"".join(kept.splitlines(keepends=True)[-self.history_limit:]))
+        if len(lines) >= 2 * self.history_limit: _write_atomically(path, b"".join(lines[len(lines) - self.history_limit:]))  # not [-0:]
     except OSError as e:
         _log().error("Could not record the %s of plugin config %r in its history %r: %s", action, unique_id, path, e)
 
