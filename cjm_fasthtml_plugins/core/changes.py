@@ -82,6 +82,9 @@ def copy_configs_cli(
     target: str  # URL or directory of the store to copy to
 ) -> List[str]:  # Ids copied
     "Copy every plugin config from one store to another (idempotent)."
+    directory = source.removeprefix("file://")
+    if "://" not in directory and not os.path.isdir(directory):  # a mistyped path would otherwise be made, empty, and copy nothing
+        raise ValueError(f"No config directory {directory!r} to copy from: check the source path (nothing was copied or created).")
     stores = store_from_url(source), store_from_url(target)
     try: copied = copy_configs(*stores)
     finally:
