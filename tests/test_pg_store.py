@@ -5,7 +5,7 @@ from datetime import timezone
 import psycopg
 import pytest
 
-from cjm_fasthtml_plugins.core.changes import ConfigChange
+from cjm_fasthtml_plugins.core.changes import ConfigChange, store_from_url
 from cjm_fasthtml_plugins.core.pg_store import PostgresConfigStore, StoreUnavailableError
 from pg_support import pg_cluster, pg_dsn, unique_table  # noqa: F401
 
@@ -97,6 +97,24 @@ def test_unreachable_server_names_the_database_never_the_password():
             call()
         assert "Sup3rSecret" not in str(info.value) and "Connection refused" in str(info.value)
     store.close()
+
+
+@pytest.mark.parametrize("url", ["postgresql://app:Sup3r%Secret@db.internal/plugins",  # a '%' not percent-encoded
+                                 "postgresql://app:Sup3r@Secret@db.internal/plugins",  # an '@': libpq's host is 'Secret@db...'
+                                 "postgresql://app:Sup3r/Secret@db.internal/plugins",  # a '/': libpq's port is 'Sup3r'
+                                 "host=db.internal password=Sup3r Secret"])  # a space in a key=value password
+def test_a_malformed_url_is_refused_at_once_without_its_password(url):
+    with pytest.raises(ValueError, match="Invalid PostgreSQL connection string for the config store") as info:
+        store_from_url(url) if url.startswith("postgresql://") else PostgresConfigStore(url)
+    assert "Sup3r" not in str(info.value) and "Secret" not in str(info.value)
+
+
+@pytest.mark.parametrize("config, reason", [({"t": "a\x00b"}, "NUL"), ({"a\x00": 1}, "NUL"), ({"t": "\ud800"}, "surrogate")])
+def test_a_config_jsonb_cannot_hold_is_refused_naming_the_plugin(store, config, reason):
+    store.save("llm_x", {"t": "kept"})
+    with pytest.raises(ValueError, match=f"Config for plugin 'llm_x' .*{reason}"): store.save("llm_x", config)
+    assert store.load("llm_x") == {"t": "kept"} and len(store.history("llm_x")) == 1
+    assert store.save("llm_y", {"t": "a\\u0000b"}) and store.load("llm_y") == {"t": "a\\u0000b"}  # a backslash, then 'u0000': plain text
 
 
 def test_bad_arguments(pg_dsn):

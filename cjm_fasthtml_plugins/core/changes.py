@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -44,6 +45,7 @@ class ConfigRevision:
 # %% ../../nbs/core/changes.ipynb #6ce4d623
 STORE_URL_ENV = "CJM_PLUGINS_STORE_URL"  # Environment variable holding the URL of the config store to use
 _PG_SCHEMES = ("postgresql://", "postgres://")
+_KEY_VALUE_DSN = re.compile(r"\s*(host|hostaddr|port|dbname|user|password|passfile|service|sslmode)\s*=")  # libpq's other form
 
 def store_from_url(
     url: str | os.PathLike,  # `postgresql://user@host/db`, `file:///path/to/dir` or a directory path
@@ -54,6 +56,9 @@ def store_from_url(
     if text.startswith(_PG_SCHEMES):
         from cjm_fasthtml_plugins.core.pg_store import PostgresConfigStore
         return PostgresConfigStore(text, **kwargs)
+    if _KEY_VALUE_DSN.match(text):  # else a directory named after it, password included, would be made
+        raise ValueError("The config store URL is a libpq key=value connection string, which is not supported: write it as "
+                         "postgresql://user@host:port/dbname (the string is not shown: it may hold a password).")
     if "://" in text and not text.startswith("file://"):
         raise ValueError(f"Unknown config store URL scheme in {text.split('://')[0] + '://'!r}: "
                          "use postgresql://... for PostgreSQL, or a directory path (or file://path) for JSON files.")
@@ -82,6 +87,9 @@ def copy_configs_cli(
     target: str  # URL or directory of the store to copy to
 ) -> List[str]:  # Ids copied
     "Copy every plugin config from one store to another (idempotent)."
+    directory = source.removeprefix("file://")
+    if "://" not in directory and not _KEY_VALUE_DSN.match(directory) and not os.path.isdir(directory):  # a typo, made empty otherwise
+        raise ValueError(f"No config directory {directory!r} to copy from: check the source path (nothing was copied or created).")
     stores = store_from_url(source), store_from_url(target)
     try: copied = copy_configs(*stores)
     finally:

@@ -44,14 +44,21 @@ class StoreUnavailableError(PluginRegistryError, ConnectionError):
                          "(a save interrupted at commit may or may not have been stored).")
 
 # %% ../../nbs/core/pg_store.ipynb #058be392
+_PORTS = re.compile(r"[0-9,]*")  # a port, or one per host separated by commas
+
 def describe_database(
     conninfo: str  # libpq DSN or URL, e.g. 'postgresql://app:secret@db.internal/plugins'
 ) -> str:  # "'plugins' on db.internal:5432 as 'app'" (the password is never included)
-    "Name a database for messages, without its password."
+    "Name a database for messages, without its password; `ValueError` (never quoting the string) if it is malformed."
     from psycopg.conninfo import conninfo_to_dict
     try: info = conninfo_to_dict(conninfo)
-    except Exception: return "(from an unparseable connection string)"
-    host, port = info.get("host") or "localhost", info.get("port") or "5432"
+    except Exception as e:  # libpq quotes the part it refused: kept only when it is one character (a '=' or ']')
+        problem = re.sub(r'"[^"]*"', lambda m: m[0] if len(m[0]) <= 3 else '"…"', str(e).strip().split("\n")[0])
+    else:
+        host, port = info.get("host") or "localhost", info.get("port") or "5432"
+        problem = None if "@" not in host[1:] and _PORTS.fullmatch(port) else "its host holds an '@' or its port is not a number"
+    if problem: raise ValueError(f"Invalid PostgreSQL connection string for the config store: {problem}. Percent-encode '%', '@' "
+                                 "and '/' in a URL's user and password (the string is not shown: it may hold a password).")
     user = f" as {info['user']!r}" if info.get("user") else ""
     return f"{info.get('dbname') or info.get('user') or '?'!r} on {host}:{port}{user}"
 
@@ -281,12 +288,18 @@ def list_ids(self: PostgresConfigStore) -> List[str]:  # Sorted ids with a store
 # %% ../../nbs/core/pg_store.ipynb #13a21f7c
 _REVISION_LENGTH = 16  # Hex digits of SHA-256 kept as a revision
 
+_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")  # a NUL character as json.dumps writes it (not a backslash, then 'u0000')
+
 def _serialise(unique_id: str, config: Mapping[str, Any]) -> Tuple[str, str]:  # (canonical JSON, revision)
     if not isinstance(config, Mapping):
         raise TypeError(f"Config for plugin {unique_id!r} must be a dict, not {type(config).__name__}.")
-    try: text = json.dumps(dict(config), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    try:
+        text = json.dumps(dict(config), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        data = text.encode("utf-8")  # fails on a lone surrogate (U+D800 to U+DFFF), which is not valid Unicode
     except ValueError as e: raise ValueError(f"Config for plugin {unique_id!r} is not valid JSON: {e}.") from None
-    return text, hashlib.sha256(text.encode("utf-8")).hexdigest()[:_REVISION_LENGTH]
+    if _NUL.search(text): raise ValueError(f"Config for plugin {unique_id!r} was not saved: it holds a NUL character (U+0000), "
+                                           "which PostgreSQL's jsonb cannot store. The previous config is unchanged.")
+    return text, hashlib.sha256(data).hexdigest()[:_REVISION_LENGTH]
 
 @patch
 def _record(self: PostgresConfigStore, conn: Any, uid: str, action: str, revision: Optional[str], text: Optional[str]) -> None:

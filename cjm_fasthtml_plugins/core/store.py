@@ -129,8 +129,7 @@ def _write_atomically(path: str, data: bytes) -> None:
     "Write `data` to `path` through a temp file, fsync, `os.replace` and a directory fsync (the id's lock is held)."
     directory, name = os.path.split(path)
     tmp = os.path.join(directory, f".{name[:-5]}.tmp")  # one per id: only the holder of the id's lock writes it
-    try: os.unlink(tmp)  # left by a writer killed mid-save; unlinking (not truncating) never follows a symlink
-    except FileNotFoundError: pass
+    with contextlib.suppress(FileNotFoundError): os.unlink(tmp)  # left by a writer killed mid-save; unlinking never follows a symlink
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
     try:
         try:
@@ -140,8 +139,7 @@ def _write_atomically(path: str, data: bytes) -> None:
         finally: os.close(fd)
         os.replace(tmp, path)
     except BaseException:
-        try: os.unlink(tmp)
-        except OSError: pass
+        with contextlib.suppress(OSError): os.unlink(tmp)
         raise
     _fsync_directory(directory)
 
@@ -327,12 +325,15 @@ class JsonDirectoryStore:
             ) -> ContextManager[None]:  # Context manager holding the lock for its body
         "Hold the cross-process lock of one id (re-entrant within a thread); `filelock.Timeout` after `lock_timeout`."
         index = zlib.crc32(validate_plugin_id(unique_id).encode()) % _LOCK_STRIPES
+        lock_dir = os.path.join(self._dir, ".locks")
+        try: os.mkdir(lock_dir, 0o700)  # at each lock, one syscall: it may have been removed, and filelock would make it 0755
+        except FileExistsError: pass
+        except FileNotFoundError:  # the config directory is gone too
+            for directory in (self._dir, lock_dir): os.makedirs(directory, mode=0o700, exist_ok=True)
         with self._stripes_made:
             pid, stripes = self._stripes
             if pid != os.getpid():  # first use, or a forked child: filelock wants new lock objects in each process
                 from filelock import FileLock  # imported on first use: keeps `import` of the registry light
-                lock_dir = os.path.join(self._dir, ".locks")
-                os.makedirs(lock_dir, mode=0o700, exist_ok=True)
                 stripes = tuple(FileLock(os.path.join(lock_dir, f"{i:02x}.lock"), timeout=self.lock_timeout, mode=0o600,
                                          poll_interval=0.002) for i in range(_LOCK_STRIPES))
                 self._stripes = (os.getpid(), stripes)
@@ -387,10 +388,9 @@ def _record(self: JsonDirectoryStore, unique_id: str, action: str, revision: Opt
             size = os.fstat(fd).st_size
             if size and os.pread(fd, 1, size - 1) != b"\n": line = b"\n" + line  # after a line torn by a crash
             os.write(fd, line)  # not synced: see "History entries" (the config itself is)
-            kept = os.pread(fd, size + len(line), 0) if size else b""
+            lines = os.pread(fd, size + len(line), 0).splitlines(keepends=True) if size else []
         finally: os.close(fd)
-        if kept.count(b"\n") >= 2 * self.history_limit:
-            _write_atomically(path, b"".join(kept.splitlines(keepends=True)[-self.history_limit:]))
+        if len(lines) >= 2 * self.history_limit: _write_atomically(path, b"".join(lines[len(lines) - self.history_limit:]))  # not [-0:]
     except OSError as e:
         _log().error("Could not record the %s of plugin config %r in its history %r: %s", action, unique_id, path, e)
 
@@ -429,13 +429,13 @@ class _DirectoryWatcher(threading.Thread):
         from watchfiles import watch
         while not self.stopping.is_set():
             try:
+                watched = _HeldDirectory(self.store._dir)  # what inotify follows; held open, so its inode is not reused
                 for events in watch(self.store._dir, stop_event=self.stopping, debounce=200, step=5, rust_timeout=100,
                                     yield_on_timeout=True, recursive=False, watch_filter=None):
                     self.ready.set()
-                    names = {os.path.basename(path) for _, path in events}
-                    for uid in sorted(n[:-5] for n in names if n.endswith(".json") and _ID_CHARS.fullmatch(n[:-5])
-                                      and not n.startswith(".")):
-                        self.store._changed(uid)
+                    for uid in sorted({os.path.basename(path)[:-5] for _, path in events if path.endswith(".json")}):
+                        if _ID_CHARS.fullmatch(uid) and not uid.startswith("."): self.store._changed(uid)
+                    if not os.path.samestat(os.stat(self.store._dir), os.fstat(watched.fd)): break  # removed or replaced: watch anew
             except Exception as e:  # e.g. the directory was removed: try again shortly
                 _log().warning("Watching %s for config changes failed: %s; retrying", self.store._dir, e)
                 self.stopping.wait(1.0)
