@@ -209,7 +209,7 @@ def _choice(node: Mapping[str, Any], value: Any, present: bool, path: Tuple[Any,
             ctx: _Ctx) -> FT:
     "Radios for up to three options, else a select; an empty option when the value may be left out."
     fid, name = ctx.new_id(path), _name(ctx.prefix, path)
-    options = [(_opt(v), label) for v, label in choice_options(node)]
+    options = [(_opt(v), label or '""') for v, label in choice_options(node)]
     if nullable or not required or not present: options = [("", "—")] + options
     current = _opt(value) if present and value is not None else ""
     notes, attrs = _notes(ctx, fid, path, node, ctx.claim(path), value=value, present=present)
@@ -225,8 +225,8 @@ def _choice(node: Mapping[str, Any], value: Any, present: bool, path: Tuple[Any,
                     data_field=_dotted(path))
 
 def _opt(value: Any) -> str:
-    "A choice value as an option's value."
-    return value if isinstance(value, str) else json.dumps(value)
+    "A choice value as an option's value (the empty string as `\"\"`: `''` is the option that leaves the value out)."
+    return value if isinstance(value, str) and value else json.dumps(value)
 
 # %% ../../nbs/components/form.ipynb #a1c83973
 _NUMBER_TYPES = {"integer": "numeric", "number": "decimal"}
