@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Union
 
 import fasthtml.common as fh
+from fastcore.basics import str2bool
 from fasthtml.common import FT, APIRouter, FtResponse
 from monsterui.daisy import Alert, AlertT
 from monsterui.franken import AT, H1, Button, ButtonT, Card, CardTitle, Container, TabContainer
@@ -245,9 +246,14 @@ def _details_body(ctx: _Context, request, plugin: PluginMetadata, settings: bool
     panel = _settings_panel(ctx, request, plugin) if settings else None
     return card, panel(hx_swap_oob="true") if panel is not None and oob else panel
 
-async def _details(ctx: _Context, request, plugin_id: str = "", settings: bool = False):
+def _flag(text: str, name: str) -> bool:
+    "A yes/no query parameter (`1`/`0`, `true`/`false`, empty for no); a 400 naming it for anything else."
+    try: return str2bool(text)
+    except TypeError: raise RequestRefused(400, f"The query parameter {name} is 1 or 0, not {ascii(text[:40])}.") from None
+
+async def _details(ctx: _Context, request, plugin_id: str = "", settings: str = ""):
     "The details card (`#plugin-details`); with `settings`, the settings panel too, swapped out-of-band."
-    plugin = ctx.registry.require_plugin(plugin_id)
+    plugin, settings = ctx.registry.require_plugin(plugin_id), _flag(settings, "settings")
     body = await _drawn(_details_body, ctx, request, plugin, settings, _is_htmx(request))
     pushed = _hx(push_url=_page_url(ctx, plugin)) if settings and _is_htmx(request) else ()  # the URL names the chosen plugin
     return _respond(ctx, request, plugin.title, body, *pushed)
