@@ -231,10 +231,10 @@ def _category_body(ctx: _Context, request, category: str, plugins: List[PluginMe
                      cls="grid gap-6 lg:grid-cols-2 mt-4")
     return columns, render_comparison_container(cls="min-w-0 mt-6") if plugins else None
 
-async def _category_page(ctx: _Context, request, category: str, plugin_id: str = ""):
+async def _category_page(ctx: _Context, request, category: str):
     "The category's tabs and its selector, settings and comparison (drawn in a worker thread)."
     plugins = ctx.registry.get_plugins_by_category(_require_category(ctx, category))
-    body = await _drawn(_category_body, ctx, request, category, plugins, plugin_id)
+    body = await _drawn(_category_body, ctx, request, category, plugins, request.query_params.get("plugin_id", ""))
     return _respond(ctx, request, ctx.registry.get_category_display_name(category),
                     _category_nav(ctx, category), body)
 
@@ -251,9 +251,10 @@ def _flag(text: str, name: str) -> bool:
     try: return str2bool(text)
     except TypeError: raise RequestRefused(400, f"The query parameter {name} is 1 or 0, not {ascii(text[:40])}.") from None
 
-async def _details(ctx: _Context, request, plugin_id: str = "", settings: str = ""):
+async def _details(ctx: _Context, request):
     "The details card (`#plugin-details`); with `settings`, the settings panel too, swapped out-of-band."
-    plugin, settings = ctx.registry.require_plugin(plugin_id), _flag(settings, "settings")
+    query = request.query_params  # the URL's, not FastHTML's arguments (a cookie or header of the same name wins there)
+    plugin, settings = ctx.registry.require_plugin(query.get("plugin_id", "")), _flag(query.get("settings", ""), "settings")
     body = await _drawn(_details_body, ctx, request, plugin, settings, _is_htmx(request))
     pushed = _hx(push_url=_page_url(ctx, plugin)) if settings and _is_htmx(request) else ()  # the URL names the chosen plugin
     return _respond(ctx, request, plugin.title, body, *pushed)
@@ -275,9 +276,10 @@ def _comparison(ctx: _Context, plugin_id: str, fragment: bool, plugins: List[Plu
                                    selection_endpoint=ctx.router.select.to() if ctx.on_select else None,
                                    target_id=SELECTION_STATUS_ID if ctx.on_select and fragment else None, failures=failures)
 
-async def _compare(ctx: _Context, request, category: str = "", plugin_id: str = ""):
+async def _compare(ctx: _Context, request):
     "The comparison table of a category; for HTMX, it re-fetches itself on every dropdown change while shown."
     registry, routes = ctx.registry, ctx.router
+    category, plugin_id = request.query_params.get("category", ""), request.query_params.get("plugin_id", "")
     plugins = registry.get_plugins_by_category(_require_category(ctx, category))
     fragment = _is_htmx(request)
     table = await _drawn(_draw_each, functools.partial(_comparison, ctx, plugin_id, fragment), plugins, registry.get_load_failures(category))
@@ -382,9 +384,9 @@ async def _rerender(ctx: _Context, request, plugin_id: str):
     return _respond(ctx, request, f"{plugin.title} settings", await _drawn(_rerender_body, ctx, request, plugin, submitted))
 
 # %% ../../nbs/components/routes.ipynb #bc82a97f
-async def _changed(ctx: _Context, request, plugin_id: str, revision: str = ""):
+async def _changed(ctx: _Context, request, plugin_id: str):
     "Nothing (204) while the saved config is still `revision`; else the 'changed elsewhere' notice, the card and the comparison updated."
-    plugin = ctx.registry.require_plugin(plugin_id)
+    plugin, revision = ctx.registry.require_plugin(plugin_id), request.query_params.get("revision", "")
     current = await run_in_threadpool(ctx.registry.get_config_revision, plugin.get_unique_id())
     if (current or "") == revision: return fh.Response(status_code=204)
     notice = render_changed_notice(ctx.router.settings.to(plugin_id=plugin.get_unique_id()), current)
