@@ -243,7 +243,12 @@ def _apply_op(schema: Mapping[str, Any], config: Dict[str, Any], op: str, prefix
         return
     if verb == "add":
         items = (_schema_at(schema, config, typed) or {}).get("items")
-        if isinstance(items, dict) and isinstance(parent, (dict, list)):
+        if not isinstance(items, dict): return
+        parent = config
+        for key in typed[:-1]:  # objects around the array that were left out or are None are created: Add adds
+            if isinstance(parent, dict) and parent.get(key) is None: parent[key] = {}
+            parent = parent[key] if isinstance(parent, dict) or isinstance(parent, list) and key < len(parent) else None
+        if isinstance(parent, dict) or isinstance(parent, list) and typed[-1] < len(parent):
             parent[typed[-1]] = (target if isinstance(target, list) else []) + [blank_value(items)]
         return
     i = _index(segs[-1]) if segs else None
