@@ -18,7 +18,8 @@ from .form import (CLEAR_FIELD, FORM_OP_FIELD, _DATE, _NUMBER_TYPES, _dotted, _n
                                                   _unname)
 from ..core.errors import FieldError
 from ..core.schema_tree import (StoredSecret, blank_value, choice_options, field_kind,
-                                                   keep_stored_secrets, object_view, resolve_refs, split_nullable)
+                                                   keep_stored_secrets, mask_secrets, object_view, resolve_refs,
+                                                   split_nullable)
 
 # %% ../../nbs/components/form_read.ipynb #35495f61
 _TRUE = frozenset({"true", "on", "1", "yes"})
@@ -272,3 +273,14 @@ def parse_schema_form(
     op = rd.last(FORM_OP_FIELD)
     if op: _apply_op(schema, config, op, prefix)
     return keep_stored_secrets(schema, config, stored), rd.errors
+
+# %% ../../nbs/components/form_read.ipynb #9b3debd7
+_RETYPE = "Type this secret again: a typed secret is never sent back to the page, so drawing the form again emptied it."
+
+def _typed_secrets(schema: Mapping[str, Any], config: Any) -> List[FieldError]:
+    "An error at each secret typed into a posted form (parsed without `stored`), for a redraw that cannot show it."
+    def walk(masked: Any, value: Any, path: Tuple[Any, ...]) -> List[FieldError]:
+        if isinstance(masked, StoredSecret): return [] if isinstance(value, StoredSecret) else [FieldError(_dotted(path), _RETYPE)]
+        items = masked.items() if isinstance(masked, dict) else enumerate(masked) if isinstance(masked, list) else ()
+        return [e for k, m in items for e in walk(m, value[k], path + (k,))]
+    return walk(mask_secrets(schema, config), config, ())

@@ -30,7 +30,7 @@ from .selector import (render_comparison_container, render_comparison_table,
                                                       render_dropdown_selector, render_load_failures,
                                                       render_plugin_details)
 from .form import FORM_OP_FIELD, render_schema_fields
-from .form_read import parse_schema_form
+from .form_read import _typed_secrets, parse_schema_form
 from .settings import (PluginSettingsHtmlIds, render_changed_notice, render_config_error,
                                                       render_config_history, render_settings_form)
 from .ui import MUTED, SkipLink
@@ -331,6 +331,7 @@ def _save_panel(ctx: _Context, request, plugin: PluginMetadata, submitted: Any, 
     try: config, errors = parse_schema_form(schema, submitted, stored=stored)
     except Exception as e: return _schema_error_panel(plugin, e)
     if submitted.get(FORM_OP_FIELD):  # an array button pressed without JavaScript: redraw, save nothing
+        errors += _typed_secrets(schema, parse_schema_form(schema, submitted)[0])
         return _form(ctx, request, plugin, config, errors=errors, revision=expected, defaults=False)
     _check_text(config)
     if errors:  # report the schema's complaints about the values that did parse too
@@ -371,6 +372,7 @@ def _rerender_body(ctx: _Context, request, plugin: PluginMetadata, submitted: An
     schema, uid = plugin.config_schema or {}, plugin.get_unique_id()
     try: config, errors = parse_schema_form(schema, submitted)
     except Exception as e: return _schema_error_panel(plugin, e)
+    errors += _typed_secrets(schema, config)
     if _is_htmx(request):
         return render_schema_fields(schema, config, errors=errors, rerender_url=ctx.router.rerender.to(plugin_id=uid))
     revision = submitted.get(PluginSettingsHtmlIds.REVISION_FIELD)
