@@ -277,10 +277,11 @@ def parse_schema_form(
 # %% ../../nbs/components/form_read.ipynb #9b3debd7
 _RETYPE = "Type this secret again: a typed secret is never sent back to the page, so drawing the form again emptied it."
 
-def _typed_secrets(schema: Mapping[str, Any], config: Any) -> List[FieldError]:
-    "An error at each secret typed into a posted form (parsed without `stored`), for a redraw that cannot show it."
+def _typed_secrets(schema: Mapping[str, Any], form: Mapping[str, Any]) -> List[FieldError]:
+    "An error at each secret typed into a posted form, for drawing the form again (which cannot show it)."
     def walk(masked: Any, value: Any, path: Tuple[Any, ...]) -> List[FieldError]:
         if isinstance(masked, StoredSecret): return [] if isinstance(value, StoredSecret) else [FieldError(_dotted(path), _RETYPE)]
         items = masked.items() if isinstance(masked, dict) else enumerate(masked) if isinstance(masked, list) else ()
         return [e for k, m in items for e in walk(m, value[k], path + (k,))]
+    config = parse_schema_form(schema, form)[0]
     return walk(mask_secrets(schema, config), config, ())

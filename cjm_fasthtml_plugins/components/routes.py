@@ -297,13 +297,14 @@ async def _settings(ctx: _Context, request, plugin_id: str):
     plugin = ctx.registry.require_plugin(plugin_id)
     return _respond(ctx, request, plugin.title, await _drawn(_settings_panel, ctx, request, plugin))  # the card says "settings"
 
-def _write(ctx: _Context, request, plugin: PluginMetadata, config: Dict[str, Any], expected: str) -> Union[FT, List[FieldError]]:
-    "Save (lock, write, fsyncs); the form to answer with, or the errors to show."
+def _write(ctx: _Context, request, plugin: PluginMetadata, config: Dict[str, Any], expected: str, submitted: Any) -> Union[FT, List[FieldError]]:
+    "Save (lock, write, fsyncs); the form to answer with, or the errors to show (secrets typed into `submitted` to type again)."
     uid = plugin.get_unique_id()
     try: revision = ctx.registry.write_plugin_config(uid, config, expected_revision=expected)
     except ConfigValidationError as e: return list(e.errors)
     except ConfigConflictError as e:
-        return _form(ctx, request, plugin, config, conflict=e, revision=e.current_revision or "", defaults=False)
+        return _form(ctx, request, plugin, config, conflict=e, errors=_typed_secrets(plugin.config_schema or {}, submitted),
+                     revision=e.current_revision or "", defaults=False)
     except OSError as e:
         _logger.error("Could not save the config of plugin %r: %s", uid, e)
         return [FieldError("", f"The config file could not be written ({e.strerror or e}); nothing was saved. "
@@ -331,17 +332,16 @@ def _save_panel(ctx: _Context, request, plugin: PluginMetadata, submitted: Any, 
     try: config, errors = parse_schema_form(schema, submitted, stored=stored)
     except Exception as e: return _schema_error_panel(plugin, e)
     if submitted.get(FORM_OP_FIELD):  # an array button pressed without JavaScript: redraw, save nothing
-        errors += _typed_secrets(schema, parse_schema_form(schema, submitted)[0])
-        return _form(ctx, request, plugin, config, errors=errors, revision=expected, defaults=False)
+        return _form(ctx, request, plugin, config, errors=errors + _typed_secrets(schema, submitted), revision=expected, defaults=False)
     _check_text(config)
     if errors:  # report the schema's complaints about the values that did parse too
         bad = {e.path for e in errors}
         errors += [e for e in ctx.registry.validate_plugin_config(uid, config) if e.path not in bad]
     else:
-        answer = _write(ctx, request, plugin, config, expected)
+        answer = _write(ctx, request, plugin, config, expected, submitted)
         if not isinstance(answer, list): return answer
         errors = answer
-    return _form(ctx, request, plugin, config, errors=errors, revision=expected, defaults=False)
+    return _form(ctx, request, plugin, config, errors=errors + _typed_secrets(schema, submitted), revision=expected, defaults=False)
 
 async def _save(ctx: _Context, request, plugin_id: str):
     "Save the submitted form (parsed, validated and written in a worker thread); a form without its revision is a 400."
@@ -372,7 +372,7 @@ def _rerender_body(ctx: _Context, request, plugin: PluginMetadata, submitted: An
     schema, uid = plugin.config_schema or {}, plugin.get_unique_id()
     try: config, errors = parse_schema_form(schema, submitted)
     except Exception as e: return _schema_error_panel(plugin, e)
-    errors += _typed_secrets(schema, config)
+    errors += _typed_secrets(schema, submitted)
     if _is_htmx(request):
         return render_schema_fields(schema, config, errors=errors, rerender_url=ctx.router.rerender.to(plugin_id=uid))
     revision = submitted.get(PluginSettingsHtmlIds.REVISION_FIELD)
