@@ -266,7 +266,8 @@ def _children(node: Mapping[str, Any]) -> Iterator[Tuple[Any, Dict[str, Any]]]:
         if isinstance(sub, dict): yield name, sub
     for key in ("items", "additionalProperties"):
         if isinstance(node.get(key), dict): yield "*", node[key]
-    for sub in [*(node.get("patternProperties") or {}).values(), *(node.get("prefixItems") or [])]:
+    tuple_items = node["items"] if isinstance(node.get("items"), list) else []  # draft-07 tuples (pydantic v1 Tuple)
+    for sub in [*(node.get("patternProperties") or {}).values(), *(node.get("prefixItems") or []), *tuple_items]:
         if isinstance(sub, dict): yield "*", sub
 
 def secret_paths(
