@@ -211,7 +211,8 @@ def _choice(node: Mapping[str, Any], value: Any, present: bool, path: Tuple[Any,
     fid, name = ctx.new_id(path), _name(ctx.prefix, path)
     options = [(_opt(v), label or '""') for v, label in choice_options(node)]
     if nullable or not required or not present: options = [("", "—")] + options
-    current = _opt(value) if present and value is not None else ""
+    choices = [v for v, _ in choice_options(node)]  # the value as the choice it equals (1 is the choice 1.0)
+    current = _opt(next((v for v in choices if _same(v, value)), value)) if present and value is not None else ""
     notes, attrs = _notes(ctx, fid, path, node, ctx.claim(path), value=value, present=present)
     if len(options) > 3:
         opts = [fh.Option(label, value=v, selected=v == current) for v, label in options]
