@@ -127,7 +127,11 @@ def _read_secret(node: Mapping[str, Any], path: Tuple[Any, ...], nullable: bool,
         try: return _number(kind, raw.strip())
         except ValueError: return rd.fail(path, f"Enter a {'whole ' if kind == 'integer' else ''}number.")
     if name in rd.clear: return None if nullable else _ABSENT
-    if where is not None: return StoredSecret(tuple(k if _index(k) is None else _index(k) for k in _unname(where)))
+    if where is not None:
+        kept = tuple(k if _index(k) is None else _index(k) for k in _unname(where))
+        if len(kept) != len(path) or not all(isinstance(a, int) and isinstance(b, int) or str(a) == str(b) for a, b in zip(kept, path)):
+            return rd.fail(path, "The stored value this secret keeps is another setting's; reload the form.")  # same key, any item
+        return StoredSecret(kept)
     return _empty(rd.last(f"{name}~p"), "string" if field_kind(inner) in ("string", "json") else "other", nullable)
 
 # %% ../../nbs/components/form_read.ipynb #4601debd
