@@ -209,9 +209,10 @@ def _choice(node: Mapping[str, Any], value: Any, present: bool, path: Tuple[Any,
             ctx: _Ctx) -> FT:
     "Radios for up to three options, else a select; an empty option when the value may be left out."
     fid, name = ctx.new_id(path), _name(ctx.prefix, path)
-    options = [(_opt(v), label) for v, label in choice_options(node)]
+    options = [(_opt(v), label or '""') for v, label in choice_options(node)]
     if nullable or not required or not present: options = [("", "—")] + options
-    current = _opt(value) if present and value is not None else ""
+    choices = [v for v, _ in choice_options(node)]  # the value as the choice it equals (1 is the choice 1.0)
+    current = _opt(next((v for v in choices if _same(v, value)), value)) if present and value is not None else ""
     notes, attrs = _notes(ctx, fid, path, node, ctx.claim(path), value=value, present=present)
     if len(options) > 3:
         opts = [fh.Option(label, value=v, selected=v == current) for v, label in options]
@@ -225,8 +226,8 @@ def _choice(node: Mapping[str, Any], value: Any, present: bool, path: Tuple[Any,
                     data_field=_dotted(path))
 
 def _opt(value: Any) -> str:
-    "A choice value as an option's value."
-    return value if isinstance(value, str) else json.dumps(value)
+    "A choice value as an option's value (the empty string as `\"\"`: `''` is the option that leaves the value out)."
+    return value if isinstance(value, str) and value else json.dumps(value)
 
 # %% ../../nbs/components/form.ipynb #a1c83973
 _NUMBER_TYPES = {"integer": "numeric", "number": "decimal"}

@@ -18,7 +18,8 @@ from .form import (CLEAR_FIELD, FORM_OP_FIELD, _DATE, _NUMBER_TYPES, _dotted, _n
                                                   _unname)
 from ..core.errors import FieldError
 from ..core.schema_tree import (StoredSecret, blank_value, choice_options, field_kind,
-                                                   keep_stored_secrets, object_view, resolve_refs, split_nullable)
+                                                   keep_stored_secrets, mask_secrets, object_view, resolve_refs,
+                                                   split_nullable)
 
 # %% ../../nbs/components/form_read.ipynb #35495f61
 _TRUE = frozenset({"true", "on", "1", "yes"})
@@ -126,7 +127,11 @@ def _read_secret(node: Mapping[str, Any], path: Tuple[Any, ...], nullable: bool,
         try: return _number(kind, raw.strip())
         except ValueError: return rd.fail(path, f"Enter a {'whole ' if kind == 'integer' else ''}number.")
     if name in rd.clear: return None if nullable else _ABSENT
-    if where is not None: return StoredSecret(tuple(k if _index(k) is None else _index(k) for k in _unname(where)))
+    if where is not None:
+        kept = tuple(k if _index(k) is None else _index(k) for k in _unname(where))
+        if len(kept) != len(path) or not all(isinstance(a, int) and isinstance(b, int) or str(a) == str(b) for a, b in zip(kept, path)):
+            return rd.fail(path, "The stored value this secret keeps is another setting's; reload the form.")  # same key, any item
+        return StoredSecret(kept)
     return _empty(rd.last(f"{name}~p"), "string" if field_kind(inner) in ("string", "json") else "other", nullable)
 
 # %% ../../nbs/components/form_read.ipynb #4601debd
@@ -243,7 +248,12 @@ def _apply_op(schema: Mapping[str, Any], config: Dict[str, Any], op: str, prefix
         return
     if verb == "add":
         items = (_schema_at(schema, config, typed) or {}).get("items")
-        if isinstance(items, dict) and isinstance(parent, (dict, list)):
+        if not isinstance(items, dict): return
+        parent = config
+        for key in typed[:-1]:  # objects around the array that were left out or are None are created: Add adds
+            if isinstance(parent, dict) and parent.get(key) is None: parent[key] = {}
+            parent = parent[key] if isinstance(parent, dict) or isinstance(parent, list) and key < len(parent) else None
+        if isinstance(parent, dict) or isinstance(parent, list) and typed[-1] < len(parent):
             parent[typed[-1]] = (target if isinstance(target, list) else []) + [blank_value(items)]
         return
     i = _index(segs[-1]) if segs else None
@@ -267,3 +277,15 @@ def parse_schema_form(
     op = rd.last(FORM_OP_FIELD)
     if op: _apply_op(schema, config, op, prefix)
     return keep_stored_secrets(schema, config, stored), rd.errors
+
+# %% ../../nbs/components/form_read.ipynb #9b3debd7
+_RETYPE = "Type this secret again: a typed secret is never sent back to the page, so drawing the form again emptied it."
+
+def _typed_secrets(schema: Mapping[str, Any], form: Mapping[str, Any]) -> List[FieldError]:
+    "An error at each secret typed into a posted form, for drawing the form again (which cannot show it)."
+    def walk(masked: Any, value: Any, path: Tuple[Any, ...]) -> List[FieldError]:
+        if isinstance(masked, StoredSecret): return [] if isinstance(value, StoredSecret) else [FieldError(_dotted(path), _RETYPE)]
+        items = masked.items() if isinstance(masked, dict) else enumerate(masked) if isinstance(masked, list) else ()
+        return [e for k, m in items for e in walk(m, value[k], path + (k,))]
+    config = parse_schema_form(schema, form)[0]
+    return walk(mask_secrets(schema, config), config, ())

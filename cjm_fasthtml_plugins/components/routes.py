@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Union
 
 import fasthtml.common as fh
+from fastcore.basics import str2bool
 from fasthtml.common import FT, APIRouter, FtResponse
 from monsterui.daisy import Alert, AlertT
 from monsterui.franken import AT, H1, Button, ButtonT, Card, CardTitle, Container, TabContainer
@@ -29,7 +30,7 @@ from .selector import (render_comparison_container, render_comparison_table,
                                                       render_dropdown_selector, render_load_failures,
                                                       render_plugin_details)
 from .form import FORM_OP_FIELD, render_schema_fields
-from .form_read import parse_schema_form
+from .form_read import _typed_secrets, parse_schema_form
 from .settings import (PluginSettingsHtmlIds, render_changed_notice, render_config_error,
                                                       render_config_history, render_settings_form)
 from .ui import MUTED, SkipLink
@@ -230,10 +231,10 @@ def _category_body(ctx: _Context, request, category: str, plugins: List[PluginMe
                      cls="grid gap-6 lg:grid-cols-2 mt-4")
     return columns, render_comparison_container(cls="min-w-0 mt-6") if plugins else None
 
-async def _category_page(ctx: _Context, request, category: str, plugin_id: str = ""):
+async def _category_page(ctx: _Context, request, category: str):
     "The category's tabs and its selector, settings and comparison (drawn in a worker thread)."
     plugins = ctx.registry.get_plugins_by_category(_require_category(ctx, category))
-    body = await _drawn(_category_body, ctx, request, category, plugins, plugin_id)
+    body = await _drawn(_category_body, ctx, request, category, plugins, request.query_params.get("plugin_id", ""))
     return _respond(ctx, request, ctx.registry.get_category_display_name(category),
                     _category_nav(ctx, category), body)
 
@@ -245,9 +246,15 @@ def _details_body(ctx: _Context, request, plugin: PluginMetadata, settings: bool
     panel = _settings_panel(ctx, request, plugin) if settings else None
     return card, panel(hx_swap_oob="true") if panel is not None and oob else panel
 
-async def _details(ctx: _Context, request, plugin_id: str = "", settings: bool = False):
+def _flag(text: str, name: str) -> bool:
+    "A yes/no query parameter (`1`/`0`, `true`/`false`, empty for no); a 400 naming it for anything else."
+    try: return str2bool(text)
+    except TypeError: raise RequestRefused(400, f"The query parameter {name} is 1 or 0, not {ascii(text[:40])}.") from None
+
+async def _details(ctx: _Context, request):
     "The details card (`#plugin-details`); with `settings`, the settings panel too, swapped out-of-band."
-    plugin = ctx.registry.require_plugin(plugin_id)
+    query = request.query_params  # the URL's, not FastHTML's arguments (a cookie or header of the same name wins there)
+    plugin, settings = ctx.registry.require_plugin(query.get("plugin_id", "")), _flag(query.get("settings", ""), "settings")
     body = await _drawn(_details_body, ctx, request, plugin, settings, _is_htmx(request))
     pushed = _hx(push_url=_page_url(ctx, plugin)) if settings and _is_htmx(request) else ()  # the URL names the chosen plugin
     return _respond(ctx, request, plugin.title, body, *pushed)
@@ -269,9 +276,10 @@ def _comparison(ctx: _Context, plugin_id: str, fragment: bool, plugins: List[Plu
                                    selection_endpoint=ctx.router.select.to() if ctx.on_select else None,
                                    target_id=SELECTION_STATUS_ID if ctx.on_select and fragment else None, failures=failures)
 
-async def _compare(ctx: _Context, request, category: str = "", plugin_id: str = ""):
+async def _compare(ctx: _Context, request):
     "The comparison table of a category; for HTMX, it re-fetches itself on every dropdown change while shown."
     registry, routes = ctx.registry, ctx.router
+    category, plugin_id = request.query_params.get("category", ""), request.query_params.get("plugin_id", "")
     plugins = registry.get_plugins_by_category(_require_category(ctx, category))
     fragment = _is_htmx(request)
     table = await _drawn(_draw_each, functools.partial(_comparison, ctx, plugin_id, fragment), plugins, registry.get_load_failures(category))
@@ -289,13 +297,14 @@ async def _settings(ctx: _Context, request, plugin_id: str):
     plugin = ctx.registry.require_plugin(plugin_id)
     return _respond(ctx, request, plugin.title, await _drawn(_settings_panel, ctx, request, plugin))  # the card says "settings"
 
-def _write(ctx: _Context, request, plugin: PluginMetadata, config: Dict[str, Any], expected: str) -> Union[FT, List[FieldError]]:
-    "Save (lock, write, fsyncs); the form to answer with, or the errors to show."
+def _write(ctx: _Context, request, plugin: PluginMetadata, config: Dict[str, Any], expected: str, submitted: Any) -> Union[FT, List[FieldError]]:
+    "Save (lock, write, fsyncs); the form to answer with, or the errors to show (secrets typed into `submitted` to type again)."
     uid = plugin.get_unique_id()
     try: revision = ctx.registry.write_plugin_config(uid, config, expected_revision=expected)
     except ConfigValidationError as e: return list(e.errors)
     except ConfigConflictError as e:
-        return _form(ctx, request, plugin, config, conflict=e, revision=e.current_revision or "", defaults=False)
+        return _form(ctx, request, plugin, config, conflict=e, errors=_typed_secrets(plugin.config_schema or {}, submitted),
+                     revision=e.current_revision or "", defaults=False)
     except OSError as e:
         _logger.error("Could not save the config of plugin %r: %s", uid, e)
         return [FieldError("", f"The config file could not be written ({e.strerror or e}); nothing was saved. "
@@ -323,16 +332,16 @@ def _save_panel(ctx: _Context, request, plugin: PluginMetadata, submitted: Any, 
     try: config, errors = parse_schema_form(schema, submitted, stored=stored)
     except Exception as e: return _schema_error_panel(plugin, e)
     if submitted.get(FORM_OP_FIELD):  # an array button pressed without JavaScript: redraw, save nothing
-        return _form(ctx, request, plugin, config, errors=errors, revision=expected, defaults=False)
+        return _form(ctx, request, plugin, config, errors=errors + _typed_secrets(schema, submitted), revision=expected, defaults=False)
     _check_text(config)
     if errors:  # report the schema's complaints about the values that did parse too
         bad = {e.path for e in errors}
         errors += [e for e in ctx.registry.validate_plugin_config(uid, config) if e.path not in bad]
     else:
-        answer = _write(ctx, request, plugin, config, expected)
+        answer = _write(ctx, request, plugin, config, expected, submitted)
         if not isinstance(answer, list): return answer
         errors = answer
-    return _form(ctx, request, plugin, config, errors=errors, revision=expected, defaults=False)
+    return _form(ctx, request, plugin, config, errors=errors + _typed_secrets(schema, submitted), revision=expected, defaults=False)
 
 async def _save(ctx: _Context, request, plugin_id: str):
     "Save the submitted form (parsed, validated and written in a worker thread); a form without its revision is a 400."
@@ -363,6 +372,7 @@ def _rerender_body(ctx: _Context, request, plugin: PluginMetadata, submitted: An
     schema, uid = plugin.config_schema or {}, plugin.get_unique_id()
     try: config, errors = parse_schema_form(schema, submitted)
     except Exception as e: return _schema_error_panel(plugin, e)
+    errors += _typed_secrets(schema, submitted)
     if _is_htmx(request):
         return render_schema_fields(schema, config, errors=errors, rerender_url=ctx.router.rerender.to(plugin_id=uid))
     revision = submitted.get(PluginSettingsHtmlIds.REVISION_FIELD)
@@ -376,9 +386,9 @@ async def _rerender(ctx: _Context, request, plugin_id: str):
     return _respond(ctx, request, f"{plugin.title} settings", await _drawn(_rerender_body, ctx, request, plugin, submitted))
 
 # %% ../../nbs/components/routes.ipynb #bc82a97f
-async def _changed(ctx: _Context, request, plugin_id: str, revision: str = ""):
+async def _changed(ctx: _Context, request, plugin_id: str):
     "Nothing (204) while the saved config is still `revision`; else the 'changed elsewhere' notice, the card and the comparison updated."
-    plugin = ctx.registry.require_plugin(plugin_id)
+    plugin, revision = ctx.registry.require_plugin(plugin_id), request.query_params.get("revision", "")
     current = await run_in_threadpool(ctx.registry.get_config_revision, plugin.get_unique_id())
     if (current or "") == revision: return fh.Response(status_code=204)
     notice = render_changed_notice(ctx.router.settings.to(plugin_id=plugin.get_unique_id()), current)
