@@ -56,6 +56,17 @@ def secrets_of(schema, config) -> list:
     return found
 
 
+def with_marked_secrets(schema, config):
+    "`config` with each secret string prefixed by a marker no page holds, so a leak check cannot match other page text by chance."
+    numbers = iter(range(1_000_000))
+    def walk(masked, value):
+        if isinstance(masked, StoredSecret): return f"zq{next(numbers)}x{value}" if isinstance(value, str) else value
+        if isinstance(masked, dict): return {k: walk(masked[k], v) for k, v in value.items()}
+        if isinstance(masked, list): return [walk(m, v) for m, v in zip(masked, value)]
+        return value
+    return walk(mask_secrets(schema, config), config)
+
+
 def posted(text: str) -> dict:
     "The fields the settings form in `text` posts unchanged (the CSRF field outside it included), as httpx `data`."
     panel = lxml_html.fromstring(f"<div>{text}</div>").xpath('//*[@id="plugin-settings"]')[0]
@@ -72,6 +83,7 @@ def test_an_unchanged_save_through_the_routes_keeps_the_config(path, tmp_path_fa
     @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), database=None)
     @given(from_schema(_generatable(schema), custom_formats=FORMATS))
     def check(values):
+        values = with_marked_secrets(schema, values)  # a generated secret such as 'delete' is also page text
         assume(validator.is_valid(values))
         registry, router, client = site(tmp_path_factory.mktemp("cfg"), schema)
         try: registry.write_plugin_config(UID, values)
@@ -81,7 +93,7 @@ def test_an_unchanged_save_through_the_routes_keeps_the_config(path, tmp_path_fa
             page = client.get(router.settings.to(plugin_id=UID), headers=headers)
             assert page.status_code == 200
             for secret in secrets_of(schema, values):
-                if isinstance(secret, str) and len(secret) >= 6: assert secret not in page.text
+                if isinstance(secret, str): assert secret not in page.text
             r = client.post(router.save.to(plugin_id=UID), data=posted(page.text), headers=headers)
             assert r.status_code == 200 and "Settings saved." in r.text, r.text[:2000]
             assert registry.load_plugin_config(UID) == expected
