@@ -51,7 +51,8 @@ class CloudAwarePlugin(Protocol):
 def is_cloud_aware(plugin: Any  # Plugin instance to check
                   ) -> bool:  # True if plugin implements the protocol
     "Check if a plugin implements the CloudAwarePlugin protocol."
-    return isinstance(plugin, CloudAwarePlugin)
+    try: return isinstance(plugin, CloudAwarePlugin)
+    except Exception: return False  # an attribute lookup that raises (e.g. a proxy to a dead worker)
 
 # %% ../../nbs/protocols/cloud_aware.ipynb #05117553
 def has_active_cloud_resources(plugin: Any  # Plugin instance

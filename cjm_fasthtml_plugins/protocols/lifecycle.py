@@ -41,7 +41,8 @@ class LifecycleAwarePlugin(Protocol):
 def is_lifecycle_aware(plugin: Any  # Plugin instance to check
                       ) -> bool:  # True if plugin implements the protocol
     "Check if a plugin implements the LifecycleAwarePlugin protocol."
-    return isinstance(plugin, LifecycleAwarePlugin)
+    try: return isinstance(plugin, LifecycleAwarePlugin)
+    except Exception: return False  # an attribute lookup that raises (e.g. a proxy to a dead worker)
 
 # %% ../../nbs/protocols/lifecycle.ipynb #94c5ed43
 def _live_process(psutil: Any,  # The psutil module
