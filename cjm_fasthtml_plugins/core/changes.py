@@ -15,8 +15,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Dict, List, Literal, Optional
 
-from fastcore.script import call_parse
+from fastcore.script import call_parse, is_cli
 
+from .errors import PluginRegistryError
 from .store import ConfigStore
 
 # %% auto #0
@@ -81,20 +82,31 @@ def copy_configs(
     return copied
 
 # %% ../../nbs/core/changes.ipynb #26fee68a
-@call_parse
-def copy_configs_cli(
+def _copy_urls(
     source: str,  # URL or directory of the store to copy from
     target: str  # URL or directory of the store to copy to
 ) -> List[str]:  # Ids copied
-    "Copy every plugin config from one store to another (idempotent)."
+    "Open the stores two URLs name, copy every config from the first into the second, and close them."
     directory = source.removeprefix("file://")
     if "://" not in directory and not _KEY_VALUE_DSN.match(directory) and not os.path.isdir(directory):  # a typo, made empty otherwise
         raise ValueError(f"No config directory {directory!r} to copy from: check the source path (nothing was copied or created).")
     stores = store_from_url(source), store_from_url(target)
-    try: copied = copy_configs(*stores)
+    try: return copy_configs(*stores)
     finally:
         for store in stores:
             if hasattr(store, "close"): store.close()  # a PostgreSQL store's pool and listener
+
+# %% ../../nbs/core/changes.ipynb #66e95085
+@call_parse
+def copy_configs_cli(
+    source: str,  # URL or directory of the store to copy from
+    target: str  # URL or directory of the store to copy to
+) -> List[str]:  # Ids copied (None when run from a shell, which exits with status 0)
+    "Copy every plugin config from one store to another (idempotent)."
+    try: copied = _copy_urls(source, target)
+    except (ValueError, OSError, PluginRegistryError) as e:
+        if is_cli(copy_configs_cli): raise SystemExit(f"cjm-plugins-copy-configs: {e}") from None  # one line and status 1, no traceback
+        raise
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     _log.info("%d config(s) copied%s", len(copied), (": " + ", ".join(copied)) if copied else "")
-    return copied
+    return None if is_cli(copy_configs_cli) else copied  # older fastcore (2.2.7) hands a command's return value to sys.exit
