@@ -149,32 +149,7 @@ class UnifiedPluginRegistry:
         display_name: Optional[str] = None,  # Display name for UI
         auto_discover: bool = True  # Automatically discover plugins?
     ) -> List[PluginMetadata]:  # List of discovered plugin metadata
-        """Create and register a plugin system in one step.
-
-        This is a convenience method that creates a PluginManager with the
-        specified interface and registers it with the registry.
-
-        Example:
-            ```python
-            from cjm_transcription_plugin_system.plugin_interface import TranscriptionPlugin
-            
-            registry = UnifiedPluginRegistry()
-            
-            # Instead of:
-            # manager = PluginManager(plugin_interface=TranscriptionPlugin)
-            # registry.register_plugin_manager(category="transcription", manager=manager)
-            
-            # Do this:
-            registry.register_plugin_system(
-                category="transcription",
-                plugin_interface=TranscriptionPlugin,
-                display_name="Transcription"
-            )
-            ```
-
-        Returns:
-            List of discovered plugin metadata
-        """
+        "Build the plugin manager for `plugin_interface` and register it under `category`, in one step."
         from cjm_fasthtml_plugins.core.adapters import build_manager  # on first use: keeps `import` light
         manager = build_manager(plugin_interface)  # cjm-plugin-system's PluginManager when installed, else entry points
         return self.register_plugin_manager(category, manager, display_name=display_name, auto_discover=auto_discover)

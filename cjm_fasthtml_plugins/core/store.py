@@ -62,19 +62,30 @@ def validate_plugin_id(
 @runtime_checkable
 class ConfigStore(Protocol):
     "Storage for plugin configs, one JSON object per plugin id."
-    def load(self, unique_id: str) -> Optional[Dict[str, Any]]:  # Stored config, or None when there is none
+    def load(self,
+             unique_id: str  # Plugin id
+            ) -> Optional[Dict[str, Any]]:  # Stored config, or None when there is none
         "Load a config (None if missing; `CorruptConfigError` if unreadable)."
         ...
-    def load_with_revision(self, unique_id: str) -> Tuple[Optional[Dict[str, Any]], Optional[str]]:  # (config, revision), None when missing
+    def load_with_revision(self,
+                           unique_id: str  # Plugin id
+                          ) -> Tuple[Optional[Dict[str, Any]], Optional[str]]:  # (config, revision), None when missing
         "Load a config and its revision from one read."
         ...
-    def save(self, unique_id: str, config: Mapping[str, Any]) -> str:  # Revision of the config just saved
+    def save(self,
+             unique_id: str,  # Plugin id
+             config: Mapping[str, Any]  # Config to store (plain JSON)
+            ) -> str:  # Revision of the config just saved
         "Save a config atomically and durably."
         ...
-    def delete(self, unique_id: str) -> bool:  # True if a config was removed
+    def delete(self,
+               unique_id: str  # Plugin id
+              ) -> bool:  # True if a config was removed
         "Delete a config."
         ...
-    def exists(self, unique_id: str) -> bool:  # True if a config is stored
+    def exists(self,
+               unique_id: str  # Plugin id
+              ) -> bool:  # True if a config is stored
         "Check whether a config is stored."
         ...
     def list_ids(self) -> List[str]:  # Sorted ids that have a stored config
@@ -83,16 +94,25 @@ class ConfigStore(Protocol):
     def saved_ids(self) -> FrozenSet[str]:  # Ids with a stored config; the same object while nothing changed
         "The ids that have a stored config, cheaply when nothing changed."
         ...
-    def revision(self, unique_id: str) -> Optional[str]:  # Current revision, or None when there is no config
+    def revision(self,
+                 unique_id: str  # Plugin id
+                ) -> Optional[str]:  # Current revision, or None when there is no config
         "Return the revision of the stored config."
         ...
-    def lock(self, unique_id: str) -> ContextManager[None]:  # Cross-process lock for this id
+    def lock(self,
+             unique_id: str  # Plugin id
+            ) -> ContextManager[None]:  # Cross-process lock for this id
         "Lock one id across processes (re-entrant within a thread)."
         ...
-    def history(self, unique_id: str, limit: Optional[int] = None) -> List[Any]:  # `core.changes.ConfigRevision`s, newest first
+    def history(self,
+                unique_id: str,  # Plugin id
+                limit: Optional[int] = None  # Most entries to return (None: all kept)
+               ) -> List[Any]:  # `core.changes.ConfigRevision`s, newest first
         "List the recent revisions of a config (saves and deletes)."
         ...
-    def watch(self, callback: Any) -> Any:  # Call it to stop receiving changes
+    def watch(self,
+              callback: Any  # Called with a `core.changes.ConfigChange` for each change
+             ) -> Any:  # Call it to stop receiving changes
         "Call `callback(ConfigChange)` on a background thread for every save and delete, from any process."
         ...
 
