@@ -69,9 +69,9 @@ class ConfigValidationError(PluginRegistryError, ValueError):
                  errors: List[FieldError]  # Every problem found
                 ):
         self.unique_id, self.errors = unique_id, list(errors)
-        details = "; ".join(f"{e.path or '(config)'}: {e.message}" for e in self.errors[:5])
+        details = "; ".join(f"{e.path or '(config)'}: {e.message.rstrip('.')}" for e in self.errors[:5])
         more = f" (and {len(self.errors) - 5} more)" if len(self.errors) > 5 else ""
-        super().__init__(f"Config for plugin {unique_id!r} is invalid and was not saved: {details}{more}")
+        super().__init__(f"Config for plugin {unique_id!r} is invalid and was not saved: {details}{more}.")
 
 # %% ../../nbs/core/errors.ipynb #c062ab10
 class ConfigConflictError(PluginRegistryError):
