@@ -43,3 +43,17 @@ def test_public_names_without_docs_are_reported(tmp_path):
     assert docs.source_notebook(module) == nb
     assert docs.public_names(module) == ["load", "Store", "LIMIT", "logger"]
     assert docs.undocumented(module, nb) == ["Store", "logger"]  # a method's show_doc does not document its class
+
+
+def test_index_outputs_that_the_code_no_longer_prints_are_reported(tmp_path):
+    def index(shown):
+        cells = [new_markdown_cell("# minipkg"),
+                 new_code_cell("print(1 + 1)", outputs=[new_output("stream", name="stdout", text=shown)]),
+                 new_code_cell("{'beam_size': 5}", outputs=[new_output("execute_result", {"text/plain": "{'beam_size': 5}"},
+                                                                       execution_count=1)])]
+        for i, cell in enumerate(cells): cell.id = f"cell{i}"
+        return write(tmp_path / "nbs" / "index.ipynb", new_notebook(cells=cells))
+    index("2\n")
+    assert docs.stale_outputs(tmp_path) == []
+    index("3\n")
+    assert docs.stale_outputs(tmp_path) == ["cell1"]

@@ -1,6 +1,6 @@
 """The project's own docs checks; everything else is nbdev's and nbconvert's.
 
-    python tools/check_docs.py check    # public names documented + README.md up to date (exit 1 otherwise)
+    python tools/check_docs.py check    # public names documented, index outputs current, README.md up to date (exit 1 otherwise)
     python tools/check_docs.py readme   # rewrite README.md from nbs/index.ipynb
 
 README.md is `nbdev-proc-nbs` (nbdev's docs preprocessing: hidden cells dropped, backticked names linked)
@@ -69,6 +69,25 @@ def undocumented(module, notebook):
             if not re.search(rf"show_doc\(\s*{re.escape(n)}\s*[,)]", code) and f"`{n}`" not in prose]
 
 
+def _shown(cell):
+    "The text a code cell's saved outputs show (streams and plain-text results), as the README prints them."
+    return [o.get("text") or o.get("data", {}).get("text/plain", "") for o in cell.get("outputs", [])
+            if o["output_type"] != "display_data"]
+
+
+def stale_outputs(root=ROOT):
+    "Ids of the index notebook's code cells whose saved outputs differ from what running the notebook gives now."
+    from nbdev.test import test_nb
+    index = root / "nbs" / "index.ipynb"
+    with tempfile.TemporaryDirectory() as tmp:
+        fresh = Path(tmp) / index.name
+        shutil.copy(index, fresh)
+        ok, _ = test_nb(fresh, save=True, profile=False, showerr=True)
+        if not ok: return ["(the notebook fails: see the error above)"]
+        saved, now = (json.loads(p.read_text())["cells"] for p in (index, fresh))
+    return [a["id"] for a, b in zip(saved, now) if a["cell_type"] == "code" and _shown(a) != _shown(b)]
+
+
 def check(root=ROOT):
     "Every check; returns a list of problems (empty when the docs are fine)."
     # nbdev-proc-nbs adds a show_doc for every exported function or class that lacks one; other names
@@ -81,6 +100,11 @@ def check(root=ROOT):
         for name in undocumented(module, proc / nb.relative_to(cfg.nbs_path)):
             problems.append(f"{module.relative_to(root)}: public name {name!r} is not documented in "
                             f"{nb.relative_to(root)}: give it a show_doc or mention `{name}` in the prose, or keep it out of __all__")
+    stale = stale_outputs(root)
+    if stale:
+        problems.append(f"nbs/index.ipynb shows outputs the code no longer gives (cells {', '.join(stale)}): run it with "
+                        f"`python -c \"from nbdev.test import test_nb; test_nb('{root / 'nbs' / 'index.ipynb'}', save=True)\"`, then "
+                        "`nbdev-clean` and `python tools/check_docs.py readme`.")
     readme = root / "README.md"
     old = readme.read_text() if readme.exists() else ""
     new = generated_readme(root, proc)
