@@ -416,6 +416,12 @@ def main():
     ap.add_argument("--quick", action="store_true", help="small sizes, one round; no targets judged, README untouched")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if not REFERENCE.is_dir():  # a fresh clone has no copy of the original beside it
+        missing = (f"No copy of the original cjm-fasthtml-plugins 0.0.5 in {REFERENCE.parent}: set CJM_REFERENCE to the "
+                   "folder holding its `cjm_fasthtml_plugins` package.")
+        if not args.quick: sys.exit(missing)
+        log.warning("%s Every row compares against it, so --quick skips the benchmarks.", missing)
+        return
     start, ref_dir = time.monotonic(), reference_path()
     (BENCH / ".tmp").mkdir(exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="run-", dir=BENCH / ".tmp"))  # on the real disk, for the save row
