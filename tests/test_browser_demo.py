@@ -275,6 +275,9 @@ def test_config_change_restarts_the_cloud_plugin_with_new_cost(demo_server, page
     assert "$4.40/hr" in page.locator("#plugin-details").inner_text()
     field(page, "api_key").fill(SECRET); field(page, "gpu_count").fill("2"); field(page, "gpu_type").select_option("H100")
     save(page)
+    wait_for_htmx_settled(page)
+    details = page.locator("#plugin-details").inner_text()  # the card the save sent back, not a stale one
+    assert "$4.98/hr" in details and "2x H100" in details and "(running)" in details, details
     choose(page, LLAMA); choose(page, RUNPOD)
     details = page.locator("#plugin-details").inner_text()
     assert "$4.98/hr" in details and "2x H100" in details
