@@ -131,8 +131,8 @@ def _require_category(ctx: _Context, category: str) -> str:
     return category
 
 def _safe_config(registry: UnifiedPluginRegistry, unique_id: str) -> Optional[Dict[str, Any]]:
-    "The saved config for display; None when it cannot be read (the settings panel reports why)."
-    try: return registry.load_plugin_config(unique_id)
+    "The config the plugin runs with (saved over defaults) for display; None when it cannot be read (the panel says why)."
+    try: return registry.get_effective_config(unique_id)
     except CorruptConfigError: return None
 
 # %% ../../nbs/components/routes.ipynb #7ca12881
