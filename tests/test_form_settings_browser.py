@@ -109,3 +109,17 @@ def test_array_buttons_work_without_javascript(server, browser):
         page.wait_for_selector("[data-testid='form-message']")
         assert registry.load_plugin_config(UID)["mirrors"] == [{"host": "b", "token": "tok-b"}, {"host": "a", "token": "tok-a"}]
     finally: ctx.close()
+
+
+def test_array_buttons_pressed_from_the_keyboard_keep_the_focus(server, page_and_net):
+    "Add, Move and Remove redraw the fields; the focus stays on the button at the same place instead of falling to <body>."
+    url, _ = server
+    page, _ = page_and_net
+    page.goto(url)
+    for op, hosts_after in (("down:mirrors.0", ["b", "a"]), ("add:mirrors", ["b", "a", ""]), ("remove:mirrors.1", ["b", ""])):
+        page.focus(f"button[value='{op}']")
+        with page.expect_response(lambda r: r.request.method == "POST"):
+            page.keyboard.press("Enter")
+        page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+        assert hosts(page) == hosts_after
+        assert page.evaluate("document.activeElement.value") == op, page.evaluate("document.activeElement.outerHTML.slice(0, 120)")

@@ -269,10 +269,11 @@ def _json_field(node: Mapping[str, Any], value: Any, present: bool, path: Tuple[
 
 # %% ../../nbs/components/form.ipynb #38f347ea
 def _op_button(label: str, op: str, ctx: _Ctx, **kwargs) -> FT:
-    "A submit button posting an array operation (to the re-render URL when there is one)."
+    "A submit button posting an array operation (to the re-render URL when there is one); its id names the operation."
     target = dict(formaction=ctx.rerender_url, hx_post=ctx.rerender_url, hx_target=f"#{ctx.id_prefix}body",
                   hx_swap="outerHTML") if ctx.rerender_url else {}
     return Button(label, type="submit", name=FORM_OP_FIELD, value=op, formnovalidate=True, cls=ButtonT.default,
+                  id=f"{ctx.id_prefix}op-{re.sub(r'[^A-Za-z0-9_-]', '-', op)}",  # the same after a redraw: HTMX refocuses it
                   **target, **kwargs)
 
 def _array_item(items: Mapping[str, Any], value: Any, path: Tuple[Any, ...], count: int, ctx: _Ctx) -> FT:
