@@ -96,6 +96,7 @@ class _Ctx:
     claimed: set = field(default_factory=set)
     counter: Any = field(default_factory=itertools.count)
     focused: bool = False
+    focus: Optional[str] = None  # Name of a field whose control takes the focus (one a Reset button just reset)
 
     def new_id(self, path: Tuple[Any, ...]) -> str:
         "A unique, readable element id for a path."
@@ -150,7 +151,7 @@ def _default_text(node: Mapping[str, Any]) -> str:
 
 def _notes(ctx: "_Ctx", fid: str, path: Tuple[Any, ...], node: Mapping[str, Any], errors: List[str],
            extra: Sequence[str] = (), value: Any = None, present: bool = False) -> Tuple[list, Dict[str, Any]]:
-    "The help and error texts of a field, and the attributes of its control (the first invalid one gets the focus)."
+    "The help and error texts of a field, and the attributes of its control (the first invalid or reset one gets the focus)."
     help_parts = [str(node["description"])] if node.get("description") else []
     hint = not present or bool(errors) or _modified(node, value, present)  # only where it helps: not beside itself
     if hint and (default := _default_text(node)): help_parts.append(f"Default: {default}.")
@@ -159,8 +160,9 @@ def _notes(ctx: "_Ctx", fid: str, path: Tuple[Any, ...], node: Mapping[str, Any]
     if errors: notes.append(fh.Ul(*(fh.Li(m) for m in errors), id=f"{fid}-error", cls=(TextT.error, TextT.sm),
                                   data_field_error=_dotted(path)))
     described = " ".join(f"{fid}-{s}" for s, on in (("help", help_parts), ("error", errors)) if on)
+    focus = (bool(errors) or _name(ctx.prefix, path) == ctx.focus) and ctx.focus_first()  # the first invalid or just reset one
     attrs = dict(aria_describedby=described or None, aria_invalid="true" if errors else None,
-                 cls="uk-form-destructive" if errors else "", autofocus=bool(errors) and ctx.focus_first())
+                 cls="uk-form-destructive" if errors else "", autofocus=focus)
     return notes, attrs
 
 def _title(node: Mapping[str, Any], path: Tuple[Any, ...], required: bool) -> FT:
@@ -395,13 +397,14 @@ def render_schema_fields(
     prefix: str = "",  # Prefix of every field name (to put several forms on one page)
     id_prefix: str = "cfg-",  # Prefix of the element ids
     rerender_url: Optional[str] = None,  # URL that answers a posted form with `render_schema_fields(schema, parse(...))`
+    op: Optional[str] = None,  # The `__op__` that was just applied: after `reset:<name>` that field takes the focus (its button is gone)
 ) -> FT:  # Div#{id_prefix}body holding the fields (put it inside a form)
     "Draw the form fields of a JSON Schema filled with the given values."
     schema = resolve_refs(schema)
     values = mask_secrets(schema, values)  # secrets are never drawn; masked, they cannot reach a JSON field either
     by_path: Dict[str, List[str]] = {}
     for e in errors: by_path.setdefault(e.path, []).append(e.message)
-    ctx = _Ctx(prefix, id_prefix, by_path, rerender_url)
+    ctx = _Ctx(prefix, id_prefix, by_path, rerender_url, focus=op[6:] if isinstance(op, str) and op.startswith("reset:") else None)
     fields = _object_fields(schema, values, (), ctx)
     rest = [f"{p}: {m}" if p else m for p, ms in by_path.items() if p not in ctx.claimed for m in ms]
     general = fh.Div(fh.Strong("Please fix these problems:"), fh.Ul(*map(fh.Li, rest), cls="list-disc list-inside"),
