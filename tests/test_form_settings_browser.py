@@ -140,3 +140,9 @@ def test_a_field_reset_from_the_keyboard_takes_the_focus(server, page_and_net):
     page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
     assert page.input_value("input[name='retries']") == "1"
     assert page.evaluate("document.activeElement.name") == "retries", page.evaluate("document.activeElement.outerHTML.slice(0, 120)")
+    page.focus("button[value='reset:mirrors']")  # a list has no control of its own: its Add button takes the focus
+    with page.expect_response(lambda r: r.request.method == "POST"):
+        page.keyboard.press("Enter")
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+    assert hosts(page) == []
+    assert page.evaluate("document.activeElement.value") == "add:mirrors", page.evaluate("document.activeElement.outerHTML.slice(0, 120)")

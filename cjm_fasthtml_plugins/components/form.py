@@ -291,16 +291,18 @@ def _array(node: Mapping[str, Any], value: Any, present: bool, path: Tuple[Any, 
     "Repeatable items, or checkboxes for a set of enum values."
     items, name, fid = split_nullable(node["items"])[0], _name(ctx.prefix, path), ctx.new_id(path)
     marker, value = _presence(name, present, value), value if isinstance(value, list) else []
-    notes, _ = _notes(ctx, fid, path, node, ctx.claim(path), value=value, present=present)
+    notes, attrs = _notes(ctx, fid, path, node, ctx.claim(path), value=value, present=present)
+    focus = attrs["autofocus"]  # invalid or just reset: the first box, or the Add button, takes the focus
     legend = Legend(_title(node, path, required), cls="uk-form-label")
     options = choice_options(items) if node.get("uniqueItems") is True and not items.get("readOnly") else None
     if options and _in_order(value, [v for v, _ in options]):
-        boxes = [fh.Div(CheckboxX(id=f"{fid}-{i}", name=name, value=_opt(v), checked=any(_same(v, x) for x in value)),
+        boxes = [fh.Div(CheckboxX(id=f"{fid}-{i}", name=name, value=_opt(v), checked=any(_same(v, x) for x in value),
+                                  autofocus=focus and i == 0),
                         FormLabel(label, fr=f"{fid}-{i}"), cls="flex items-center gap-2") for i, (v, label) in enumerate(options)]
         return Fieldset(legend, fh.Div(*boxes, cls="flex flex-wrap gap-4"), *notes, marker,
                         id=fid, cls="space-y-2", data_field=_dotted(path))
     rows = [_array_item(items, v, path + (i,), len(value), ctx) for i, v in enumerate(value)]
-    return Fieldset(legend, *notes, *rows, _op_button("Add", f"add:{name}", ctx), _hidden(f"{name}~n", len(value)),
+    return Fieldset(legend, *notes, *rows, _op_button("Add", f"add:{name}", ctx, autofocus=focus), _hidden(f"{name}~n", len(value)),
                     marker, id=fid, cls="space-y-3", data_field=_dotted(path))
 
 def _in_order(value: List[Any], options: List[Any]) -> bool:
