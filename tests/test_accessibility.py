@@ -107,3 +107,33 @@ def test_dark_mode_keeps_muted_text_muted(a11y_server, browser):
     assert contrast(colors["label"], colors["muted"]) >= 1.5, (
         f"dark mode: descriptions {colors['muted']} look like labels {colors['label']} "
         f"(contrast between them {contrast(colors['label'], colors['muted']):.2f})")
+
+
+FOCUS_JS = """() => { const e = document.activeElement, s = getComputedStyle(e);
+  return {name: e.textContent.trim(), style: s.outlineStyle, width: parseFloat(s.outlineWidth), offset: parseFloat(s.outlineOffset),
+          color: s.outlineColor, fill: s.backgroundColor, background: getComputedStyle(document.body).backgroundColor} }"""
+
+
+@pytest.mark.parametrize("view_name", ["light", "dark"])
+def test_keyboard_focus_on_buttons_and_links_stands_out(a11y_server, browser, view_name):
+    "The focus ring of a button or link is >= 2 px, apart from the control, and >= 3:1 against the page (WCAG 1.4.11)."
+    view = next(v for v in VIEWS if v.name == view_name)
+    category = next(p for p in demo_pages() if p.name == "category-llm")
+    ctx, page = _open(browser, a11y_server, view, category)
+    try:
+        page.focus("#plugin-select")
+        rings = []
+        for key in ("Tab", "Tab"):  # "Use this plugin" (a primary button), then "Compare all plugins" (a link)
+            page.keyboard.press(key)
+            rings.append(page.evaluate(FOCUS_JS))
+        page.focus("#plugin-select")
+        for key in ("Shift+Tab", "Shift+Tab"):  # the theme toggle, then the navbar's last category link
+            page.keyboard.press(key)
+            rings.append(page.evaluate(FOCUS_JS))
+    finally: ctx.close()
+    assert [r["name"] for r in rings] == ["Use this plugin", "Compare all plugins", "Dark mode", "Transcription"], rings
+    for ring in rings:
+        assert ring["style"] not in ("none", "hidden") and ring["width"] >= 2 and ring["offset"] >= 1, ring
+        assert contrast(ring["color"], ring["background"]) >= 3, (
+            f"{view_name}: the focus ring of {ring['name']!r} ({ring['color']}) hardly shows on {ring['background']} "
+            f"(contrast {contrast(ring['color'], ring['background']):.2f})")

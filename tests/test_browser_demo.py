@@ -275,6 +275,9 @@ def test_config_change_restarts_the_cloud_plugin_with_new_cost(demo_server, page
     assert "$4.40/hr" in page.locator("#plugin-details").inner_text()
     field(page, "api_key").fill(SECRET); field(page, "gpu_count").fill("2"); field(page, "gpu_type").select_option("H100")
     save(page)
+    wait_for_htmx_settled(page)
+    details = page.locator("#plugin-details").inner_text()  # the card the save sent back, not a stale one
+    assert "$4.98/hr" in details and "2x H100" in details and "(running)" in details, details
     choose(page, LLAMA); choose(page, RUNPOD)
     details = page.locator("#plugin-details").inner_text()
     assert "$4.98/hr" in details and "2x H100" in details
@@ -447,6 +450,30 @@ def test_views_use_the_same_words(demo_server, page_and_net):
         page.click("#comparison-toggle")
     row = page.locator(f"#plugin-row-{WHISPER} td").all_inner_texts()
     assert "Saved" in row and "Off" in row and "Not Supported" not in row, row
+
+
+def test_the_selector_works_without_javascript(demo_server, browser):
+    "With JavaScript off, choosing a plugin, comparing and 'Use this plugin' still work, as plain GETs and a form post."
+    ctx = browser.new_context(java_script_enabled=False)
+    page = ctx.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        page.goto(demo_server.url + "/plugins/category/llm")
+        page.select_option("#plugin-select", RUNPOD)
+        with page.expect_navigation():
+            page.locator("#plugin-selector").get_by_role("button", name="Show").click()
+        assert page.locator("#plugin-settings").get_attribute("data-plugin-id") == RUNPOD
+        assert page.locator("#plugin-details").get_attribute("data-plugin-id") == RUNPOD
+        with page.expect_navigation():
+            page.locator("#plugin-selector").get_by_role("button", name="Use this plugin").click()
+        assert "vLLM on RunPod is now running" in page.get_by_test_id("selection-result").inner_text()
+        page.goto(demo_server.url + "/plugins/category/llm")
+        with page.expect_navigation():
+            page.click("#comparison-toggle")
+        rows = page.locator("tr[data-plugin-id]")
+        assert sorted(rows.evaluate_all("rs => rs.map(r => r.dataset.pluginId)")) == [LLAMA, RUNPOD]
+    finally:
+        ctx.close()
 
 
 def test_phone_pages_fit_and_wide_tables_say_they_scroll(demo_server, browser):

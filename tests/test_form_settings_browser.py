@@ -109,3 +109,40 @@ def test_array_buttons_work_without_javascript(server, browser):
         page.wait_for_selector("[data-testid='form-message']")
         assert registry.load_plugin_config(UID)["mirrors"] == [{"host": "b", "token": "tok-b"}, {"host": "a", "token": "tok-a"}]
     finally: ctx.close()
+
+
+def test_array_buttons_pressed_from_the_keyboard_keep_the_focus(server, page_and_net):
+    "Add, Move and Remove redraw the fields; the focus stays on the button at the same place instead of falling to <body>."
+    url, _ = server
+    page, _ = page_and_net
+    page.goto(url)
+    for op, hosts_after in (("down:mirrors.0", ["b", "a"]), ("add:mirrors", ["b", "a", ""]), ("remove:mirrors.1", ["b", ""])):
+        page.focus(f"button[value='{op}']")
+        with page.expect_response(lambda r: r.request.method == "POST"):
+            page.keyboard.press("Enter")
+        page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+        assert hosts(page) == hosts_after
+        assert page.evaluate("document.activeElement.value") == op, page.evaluate("document.activeElement.outerHTML.slice(0, 120)")
+
+
+def test_a_field_reset_from_the_keyboard_takes_the_focus(server, page_and_net):
+    "A field's Reset button disappears once the field is back at its default: the field itself takes the focus."
+    url, _ = server
+    page, _ = page_and_net
+    page.goto(url)
+    page.fill("input[name='retries']", "3")
+    with page.expect_response(lambda r: r.request.method == "POST"):
+        page.check("input[name='mode'][value='remote']")  # a redraw: both fields now say Modified, with a Reset button
+    page.wait_for_selector("button[value='reset:retries']")
+    page.focus("button[value='reset:retries']")
+    with page.expect_response(lambda r: r.request.method == "POST"):
+        page.keyboard.press("Enter")
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+    assert page.input_value("input[name='retries']") == "1"
+    assert page.evaluate("document.activeElement.name") == "retries", page.evaluate("document.activeElement.outerHTML.slice(0, 120)")
+    page.focus("button[value='reset:mirrors']")  # a list has no control of its own: its Add button takes the focus
+    with page.expect_response(lambda r: r.request.method == "POST"):
+        page.keyboard.press("Enter")
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+    assert hosts(page) == []
+    assert page.evaluate("document.activeElement.value") == "add:mirrors", page.evaluate("document.activeElement.outerHTML.slice(0, 120)")

@@ -61,7 +61,7 @@ def settings(client, router):
 
 def expected_details(registry):
     plugin = registry.require_plugin(UID)
-    return to_xml(render_plugin_details(plugin, registry.load_plugin_config(UID)))
+    return to_xml(render_plugin_details(plugin, registry.get_effective_config(UID)))
 
 
 def with_token(panel, shown):

@@ -273,7 +273,7 @@ def test_the_comparison_sits_full_width_below_the_selector_and_settings(setup):
     assert [c.get("class").split()[0] for c in grid] == ["min-w-0", "min-w-0"]  # neither column outgrows its half
     assert grid.xpath('.//*[@id="plugin-comparison"]') == []
     assert grid.getnext().get("id") == "plugin-comparison"  # the sibling after the two-column row
-    assert xpath(page, '//button[@id="comparison-toggle"]/@hx-target') == ["#plugin-comparison"]
+    assert xpath(page, '//a[@id="comparison-toggle"]/@hx-target') == ["#plugin-comparison"]
     compare = client.get(router.compare.to(category="transcription"), headers=HX).text
     assert xpath(compare, '//table/parent::div/@role') == ["region"]  # a wide table scrolls in its own box ...
     assert "overflow-x-auto" in xpath(compare, '//table/parent::div/@class')[0].split()

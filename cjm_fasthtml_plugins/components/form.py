@@ -96,6 +96,7 @@ class _Ctx:
     claimed: set = field(default_factory=set)
     counter: Any = field(default_factory=itertools.count)
     focused: bool = False
+    focus: Optional[str] = None  # Name of a field whose control takes the focus (one a Reset button just reset)
 
     def new_id(self, path: Tuple[Any, ...]) -> str:
         "A unique, readable element id for a path."
@@ -150,7 +151,7 @@ def _default_text(node: Mapping[str, Any]) -> str:
 
 def _notes(ctx: "_Ctx", fid: str, path: Tuple[Any, ...], node: Mapping[str, Any], errors: List[str],
            extra: Sequence[str] = (), value: Any = None, present: bool = False) -> Tuple[list, Dict[str, Any]]:
-    "The help and error texts of a field, and the attributes of its control (the first invalid one gets the focus)."
+    "The help and error texts of a field, and the attributes of its control (the first invalid or reset one gets the focus)."
     help_parts = [str(node["description"])] if node.get("description") else []
     hint = not present or bool(errors) or _modified(node, value, present)  # only where it helps: not beside itself
     if hint and (default := _default_text(node)): help_parts.append(f"Default: {default}.")
@@ -159,8 +160,9 @@ def _notes(ctx: "_Ctx", fid: str, path: Tuple[Any, ...], node: Mapping[str, Any]
     if errors: notes.append(fh.Ul(*(fh.Li(m) for m in errors), id=f"{fid}-error", cls=(TextT.error, TextT.sm),
                                   data_field_error=_dotted(path)))
     described = " ".join(f"{fid}-{s}" for s, on in (("help", help_parts), ("error", errors)) if on)
+    focus = (bool(errors) or _name(ctx.prefix, path) == ctx.focus) and ctx.focus_first()  # the first invalid or just reset one
     attrs = dict(aria_describedby=described or None, aria_invalid="true" if errors else None,
-                 cls="uk-form-destructive" if errors else "", autofocus=bool(errors) and ctx.focus_first())
+                 cls="uk-form-destructive" if errors else "", autofocus=focus)
     return notes, attrs
 
 def _title(node: Mapping[str, Any], path: Tuple[Any, ...], required: bool) -> FT:
@@ -269,10 +271,11 @@ def _json_field(node: Mapping[str, Any], value: Any, present: bool, path: Tuple[
 
 # %% ../../nbs/components/form.ipynb #38f347ea
 def _op_button(label: str, op: str, ctx: _Ctx, **kwargs) -> FT:
-    "A submit button posting an array operation (to the re-render URL when there is one)."
+    "A submit button posting an array operation (to the re-render URL when there is one); its id names the operation."
     target = dict(formaction=ctx.rerender_url, hx_post=ctx.rerender_url, hx_target=f"#{ctx.id_prefix}body",
                   hx_swap="outerHTML") if ctx.rerender_url else {}
     return Button(label, type="submit", name=FORM_OP_FIELD, value=op, formnovalidate=True, cls=ButtonT.default,
+                  id=f"{ctx.id_prefix}op-{re.sub(r'[^A-Za-z0-9_-]', '-', op)}",  # the same after a redraw: HTMX refocuses it
                   **target, **kwargs)
 
 def _array_item(items: Mapping[str, Any], value: Any, path: Tuple[Any, ...], count: int, ctx: _Ctx) -> FT:
@@ -288,16 +291,18 @@ def _array(node: Mapping[str, Any], value: Any, present: bool, path: Tuple[Any, 
     "Repeatable items, or checkboxes for a set of enum values."
     items, name, fid = split_nullable(node["items"])[0], _name(ctx.prefix, path), ctx.new_id(path)
     marker, value = _presence(name, present, value), value if isinstance(value, list) else []
-    notes, _ = _notes(ctx, fid, path, node, ctx.claim(path), value=value, present=present)
+    notes, attrs = _notes(ctx, fid, path, node, ctx.claim(path), value=value, present=present)
+    focus = attrs["autofocus"]  # invalid or just reset: the first box, or the Add button, takes the focus
     legend = Legend(_title(node, path, required), cls="uk-form-label")
     options = choice_options(items) if node.get("uniqueItems") is True and not items.get("readOnly") else None
     if options and _in_order(value, [v for v, _ in options]):
-        boxes = [fh.Div(CheckboxX(id=f"{fid}-{i}", name=name, value=_opt(v), checked=any(_same(v, x) for x in value)),
+        boxes = [fh.Div(CheckboxX(id=f"{fid}-{i}", name=name, value=_opt(v), checked=any(_same(v, x) for x in value),
+                                  autofocus=focus and i == 0),
                         FormLabel(label, fr=f"{fid}-{i}"), cls="flex items-center gap-2") for i, (v, label) in enumerate(options)]
         return Fieldset(legend, fh.Div(*boxes, cls="flex flex-wrap gap-4"), *notes, marker,
                         id=fid, cls="space-y-2", data_field=_dotted(path))
     rows = [_array_item(items, v, path + (i,), len(value), ctx) for i, v in enumerate(value)]
-    return Fieldset(legend, *notes, *rows, _op_button("Add", f"add:{name}", ctx), _hidden(f"{name}~n", len(value)),
+    return Fieldset(legend, *notes, *rows, _op_button("Add", f"add:{name}", ctx, autofocus=focus), _hidden(f"{name}~n", len(value)),
                     marker, id=fid, cls="space-y-3", data_field=_dotted(path))
 
 def _in_order(value: List[Any], options: List[Any]) -> bool:
@@ -394,13 +399,14 @@ def render_schema_fields(
     prefix: str = "",  # Prefix of every field name (to put several forms on one page)
     id_prefix: str = "cfg-",  # Prefix of the element ids
     rerender_url: Optional[str] = None,  # URL that answers a posted form with `render_schema_fields(schema, parse(...))`
+    op: Optional[str] = None,  # The `__op__` that was just applied: after `reset:<name>` that field takes the focus (its button is gone)
 ) -> FT:  # Div#{id_prefix}body holding the fields (put it inside a form)
     "Draw the form fields of a JSON Schema filled with the given values."
     schema = resolve_refs(schema)
     values = mask_secrets(schema, values)  # secrets are never drawn; masked, they cannot reach a JSON field either
     by_path: Dict[str, List[str]] = {}
     for e in errors: by_path.setdefault(e.path, []).append(e.message)
-    ctx = _Ctx(prefix, id_prefix, by_path, rerender_url)
+    ctx = _Ctx(prefix, id_prefix, by_path, rerender_url, focus=op[6:] if isinstance(op, str) and op.startswith("reset:") else None)
     fields = _object_fields(schema, values, (), ctx)
     rest = [f"{p}: {m}" if p else m for p, ms in by_path.items() if p not in ctx.claimed for m in ms]
     general = fh.Div(fh.Strong("Please fix these problems:"), fh.Ul(*map(fh.Li, rest), cls="list-disc list-inside"),

@@ -131,8 +131,8 @@ def _require_category(ctx: _Context, category: str) -> str:
     return category
 
 def _safe_config(registry: UnifiedPluginRegistry, unique_id: str) -> Optional[Dict[str, Any]]:
-    "The saved config for display; None when it cannot be read (the settings panel reports why)."
-    try: return registry.load_plugin_config(unique_id)
+    "The config the plugin runs with (saved over defaults) for display; None when it cannot be read (the panel says why)."
+    try: return registry.get_effective_config(unique_id)
     except CorruptConfigError: return None
 
 # %% ../../nbs/components/routes.ipynb #7ca12881
@@ -369,12 +369,12 @@ async def _reset(ctx: _Context, request, plugin_id: str):
 # %% ../../nbs/components/routes.ipynb #7de7aef8
 def _rerender_body(ctx: _Context, request, plugin: PluginMetadata, submitted: Any) -> FT:
     "The fields drawn from a posted form (secrets stay stand-ins); the whole panel for a request without HTMX."
-    schema, uid = plugin.config_schema or {}, plugin.get_unique_id()
+    schema, url = plugin.config_schema or {}, ctx.router.rerender.to(plugin_id=plugin.get_unique_id())
     try: config, errors = parse_schema_form(schema, submitted)
     except Exception as e: return _schema_error_panel(plugin, e)
     errors += _typed_secrets(schema, submitted)
-    if _is_htmx(request):
-        return render_schema_fields(schema, config, errors=errors, rerender_url=ctx.router.rerender.to(plugin_id=uid))
+    if _is_htmx(request):  # `op`: a field its Reset button just reset takes the focus
+        return render_schema_fields(schema, config, errors=errors, rerender_url=url, op=submitted.get(FORM_OP_FIELD))
     revision = submitted.get(PluginSettingsHtmlIds.REVISION_FIELD)
     return _form(ctx, request, plugin, config, errors=errors, revision=revision if isinstance(revision, str) else None,
                  defaults=False)

@@ -263,10 +263,10 @@ def _select_wiring(selection_endpoint: Optional[str], target_id: Optional[str], 
     return {}
 
 def _confirm_button(text: str, selection_endpoint: str, target_id: Optional[str]) -> FT:
-    "A button that posts the chosen `plugin_id` to `selection_endpoint`."
+    "A button that posts the chosen `plugin_id` to `selection_endpoint` (with HTMX, or as its form without JavaScript)."
     ids = PluginSelectorHtmlIds
     target = dict(hx_target=ids.as_selector(target_id), hx_swap="innerHTML") if target_id else {}
-    return fh.Div(Button(text, cls=ButtonT.primary, submit=False, hx_post=selection_endpoint,
+    return fh.Div(Button(text, cls=ButtonT.primary, formaction=selection_endpoint, formmethod="post", hx_post=selection_endpoint,
                          hx_include=ids.as_selector(ids.PLUGIN_SELECT), **target))
 
 def render_comparison_container(
@@ -279,10 +279,10 @@ def render_comparison_container(
 
 def _fetched_comparison(endpoint: str, container: bool) -> tuple:
     "A toggle that GETs the table from `endpoint` into `#plugin-comparison` (and, with `container`, that element)."
-    ids = PluginSelectorHtmlIds  # a container placed elsewhere may be below the fold: bring the table into view
-    return (Button("Compare all plugins", cls=ButtonT.default, submit=False, id=ids.COMPARISON_TOGGLE, hx_get=endpoint,
-                   hx_include=ids.as_selector(ids.PLUGIN_SELECT), hx_target=ids.as_selector(ids.PLUGIN_COMPARISON),
-                   hx_swap="innerHTML" if container else "innerHTML show:top"),
+    ids = PluginSelectorHtmlIds  # a link: without JavaScript it opens `endpoint`'s full page
+    return (fh.A("Compare all plugins", href=endpoint, cls=("uk-btn", ButtonT.default), id=ids.COMPARISON_TOGGLE, hx_get=endpoint,
+                 hx_include=ids.as_selector(ids.PLUGIN_SELECT), hx_target=ids.as_selector(ids.PLUGIN_COMPARISON),
+                 hx_swap="innerHTML" if container else "innerHTML show:top"),  # elsewhere: maybe below the fold
             render_comparison_container() if container else None)
 
 def _inline_comparison(plugins: List[PluginMetadata], selected_id: str, get_plugin_config, failures, limit: int) -> tuple:
@@ -350,10 +350,11 @@ def render_dropdown_selector(
     elif show_comparison_toggle:
         toggle = _inline_comparison(list(unique.values()), selected_id, get_plugin_config, failures, inline_comparison_limit)
     search = _search_box() if 0 < search_threshold <= len(unique) else None
-    return fh.Div(search, fh.Div(FormLabel(label, fr=ids.PLUGIN_SELECT), select, cls="space-y-2"),
-                  render_load_failures(failures), render_plugin_details(unique[selected_id], config),
-                  _confirm_button(confirm, selection_endpoint, target_id) if confirm else None,
-                  *toggle, id=ids.PLUGIN_SELECTOR, cls="space-y-4")
+    show = fh.Noscript(Button("Show", cls=ButtonT.default), cls="block")  # without JavaScript: this page again, `?plugin_id=` the choice
+    form = fh.Form(fh.Div(FormLabel(label, fr=ids.PLUGIN_SELECT), select, show, cls="space-y-2"),
+                   render_load_failures(failures), render_plugin_details(unique[selected_id], config),
+                   _confirm_button(confirm, selection_endpoint, target_id) if confirm else None, method="get", cls="space-y-4")
+    return fh.Div(search, form, *toggle, id=ids.PLUGIN_SELECTOR, cls="space-y-4")
 
 # %% ../../nbs/components/selector.ipynb #c125fdf5
 _DROPDOWN_ONLY = ("label", "show_comparison_toggle", "details_endpoint", "confirm_button_text", "comparison_endpoint",

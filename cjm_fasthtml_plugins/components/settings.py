@@ -219,6 +219,7 @@ def _history_entry(entry: Any, older: Any, current: Optional[str], restore: Opti
                 " \u00b7 ", when, fh.Span(" \u00b7 current", cls="font-semibold") if is_current else None)
     if older is None: what = [fh.P("The oldest version kept.", cls=MUTED)]
     elif not saved: what = []
+    elif entry.revision == older.revision: what = [fh.P("Saved again unchanged, secrets included.", cls=MUTED)]  # same bytes
     else: what = [fh.Ul(*map(fh.Li, _changes(entry.config, older.config)), cls="list-disc list-inside text-sm")
                   if _changes(entry.config, older.config) else fh.P("No visible change (a secret value may have changed).", cls=MUTED)]
     form = None

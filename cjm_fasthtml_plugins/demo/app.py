@@ -40,6 +40,7 @@ class DemoPluginRunner:
         self.registry = registry
         self._revisions: Dict[str, Optional[str]] = {}  # unique id -> config revision the instance started with
         self._lock = threading.Lock()
+        for _, manager in self._managers(): manager.on_restart = lambda name: self.sync()  # a save restarted it: mirror now
 
     def _managers(self):  # (category, DemoPluginManager) pairs
         for category in self.registry.get_categories():

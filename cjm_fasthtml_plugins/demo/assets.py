@@ -197,6 +197,7 @@ DAISY_FIXES = fh.Style("""
 :is(.uk-input, .uk-select, .uk-textarea).uk-form-destructive { border-color: #dc2626; }
 .dark :is(.uk-input, .uk-select, .uk-textarea).uk-form-destructive { border-color: #f87171; }
 .dark .text-gray-500.dark\\:text-gray-200 { color: #9ca3af; }
+:root :is(a, button, summary, .uk-btn):focus-visible { outline: 2px solid hsl(var(--primary)); outline-offset: 2px; }
 """)  # Loaded after MonsterUI's `daisy_styles`
 
 # %% ../../nbs/demo/assets.ipynb #4e2a671a

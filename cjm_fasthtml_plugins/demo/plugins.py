@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 from dataclasses import dataclass
-from typing import Any, ClassVar, Dict, List, Optional, Sequence, Type
+from typing import Any, Callable, ClassVar, Dict, List, Optional, Sequence, Type
 
 from ..core.execution_mode import CloudProviderType, PluginExecutionMode
 from ..core.metadata import RemoteResourceInfo
@@ -378,6 +378,7 @@ class DemoPluginManager:
         self.plugin_classes: Dict[str, Type[DemoPlugin]] = {cls.name: cls for cls in plugins}
         self.instances: Dict[str, DemoPlugin] = {}
         self._lock = threading.RLock()  # one (re)start or stop of a plugin at a time (saves restart plugins from worker threads)
+        self.on_restart: Optional[Callable[[str], None]] = None  # Called with a plugin's name after a saved config restarted it
 
     def _class(self, name: str) -> Type[DemoPlugin]:  # Plugin class called `name`
         if name not in self.plugin_classes:
@@ -408,7 +409,9 @@ class DemoPluginManager:
                              config: Dict[str, Any],  # Its effective configuration, just saved
                             ) -> bool:  # True: the new config is in effect (a plugin that is not running reads it on start)
         "Give running plugin `name` its new config: the demo plugins take one only on start, so it is restarted with it."
-        if name in self.instances: self.load_plugin(name, config)
+        if name in self.instances:
+            self.load_plugin(name, config)
+            if self.on_restart is not None: self.on_restart(name)
         return True
 
     def get_plugin_instances(self) -> List[DemoPlugin]:  # Live instances
