@@ -5,7 +5,12 @@ environment that `tools/plugin_system_env.sh` builds once (fast when it exists).
 (`tests/plugin_system/scenario.py`) writes a tiny transcription plugin, pip-installs it into that environment,
 writes its manifest with cjm-plugin-system's own installer code, discovers it, starts a real worker process on
 127.0.0.1 through the manager, and stops it.
+
+The dataclass-era releases (cjm-plugin-system 0.0.6-0.0.9, Python >= 3.11) run in this Python:
+`tests/plugin_system/dataclass_era.py` pip-installs each release and a tiny entry-point plugin into a directory of
+its own and registers the release's own PluginManager.
 """
+import sys
 import os
 import subprocess
 from pathlib import Path
@@ -38,3 +43,12 @@ def test_adapter_discovers_runs_and_stops_a_real_worker(py312, tmp_path):
     out = run_scenario(py312, tmp_path, "adapter")
     assert "Wrote manifest to" in out  # written by cjm-plugin-system's installer code
     assert "Worker ready" in out
+
+
+@pytest.mark.parametrize("version", ["0.0.6", "0.0.8", "0.0.9"])
+def test_a_dataclass_era_release_registers_saves_pushes_and_cleans_up(version, tmp_path):
+    script = ROOT / "tests" / "plugin_system" / "dataclass_era.py"
+    result = subprocess.run([sys.executable, str(script), str(tmp_path), version], cwd=tmp_path,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, f"stdout:\n{result.stdout[-4000:]}\nstderr:\n{result.stderr[-4000:]}"
+    assert f"dataclass-era {version} scenario passed" in result.stdout

@@ -256,7 +256,7 @@ def _fqcn(cls: Any) -> Optional[str]:
 
 # %% ../../nbs/core/adapters.ipynb #6b7ee8d8
 class WorkerManagerAdapter(SchemaManagerAdapter):
-    "Adapter for cjm-plugin-system >= 0.0.9: manifests (`discover_manifests()`), plugins in worker processes."
+    "Adapter for cjm-plugin-system >= 0.0.10: manifests (`discover_manifests()`), plugins in worker processes."
     runs_workers = True
     def _labelled(self, meta: Any) -> bool:
         "True if a discovered plugin's taxonomy domain or category label is this category."
@@ -336,8 +336,9 @@ def adapter_for(manager: Any,  # A plugin manager
     if has("discover_plugins"):
         if has("get_plugin_config_dataclass"): return DataclassManagerAdapter(manager, category)
         if has("get_plugin_config_schema"): return SchemaManagerAdapter(manager, category)
-        raise ManagerShapeError(manager, "it has discover_plugins() but neither get_plugin_config_schema(name) "
-                                         "nor get_plugin_config_dataclass(name)")
+        if has("get_plugin_config_class"): return DataclassManagerAdapter(manager, category)  # cjm-plugin-system 0.0.6
+        raise ManagerShapeError(manager, "it has discover_plugins() but none of get_plugin_config_schema(name), "
+                                         "get_plugin_config_dataclass(name), get_plugin_config_class(name)")
     raise ManagerShapeError(manager, "it has neither discover_plugins() nor discover_manifests()")
 
 # %% ../../nbs/core/adapters.ipynb #33df4e51
