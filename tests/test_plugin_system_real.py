@@ -45,7 +45,7 @@ def test_adapter_discovers_runs_and_stops_a_real_worker(py312, tmp_path):
     assert "Worker ready" in out
 
 
-@pytest.mark.parametrize("version", ["0.0.6", "0.0.8", "0.0.9"])
+@pytest.mark.parametrize("version", ["0.0.6", "0.0.7", "0.0.8", "0.0.9"])
 def test_a_dataclass_era_release_registers_saves_pushes_and_cleans_up(version, tmp_path):
     script = ROOT / "tests" / "plugin_system" / "dataclass_era.py"
     result = subprocess.run([sys.executable, str(script), str(tmp_path), version], cwd=tmp_path,

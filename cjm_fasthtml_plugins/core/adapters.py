@@ -236,7 +236,7 @@ class DataclassManagerAdapter(SchemaManagerAdapter):
 
     def _config_dataclass(self, name: str) -> Optional[Type]:
         try: cls = self.manager.get_plugin_config_dataclass(name)
-        except (TypeError, AttributeError): cls = None  # 0.0.8 calls the instance method get_current_config() on the class
+        except Exception: cls = None  # 0.0.7 raises NameError, 0.0.8 TypeError (an instance method called on the class)
         if cls is None: cls = getattr(self._plugin_class(name), "config_class", None)
         return cls if isinstance(cls, type) and dataclasses.is_dataclass(cls) else None
 
