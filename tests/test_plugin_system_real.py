@@ -8,7 +8,9 @@ writes its manifest with cjm-plugin-system's own installer code, discovers it, s
 
 The dataclass-era releases (cjm-plugin-system 0.0.6-0.0.9, Python >= 3.11) run in this Python:
 `tests/plugin_system/dataclass_era.py` pip-installs each release and a tiny entry-point plugin into a directory of
-its own and registers the release's own PluginManager.
+its own and registers the release's own PluginManager. The early worker releases (0.0.10-0.0.30: flat manifests,
+loaded plugins in `manager.plugins`) each get a Python 3.12 venv of their own in the test's tmp_path, in which
+`tests/plugin_system/worker_era.py` starts a real worker through the release's PluginManager.
 """
 import sys
 import os
@@ -52,3 +54,18 @@ def test_a_dataclass_era_release_registers_saves_pushes_and_cleans_up(version, t
                             env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, f"stdout:\n{result.stdout[-4000:]}\nstderr:\n{result.stderr[-4000:]}"
     assert f"dataclass-era {version} scenario passed" in result.stdout
+
+
+@pytest.mark.parametrize("version", ["0.0.10", "0.0.20", "0.0.30"])
+def test_an_early_worker_release_reports_pushes_and_stops_its_worker(py312, version, tmp_path):
+    venv = tmp_path / "venv"
+    subprocess.run([py312, "-m", "venv", str(venv)], check=True, timeout=300)
+    python = str(venv / "bin" / "python")
+    installed = subprocess.run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                                f"cjm-plugin-system=={version}", "-e", str(ROOT)], capture_output=True, text=True, timeout=900)
+    assert installed.returncode == 0, installed.stderr[-4000:]
+    result = subprocess.run([python, str(ROOT / "tests" / "plugin_system" / "worker_era.py"), str(tmp_path)], cwd=tmp_path,
+                            env={**os.environ, "CJM_DATA_DIR": str(tmp_path / "cjm"), "PYTHONPATH": str(ROOT)},
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, f"stdout:\n{result.stdout[-4000:]}\nstderr:\n{result.stderr[-4000:]}"
+    assert f"worker-era {version} scenario passed" in result.stdout
