@@ -31,11 +31,11 @@ def py312() -> str:
     return built.stdout.strip().splitlines()[-1]
 
 
-def run_scenario(python: str, workdir: Path, which: str) -> str:
+def run_scenario(python: str, workdir: Path, which: str, timeout: float = 600) -> str:
     "Run one scenario of scenario.py in `workdir` (cjm-plugin-system's data dir inside it); return its output."
     env = {**os.environ, "CJM_DATA_DIR": str(workdir / "cjm"), "PYTHONPATH": str(ROOT)}
     result = subprocess.run([python, str(SCENARIO), str(workdir), which], cwd=workdir, env=env,
-                            capture_output=True, text=True, timeout=600)
+                            capture_output=True, text=True, timeout=timeout)
     assert result.returncode == 0, f"stdout:\n{result.stdout[-4000:]}\nstderr:\n{result.stderr[-4000:]}"
     assert f"{which} scenario passed" in result.stdout
     return result.stdout
