@@ -11,6 +11,10 @@ The dataclass-era releases (cjm-plugin-system 0.0.6-0.0.9, Python >= 3.11) run i
 its own and registers the release's own PluginManager. The early worker releases (0.0.10-0.0.30: flat manifests,
 loaded plugins in `manager.plugins`) each get a Python 3.12 venv of their own in the test's tmp_path, in which
 `tests/plugin_system/worker_era.py` starts a real worker through the release's PluginManager.
+
+Real plugin packages from PyPI (`tests/plugin_system/real_plugins.py`) are installed in a venv of their own too: the
+ones that install CPU-only without model downloads (Gemini, NLTK, FFmpeg, SQLite graph, NVIDIA monitor). Whisper,
+Voxtral, Demucs, Silero VAD and the Qwen3 aligner need PyTorch and model weights, so they are left out.
 """
 import sys
 import os
@@ -69,3 +73,22 @@ def test_an_early_worker_release_reports_pushes_and_stops_its_worker(py312, vers
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, f"stdout:\n{result.stdout[-4000:]}\nstderr:\n{result.stderr[-4000:]}"
     assert f"worker-era {version} scenario passed" in result.stdout
+
+
+REAL_PLUGINS = ["cjm-transcription-plugin-gemini==0.0.39", "cjm-text-plugin-nltk==0.0.21", "cjm-media-plugin-ffmpeg==0.0.24",
+                "cjm-graph-plugin-sqlite==0.0.24", "cjm-system-monitor-nvidia==0.0.24"]
+
+
+def test_real_plugins_from_pypi_register_draw_their_forms_and_run(py312, tmp_path):
+    venv = tmp_path / "venv"
+    subprocess.run([py312, "-m", "venv", str(venv)], check=True, timeout=300)
+    python = str(venv / "bin" / "python")
+    installed = subprocess.run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                                "cjm-plugin-system==0.0.46", "cjm-transcription-plugin-system==0.0.40", *REAL_PLUGINS,
+                                "-e", str(ROOT)], capture_output=True, text=True, timeout=1200)
+    assert installed.returncode == 0, installed.stderr[-4000:]
+    result = subprocess.run([python, str(ROOT / "tests" / "plugin_system" / "real_plugins.py"), str(tmp_path)], cwd=tmp_path,
+                            env={**os.environ, "CJM_DATA_DIR": str(tmp_path / "cjm"), "PYTHONPATH": str(ROOT)},
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, f"stdout:\n{result.stdout[-4000:]}\nstderr:\n{result.stderr[-4000:]}"
+    assert "real plugins scenario passed" in result.stdout

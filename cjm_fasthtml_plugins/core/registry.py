@@ -432,7 +432,7 @@ class UnifiedPluginRegistry:
     # -- lifecycle -------------------------------------------------------------------------------------------------
     def shutdown(self) -> List[str]:  # Unique ids of the plugins cleaned up (`force_cleanup()`) or whose workers were stopped
         "Call `force_cleanup()` on every lifecycle-aware plugin instance and stop worker processes, each within `cleanup_timeout`; errors are logged, not raised."
-        try: return _shutdown(self._managers, self._adapters, self.cleanup_timeout)
+        try: return _shutdown(self._managers, self._adapters, self.cleanup_timeout, self._plugins)
         finally: self._restart_pending.clear()
 
 # %% ../../nbs/core/registry.ipynb #68317f82
