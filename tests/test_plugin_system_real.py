@@ -8,17 +8,17 @@ writes its manifest with cjm-plugin-system's own installer code, discovers it, s
 
 The dataclass-era releases (cjm-plugin-system 0.0.6-0.0.9, Python >= 3.11) run in this Python:
 `tests/plugin_system/dataclass_era.py` pip-installs each release and a tiny entry-point plugin into a directory of
-its own and registers the release's own PluginManager. The early worker releases (0.0.10-0.0.30: flat manifests,
-loaded plugins in `manager.plugins`) each get a Python 3.12 venv of their own in the test's tmp_path, in which
-`tests/plugin_system/worker_era.py` starts a real worker through the release's PluginManager.
+its own and registers the release's own PluginManager. Worker releases before 0.0.46 (0.0.10-0.0.30 keep loaded
+plugins in `manager.plugins`, 0.0.31 and later in `manager.instances`) each get a Python 3.12 venv of their own in the
+test's tmp_path, in which `tests/plugin_system/worker_era.py` starts a real worker through the release's PluginManager.
 
 Real plugin packages from PyPI (`tests/plugin_system/real_plugins.py`) are installed in a venv of their own too: the
 ones that install CPU-only without model downloads (Gemini, NLTK, FFmpeg, SQLite graph, NVIDIA monitor). Whisper,
 Voxtral, Demucs, Silero VAD and the Qwen3 aligner need PyTorch and model weights, so they are left out.
 """
-import sys
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -60,7 +60,7 @@ def test_a_dataclass_era_release_registers_saves_pushes_and_cleans_up(version, t
     assert f"dataclass-era {version} scenario passed" in result.stdout
 
 
-@pytest.mark.parametrize("version", ["0.0.10", "0.0.20", "0.0.30"])
+@pytest.mark.parametrize("version", ["0.0.10", "0.0.20", "0.0.30", "0.0.31", "0.0.40"])
 def test_an_early_worker_release_reports_pushes_and_stops_its_worker(py312, version, tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([py312, "-m", "venv", str(venv)], check=True, timeout=300)

@@ -1,5 +1,7 @@
-"""Run by tests/test_plugin_system_real.py inside a Python 3.12 venv holding one early worker release of
-cjm-plugin-system (0.0.10-0.0.30: flat JSON manifests, loaded plugins kept in `manager.plugins`).
+"""Run by tests/test_plugin_system_real.py inside a Python 3.12 venv holding one worker release of cjm-plugin-system
+before 0.0.46 (a flat JSON manifest, which every worker release reads; 0.0.10-0.0.30 keep loaded plugins in
+`manager.plugins`, 0.0.31 and later in `manager.instances`). Releases before 0.0.20 carry no `config_schema` in their
+PluginMeta, so there the plugin registers without settings.
 
     python worker_era.py WORKDIR
 
