@@ -79,7 +79,7 @@ class UnifiedPluginRegistry:
                  strict: Optional[bool] = None,  # Re-raise discovery failures (default: env `CJM_PLUGINS_STRICT`)
                  discovery_timeout: Optional[float] = 30.0,  # Seconds one manager's discovery may take before it is a LoadFailure (None: no limit)
                  cleanup_timeout: Optional[float] = 10.0,  # Seconds each plugin's cleanup may take at shutdown (None: no limit)
-                 push_timeout: Optional[float] = 10.0  # Seconds a running plugin may take to take a saved config before it waits for the restart (None: no limit)
+                 push_timeout: Optional[float] = 10.0  # Seconds a plugin running in a worker process may take to take a saved config before it waits for the restart (None: no limit)
                 ):
         "Initialize the unified plugin registry."
         self.config_dir = Path(config_dir) if config_dir is not None else Path("configs")
@@ -410,8 +410,9 @@ class UnifiedPluginRegistry:
         self._pushed[unique_id] = dict(saved)  # a change notified later with this config is not pushed again
         from cjm_fasthtml_plugins.core.schema import merge_config, schema_defaults
         config = merge_config(schema_defaults(plugin.config_schema), dict(saved))
-        finished, took, _ = call_with_time_limit(lambda: adapter.push_config(plugin.name, config), self.push_timeout,
-                                                 f"config push to {unique_id}")  # a hung worker never blocks a save
+        push = lambda: adapter.push_config(plugin.name, config)
+        finished, took, _ = (call_with_time_limit(push, self.push_timeout, f"config push to {unique_id}")  # a hung worker
+                             if adapter.runs_workers else (True, push(), None))  # in-process plugins: on this thread
         if not finished: _logger().warning("Plugin %r did not take its new config within %s s (push_timeout); it takes "
                                            "effect on restart", unique_id, self.push_timeout)
         if finished and took: self._restart_pending.discard(unique_id)
