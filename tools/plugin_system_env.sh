@@ -21,7 +21,8 @@ fi
 
 find_python312() {
   if [[ -n "${CJM_PYTHON312:-}" ]]; then echo "$CJM_PYTHON312"; return; fi
-  if command -v python3.12 >/dev/null 2>&1; then command -v python3.12; return; fi
+  # (a pyenv shim named python3.12 exists even when 3.12 is not pyenv's selected version, and then fails: try it)
+  if command -v python3.12 >/dev/null 2>&1 && python3.12 -c '' >/dev/null 2>&1; then command -v python3.12; return; fi
   if command -v pyenv >/dev/null 2>&1; then
     local v; v="$(pyenv versions --bare 2>/dev/null | grep -E '^3\.12(\.|$)' | sort -V | tail -1 || true)"
     if [[ -n "$v" ]]; then PYENV_VERSION="$v" pyenv which python; return; fi

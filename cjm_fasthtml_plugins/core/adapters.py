@@ -236,7 +236,7 @@ class DataclassManagerAdapter(SchemaManagerAdapter):
 
     def _config_dataclass(self, name: str) -> Optional[Type]:
         try: cls = self.manager.get_plugin_config_dataclass(name)
-        except (TypeError, AttributeError): cls = None  # 0.0.8 calls the instance method get_current_config() on the class
+        except Exception: cls = None  # 0.0.7 raises NameError, 0.0.8 TypeError (an instance method called on the class)
         if cls is None: cls = getattr(self._plugin_class(name), "config_class", None)
         return cls if isinstance(cls, type) and dataclasses.is_dataclass(cls) else None
 
@@ -256,7 +256,7 @@ def _fqcn(cls: Any) -> Optional[str]:
 
 # %% ../../nbs/core/adapters.ipynb #6b7ee8d8
 class WorkerManagerAdapter(SchemaManagerAdapter):
-    "Adapter for cjm-plugin-system >= 0.0.9: manifests (`discover_manifests()`), plugins in worker processes."
+    "Adapter for cjm-plugin-system >= 0.0.10: manifests (`discover_manifests()`), plugins in worker processes."
     runs_workers = True
     def _labelled(self, meta: Any) -> bool:
         "True if a discovered plugin's taxonomy domain or category label is this category."
@@ -280,11 +280,15 @@ class WorkerManagerAdapter(SchemaManagerAdapter):
         return plugin_metadata(self.category, info, schema, execution_mode=PluginExecutionMode.SUBPROCESS,
                                manages_child_processes=True)
 
-    def _workers(self, name: Optional[str] = None) -> List[Any]:
-        "The manager's loaded instances (all, or plugin `name`'s)."
+    def _workers(self, name: Optional[str] = None) -> List[tuple]:
+        "(plugin name, worker proxy) of the manager's loaded instances (all, or plugin `name`'s)."
         held = getattr(self.manager, "instances", None)
-        held = list(held.values()) if isinstance(held, Mapping) else []
-        return [i for i in held if name is None or getattr(i, "plugin_name", None) == name]
+        if isinstance(held, Mapping): pairs = [(getattr(i, "plugin_name", None), getattr(i, "proxy", None)) for i in held.values()]
+        else:  # 0.0.10-0.0.30 keep no `instances`: one worker per plugin, its proxy in `plugins[name].instance`
+            plugins = getattr(self.manager, "plugins", None)
+            pairs = [(n, getattr(m, "instance", None)) for n, m in plugins.items()] if isinstance(plugins, Mapping) else []
+            pairs = [(n, proxy) for n, proxy in pairs if proxy is not None]
+        return [(n, proxy) for n, proxy in pairs if name is None or n == name]
 
 # %% ../../nbs/core/adapters.ipynb #0a22f65c
 def _worker_running_pids(self: WorkerManagerAdapter,
@@ -293,8 +297,8 @@ def _worker_running_pids(self: WorkerManagerAdapter,
     "The worker processes a loaded plugin runs in, children included."
     import psutil  # lazy: keeps importing core light
     pids = []
-    for worker in self._workers(name):
-        process = getattr(getattr(worker, "proxy", None), "process", None)
+    for _, proxy in self._workers(name):
+        process = getattr(proxy, "process", None)
         if process is None or process.poll() is not None: continue
         pids.append(process.pid)
         try: pids += [c.pid for c in psutil.Process(process.pid).children(recursive=True)]
@@ -303,12 +307,12 @@ def _worker_running_pids(self: WorkerManagerAdapter,
 
 def _worker_stop_all(self: WorkerManagerAdapter) -> List[str]:  # Names of the plugins whose workers were stopped
     "Stop every worker process the manager runs (`unload_all()`)."
-    names = sorted({w.plugin_name for w in self._workers()})
+    names = sorted({n for n, _ in self._workers()})
     if names: self.manager.unload_all()
     return names
 
 def _worker_instance(self: WorkerManagerAdapter, name: str) -> Any:
-    return next(iter(self._workers(name)), None)
+    return next((proxy for _, proxy in self._workers(name)), None)
 
 WorkerManagerAdapter.running_pids = _worker_running_pids
 WorkerManagerAdapter.stop_all = _worker_stop_all
@@ -336,8 +340,9 @@ def adapter_for(manager: Any,  # A plugin manager
     if has("discover_plugins"):
         if has("get_plugin_config_dataclass"): return DataclassManagerAdapter(manager, category)
         if has("get_plugin_config_schema"): return SchemaManagerAdapter(manager, category)
-        raise ManagerShapeError(manager, "it has discover_plugins() but neither get_plugin_config_schema(name) "
-                                         "nor get_plugin_config_dataclass(name)")
+        if has("get_plugin_config_class"): return DataclassManagerAdapter(manager, category)  # cjm-plugin-system 0.0.6
+        raise ManagerShapeError(manager, "it has discover_plugins() but none of get_plugin_config_schema(name), "
+                                         "get_plugin_config_dataclass(name), get_plugin_config_class(name)")
     raise ManagerShapeError(manager, "it has neither discover_plugins() nor discover_manifests()")
 
 # %% ../../nbs/core/adapters.ipynb #33df4e51

@@ -8,7 +8,7 @@ Docs: https://cj-mills.github.io/cjm-fasthtml-plugins/core/isolation.html.md"""
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Container, Dict, List, Mapping, Optional, Tuple
 
 from typing import TYPE_CHECKING
 if TYPE_CHECKING: from cjm_fasthtml_plugins.core.adapters import SchemaManagerAdapter  # imported on first discovery
@@ -114,14 +114,14 @@ def _attempt(what: str, fn: Callable[[], Any], timeout: Optional[float]) -> Tupl
 
 # %% ../../nbs/core/isolation.ipynb #0127e3be
 def _cleanup_category(category: str, manager: Any, adapter: Optional[SchemaManagerAdapter], timeout: Optional[float],
-                      cleaned: List[str], seen: set) -> Optional[KeyboardInterrupt]:
+                      cleaned: List[str], seen: set, uid_of: Callable[[str, str], str]) -> Optional[KeyboardInterrupt]:
     "Clean up one category's live instances, then stop its workers; ids cleaned go to `cleaned`."
     done, instances, interrupt = _attempt(f"Listing the plugin instances of category {category!r}", lambda: _live_instances(manager), timeout)
     for name, instance in (instances or []) if done else []:
         cleanup = getattr(instance, "force_cleanup", None)
         if id(instance) in seen or not callable(cleanup): continue
         seen.add(id(instance))
-        uid = f"{category}_{name if isinstance(name, str) else type(instance).__name__}"
+        uid = uid_of(category, name if isinstance(name, str) else type(instance).__name__)
         done, _, stop = _attempt(f"force_cleanup() of plugin {uid!r}", cleanup, timeout)
         interrupt = interrupt or stop
         if done: cleaned.append(uid)
@@ -131,18 +131,22 @@ def _cleanup_category(category: str, manager: Any, adapter: Optional[SchemaManag
         stop_all = lambda: stop_workers(category, manager)
     done, stopped, stop = _attempt(f"Stopping the worker processes of category {category!r}", stop_all, timeout)
     interrupt = interrupt or stop
-    cleaned += [uid for uid in (f"{category}_{name}" for name in (stopped or [])) if uid not in cleaned]
+    cleaned += [uid for uid in (uid_of(category, name) for name in (stopped or [])) if uid not in cleaned]
     return interrupt
 
 def _shutdown(
     managers: Mapping[str, Any],  # category -> manager
     adapters: Mapping[str, Optional[SchemaManagerAdapter]],  # category -> adapter of its manager's shape
-    timeout: Optional[float]  # Seconds each cleanup may take
+    timeout: Optional[float],  # Seconds each cleanup may take
+    registered: Container[str] = ()  # Unique ids of the registered plugins
 ) -> List[str]:  # Unique ids of the plugins cleaned up or whose workers were stopped
     "Clean up every category; a `KeyboardInterrupt` is raised again after all of them were tried."
     cleaned, seen, interrupt = [], set(), None
+    def uid_of(category: str, name: str) -> str:  # one manager may serve several categories: the id it is registered under
+        ids = [f"{c}_{name}" for c, m in managers.items() if m is managers[category]]
+        return next((uid for uid in [f"{category}_{name}", *ids] if uid in registered), f"{category}_{name}")
     for category, manager in list(managers.items()):
-        interrupt = _cleanup_category(category, manager, adapters.get(category), timeout, cleaned, seen) or interrupt
+        interrupt = _cleanup_category(category, manager, adapters.get(category), timeout, cleaned, seen, uid_of) or interrupt
     if interrupt is not None: raise interrupt
     return cleaned
 

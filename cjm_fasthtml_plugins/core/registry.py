@@ -16,7 +16,7 @@ if TYPE_CHECKING: from cjm_fasthtml_plugins.core.adapters import SchemaManagerAd
 from .errors import (ConfigConflictError, ConfigValidationError, CorruptConfigError, FieldError,
                                               InvalidPluginIdError, LoadFailure, PluginLoadError, PluginRegistryError,
                                               UnknownPluginError)
-from .isolation import OWNERS_ID, _admit, _check_owners, _claim, _discover, _shutdown
+from .isolation import OWNERS_ID, _admit, _check_owners, _claim, _discover, _shutdown, call_with_time_limit
 from .metadata import PluginMetadata, config_object
 from .store import ConfigStore, JsonDirectoryStore, _locked, _not_plain_json, validate_plugin_id
 
@@ -78,13 +78,14 @@ class UnifiedPluginRegistry:
                  store: Optional[ConfigStore] = None,  # Config storage to use instead of a `JsonDirectoryStore` on `config_dir`
                  strict: Optional[bool] = None,  # Re-raise discovery failures (default: env `CJM_PLUGINS_STRICT`)
                  discovery_timeout: Optional[float] = 30.0,  # Seconds one manager's discovery may take before it is a LoadFailure (None: no limit)
-                 cleanup_timeout: Optional[float] = 10.0  # Seconds each plugin's cleanup may take at shutdown (None: no limit)
+                 cleanup_timeout: Optional[float] = 10.0,  # Seconds each plugin's cleanup may take at shutdown (None: no limit)
+                 push_timeout: Optional[float] = 10.0  # Seconds a plugin running in a worker process may take to take a saved config before it waits for the restart (None: no limit)
                 ):
         "Initialize the unified plugin registry."
         self.config_dir = Path(config_dir) if config_dir is not None else Path("configs")
         self.store: ConfigStore = store if store is not None else _default_store(self.config_dir)  # env CJM_PLUGINS_STORE_URL first
         self.strict = _strict_from_env() if strict is None else strict
-        self.discovery_timeout, self.cleanup_timeout = discovery_timeout, cleanup_timeout
+        self.discovery_timeout, self.cleanup_timeout, self.push_timeout = discovery_timeout, cleanup_timeout, push_timeout
         self._owned: Dict[str, Tuple[str, str]] = {}  # unique id -> (category, name) recorded as its saved config's owner
         self._managers: Dict[str, Any] = {}  # category -> manager, in registration order
         self._display_names: Dict[str, str] = {}  # category -> display name
@@ -383,8 +384,13 @@ class UnifiedPluginRegistry:
         if adapter is None: return
         self._pushed[unique_id] = dict(saved)  # a change notified later with this config is not pushed again
         from cjm_fasthtml_plugins.core.schema import merge_config, schema_defaults
-        if adapter.push_config(plugin.name, merge_config(schema_defaults(plugin.config_schema), dict(saved))):
-            self._restart_pending.discard(unique_id)
+        config = merge_config(schema_defaults(plugin.config_schema), dict(saved))
+        push = lambda: adapter.push_config(plugin.name, config)
+        finished, took, _ = (call_with_time_limit(push, self.push_timeout, f"config push to {unique_id}")  # a hung worker
+                             if adapter.runs_workers else (True, push(), None))  # in-process plugins: on this thread
+        if not finished: _logger().warning("Plugin %r did not take its new config within %s s (push_timeout); it takes "
+                                           "effect on restart", unique_id, self.push_timeout)
+        if finished and took: self._restart_pending.discard(unique_id)
         else: self._restart_pending.add(unique_id)
 
     def takes_effect_on_restart(self,
@@ -402,7 +408,7 @@ class UnifiedPluginRegistry:
     # -- lifecycle -------------------------------------------------------------------------------------------------
     def shutdown(self) -> List[str]:  # Unique ids of the plugins cleaned up (`force_cleanup()`) or whose workers were stopped
         "Call `force_cleanup()` on every lifecycle-aware plugin instance and stop worker processes, each within `cleanup_timeout`; errors are logged, not raised."
-        try: return _shutdown(self._managers, self._adapters, self.cleanup_timeout)
+        try: return _shutdown(self._managers, self._adapters, self.cleanup_timeout, self._plugins)
         finally: self._restart_pending.clear()
 
 # %% ../../nbs/core/registry.ipynb #68317f82

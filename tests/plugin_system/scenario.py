@@ -2,12 +2,14 @@
 
     python scenario.py WORKDIR adapter    # discovery, a real worker, its PID, config push, stop (through core.adapters)
     python scenario.py WORKDIR registry   # the same through UnifiedPluginRegistry
+    python scenario.py WORKDIR hung       # a worker that hangs, then dies, under UnifiedPluginRegistry
 
 The caller sets CJM_DATA_DIR=WORKDIR/cjm and runs it with cwd=WORKDIR, so cjm-plugin-system's manifests, SQLite stores
 and plugin data stay inside WORKDIR. Assertions are plain `assert`s; any failure exits non-zero with a traceback.
 """
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -202,10 +204,35 @@ def registry_scenario(managers: list) -> None:
     assert other.load_plugin_config(uid) == {"model": "tiny", "beam_size": 5}
 
 
+def hung_scenario(managers: list) -> None:
+    """A worker that hangs (SIGSTOP): saving its config still returns, the config waiting for the restart; then it
+    dies (SIGKILL): it leaves `spawned_pids`, a save still returns, and `shutdown()` completes."""
+    from cjm_fasthtml_plugins.core.registry import UnifiedPluginRegistry
+    manager = new_manager(); managers.append(manager)
+    registry = UnifiedPluginRegistry(config_dir=WORK / "configs-hung", push_timeout=2)
+    uid = f"transcription_{PLUGIN}"
+    registry.register_plugin_manager("transcription", manager)
+    assert manager.load_plugin(manager.get_discovered_meta(PLUGIN), registry.get_effective_config(uid))
+    worker = registry.get_plugin(uid).spawned_pids[0]
+    os.kill(worker, signal.SIGSTOP)
+    try:
+        assert registry.save_plugin_config(uid, {"model": "base", "beam_size": 4}) is True  # in the registry's store
+        assert registry.takes_effect_on_restart(uid) is True  # the hung worker did not take it
+        assert registry.load_plugin_config(uid) == {"model": "base", "beam_size": 4}
+    finally: os.kill(worker, signal.SIGCONT)
+    os.kill(worker, signal.SIGKILL)
+    psutil.Process(worker).wait(timeout=60)
+    assert registry.get_plugin(uid).spawned_pids == []
+    assert registry.save_plugin_config(uid, {"model": "tiny", "beam_size": 6}) is True
+    assert registry.takes_effect_on_restart(uid) is True
+    registry.shutdown()
+    assert registry.get_plugin(uid).spawned_pids == []
+
+
 def main() -> None:
     if not (MANIFESTS / f"{PLUGIN}.json").exists(): write_manifests(install_plugin())
     managers = []
-    try: {"adapter": adapter_scenario, "registry": registry_scenario}[sys.argv[2]](managers)
+    try: {"adapter": adapter_scenario, "registry": registry_scenario, "hung": hung_scenario}[sys.argv[2]](managers)
     finally:  # a failed assertion must not leave a worker behind (its --ppid watch is not prompt)
         for manager in managers: manager.unload_all()
     print(f"{sys.argv[2]} scenario passed")

@@ -1,0 +1,89 @@
+"""Run by tests/test_plugin_system_real.py inside a Python 3.12 venv holding cjm-plugin-system 0.0.46 and real plugin
+packages from PyPI (REAL_PLUGINS below: the ones that install CPU-only without large downloads).
+
+    python real_plugins.py WORKDIR
+
+It writes each package's manifest with cjm-plugin-system's own installer code, registers them with
+`UnifiedPluginRegistry`, draws every plugin's settings form from its real config schema and reads the unchanged form
+back (the same config), saves a change, then starts the NLTK plugin's real worker: its PID in `spawned_pids`, a
+saved config pushed to it, `shutdown()` stopping it. Assertions are plain `assert`s; any failure exits non-zero.
+"""
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import psutil
+
+WORK = Path(sys.argv[1])
+MANIFESTS = Path(os.environ["CJM_DATA_DIR"]) / "manifests"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for form_support
+# Manifests with a taxonomy (their category is known) and those without one (cjm-ctl writes an empty `interface`)
+LABELLED = {"cjm-transcription-plugin-gemini": "transcription", "cjm-text-plugin-nltk": "text"}
+UNLABELLED = ["cjm-graph-plugin-sqlite", "cjm-media-plugin-ffmpeg", "cjm-system-monitor-nvidia"]
+
+
+def write_manifests() -> Path:
+    "The installer's manifests (its introspection run by a stand-in conda); the unlabelled ones also in a dir of their own."
+    import cjm_plugin_system.cli as cli
+    conda = WORK / "fake-conda"
+    conda.write_text(f'#!/bin/sh\n# called as: fake-conda run -n ENV python SCRIPT\nexec "{sys.executable}" "$5"\n')
+    conda.chmod(0o755)
+    cli._get_conda_cmd_str = lambda: str(conda)
+    MANIFESTS.mkdir(parents=True, exist_ok=True)
+    tools = WORK / "tool-manifests"
+    tools.mkdir()
+    for package in [*LABELLED, *UNLABELLED]:
+        written = cli._generate_manifest(f"{package}-env", package, MANIFESTS)
+        assert written == MANIFESTS / f"{package}.json", (package, written)
+        if package in UNLABELLED: shutil.copy(written, tools)
+    return tools
+
+
+def round_trip(registry, uid: str) -> None:
+    "The settings form of the plugin's effective config reads back as that config; a changed value saves."
+    from fasthtml.common import to_xml
+    from cjm_fasthtml_plugins.components.form import render_schema_fields
+    from cjm_fasthtml_plugins.components.form_read import parse_schema_form
+    from cjm_fasthtml_plugins.components.settings import render_settings_form
+    from form_support import form_encode
+    plugin, config = registry.get_plugin(uid), registry.get_effective_config(uid)
+    assert "plugin-settings" in to_xml(render_settings_form(plugin, config, action="/save")), uid
+    read, errors = parse_schema_form(plugin.config_schema, form_encode(render_schema_fields(plugin.config_schema, config)),
+                                     stored=config)
+    assert (read, errors) == (config, []), (uid, config, read, errors)
+    assert registry.validate_plugin_config(uid, config) == [], uid
+    assert registry.save_plugin_config(uid, config) is True, uid
+
+
+def main() -> None:
+    from cjm_plugin_system.core.manager import PluginManager
+    from cjm_fasthtml_plugins.core.registry import UnifiedPluginRegistry
+    tools = write_manifests()
+    manager, tool_manager = PluginManager(search_paths=[MANIFESTS]), PluginManager(search_paths=[tools])
+    registry = UnifiedPluginRegistry(config_dir=WORK / "configs")
+    try:
+        for package, category in LABELLED.items():
+            assert [p.name for p in registry.register_plugin_manager(category, manager)] == [package], package
+        assert sorted(p.name for p in registry.register_plugin_manager("tools", tool_manager)) == sorted(UNLABELLED)
+        assert registry.get_load_failures() == [], registry.get_load_failures()
+        for plugin in registry.get_all_plugins(): round_trip(registry, plugin.get_unique_id())
+
+        gemini = "transcription_cjm-transcription-plugin-gemini"
+        errors = registry.validate_plugin_config(gemini, {"temperature": 3})
+        assert [e.field for e in errors] == ["temperature"], errors
+        uid, name = "text_cjm-text-plugin-nltk", "cjm-text-plugin-nltk"
+        assert manager.load_plugin(manager.get_discovered_meta(name), registry.get_effective_config(uid))
+        pids = registry.get_plugin(uid).spawned_pids
+        assert pids and "cjm_plugin_system.core.worker" in psutil.Process(pids[0]).cmdline(), pids
+        assert registry.save_plugin_config(uid, {"language": "german"}) is True
+        assert manager.get_plugin_config(name)["language"] == "german"  # pushed to the running worker
+        assert registry.takes_effect_on_restart(uid) is False
+        assert uid in registry.shutdown()
+        assert all(not psutil.pid_exists(p) or psutil.Process(p).status() == psutil.STATUS_ZOMBIE for p in pids), pids
+    finally:
+        manager.unload_all(); tool_manager.unload_all()  # a failed assertion must not leave a worker behind
+    print("real plugins scenario passed")
+
+
+if __name__ == "__main__": main()
