@@ -1,4 +1,4 @@
-"""A fake plugin manager for the HTTP tests: plugin name -> (info, schema or exception to raise)."""
+"""Fake plugin managers for the tests: plugin name -> (info, schema or exception to raise)."""
 
 
 class Info:
@@ -14,3 +14,8 @@ class Manager:
         schema = self.plugins[name][1]
         if isinstance(schema, Exception): raise schema
         return schema
+
+
+def gemini_manager():
+    "A manager with one plugin, `gemini`, whose one setting is a temperature."
+    return Manager({"gemini": (Info("gemini"), {"type": "object", "properties": {"temperature": {"type": "number", "default": 0.7}}})})

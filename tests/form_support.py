@@ -51,3 +51,11 @@ def form_pairs(ft, op: Optional[str] = None) -> List[Tuple[str, str]]:
 def form_encode(ft, op: Optional[str] = None) -> FormData:
     "The drawn fields submitted unchanged, as the FormData a FastHTML route receives."
     return FormData(form_pairs(ft, op))
+
+
+def panel_data(text: str) -> dict:
+    "The fields the settings form (`#plugin-settings`) in a page's `text` posts unchanged, as httpx `data`."
+    panel = lxml_html.fromstring(f"<div>{text}</div>").xpath('//*[@id="plugin-settings"]')[0]
+    data: dict = {}
+    for name, value in form_pairs(lxml_html.tostring(panel, encoding="unicode")): data.setdefault(name, []).append(value)
+    return data

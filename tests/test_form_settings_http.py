@@ -12,7 +12,6 @@ import pytest
 from fasthtml.common import FastHTML
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis_jsonschema import from_schema
-from lxml import html as lxml_html
 from starlette.testclient import TestClient
 
 from cjm_fasthtml_plugins.components.routes import plugin_router
@@ -21,7 +20,7 @@ from cjm_fasthtml_plugins.core.registry import UnifiedPluginRegistry
 from cjm_fasthtml_plugins.core.schema_tree import StoredSecret, fill_defaults, mask_secrets
 
 from fake_plugins import Info, Manager
-from form_support import CORPUS, form_pairs, load_schema
+from form_support import CORPUS, load_schema, panel_data
 from test_form_roundtrip import FORMATS, _generatable
 
 HX = {"HX-Request": "true"}
@@ -67,12 +66,6 @@ def with_marked_secrets(schema, config):
     return walk(mask_secrets(schema, config), config)
 
 
-def posted(text: str) -> dict:
-    "The fields the settings form in `text` posts unchanged (the CSRF field outside it included), as httpx `data`."
-    panel = lxml_html.fromstring(f"<div>{text}</div>").xpath('//*[@id="plugin-settings"]')[0]
-    data: dict = {}
-    for name, value in form_pairs(lxml_html.tostring(panel, encoding="unicode")): data.setdefault(name, []).append(value)
-    return data
 
 
 @pytest.mark.parametrize("path", PATHS, ids=lambda p: f"{p.parent.name}/{p.stem}")
@@ -94,7 +87,7 @@ def test_an_unchanged_save_through_the_routes_keeps_the_config(path, tmp_path_fa
             assert page.status_code == 200
             for secret in secrets_of(schema, values):
                 if isinstance(secret, str): assert secret not in page.text
-            r = client.post(router.save.to(plugin_id=UID), data=posted(page.text), headers=headers)
+            r = client.post(router.save.to(plugin_id=UID), data=panel_data(page.text), headers=headers)
             assert r.status_code == 200 and "Settings saved." in r.text, r.text[:2000]
             assert registry.load_plugin_config(UID) == expected
     check()
@@ -118,7 +111,7 @@ def test_a_stored_secret_the_schema_now_rejects_is_never_quoted(tmp_path, caplog
     responses = []
     for headers in ({}, HX):
         page = client.get(router.settings.to(plugin_id=UID), headers=headers)
-        data = {**posted(page.text), "retries": ["2"]}
+        data = {**panel_data(page.text), "retries": ["2"]}
         responses += [page, client.post(router.save.to(plugin_id=UID), data=data, headers=headers),
                       client.post(router.rerender.to(plugin_id=UID), data={**data, "__op__": ["add:keys"]}, headers=headers)]
     assert all(r.status_code == 200 for r in responses)

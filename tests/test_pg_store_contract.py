@@ -6,6 +6,7 @@ import pytest
 from cjm_fasthtml_plugins.core.errors import CorruptConfigError, InvalidPluginIdError
 from cjm_fasthtml_plugins.core.pg_store import PostgresConfigStore
 from cjm_fasthtml_plugins.core.store import JsonDirectoryStore
+from fake_plugins import gemini_manager
 from pg_support import corrupt_row, pg_cluster, pg_dsn, unique_table  # noqa: F401
 
 
@@ -175,21 +176,13 @@ def test_both_stores_are_config_stores(store):
     assert isinstance(store, ConfigStore)
 
 
-class Manager:
-    def discover_plugins(self):
-        class Info: name, version = "gemini", "1.0"
-        return [Info()]
-    def get_plugin_config_schema(self, name):
-        return {"type": "object", "properties": {"temperature": {"type": "number", "default": 0.7}}}
-
-
 def test_the_registry_detects_conflicts_on_either_store(stores, tmp_path):
     from cjm_fasthtml_plugins.core.errors import ConfigConflictError
     from cjm_fasthtml_plugins.core.registry import UnifiedPluginRegistry
     registries = []
     for _ in range(2):  # two processes or hosts sharing the store
         registry = UnifiedPluginRegistry(tmp_path / "unused", store=stores.make())
-        registry.register_plugin_manager("llm", Manager())
+        registry.register_plugin_manager("llm", gemini_manager())
         registries.append(registry)
     a, b = registries
     revision = a.write_plugin_config("llm_gemini", {"temperature": 0.1}, expected_revision="")

@@ -19,7 +19,7 @@ from cjm_fasthtml_plugins.demo.assets import mount_assets, offline_headers
 
 from a11y_support import VIEWS, blocking, describe, ensure_axe, new_view_context, run_axe
 from fake_plugins import Info, Manager
-from form_support import form_pairs
+from form_support import form_pairs, panel_data
 
 UID = "tool_p"
 SCHEMA = {"type": "object", "title": "Tool", "properties": {
@@ -41,12 +41,6 @@ def site(tmp_path):
     return registry, router, TestClient(app, headers={"Sec-Fetch-Site": "same-origin"})
 
 
-def panel_data(text: str) -> dict:
-    "The fields the settings form in `text` posts unchanged, as httpx `data`."
-    panel = lxml_html.fromstring(f"<div>{text}</div>").xpath('//*[@id="plugin-settings"]')[0]
-    data: dict = {}
-    for name, value in form_pairs(lxml_html.tostring(panel, encoding="unicode")): data.setdefault(name, []).append(value)
-    return data
 
 
 def modified(text: str) -> list:

@@ -10,14 +10,7 @@ import pytest
 from cjm_fasthtml_plugins.core.errors import CorruptConfigError
 from cjm_fasthtml_plugins.core.registry import UnifiedPluginRegistry
 from cjm_fasthtml_plugins.core.store import JsonDirectoryStore
-
-
-class Manager:
-    def discover_plugins(self):
-        class Info: name, version = "gemini", "1.0"
-        return [Info()]
-    def get_plugin_config_schema(self, name):
-        return {"type": "object", "properties": {"temperature": {"type": "number", "default": 0.7}}}
+from fake_plugins import gemini_manager
 
 
 CORRUPT = {
@@ -39,7 +32,7 @@ CORRUPT = {
 def test_corrupt_file_raises_clear_error_and_is_left_untouched(tmp_path, kind):
     content, reason = CORRUPT[kind]
     registry = UnifiedPluginRegistry(tmp_path)
-    registry.register_plugin_manager("llm", Manager())
+    registry.register_plugin_manager("llm", gemini_manager())
     path = tmp_path / "llm_gemini.json"
     path.write_bytes(content)
     for call in (lambda: registry.load_plugin_config("llm_gemini"),
