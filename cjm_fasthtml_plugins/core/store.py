@@ -322,12 +322,12 @@ class JsonDirectoryStore:
         if trusted and time.monotonic() - checked_at < _PATH_RECHECK:  # the common case
             st = os.fstat(held.fd)
             if st.st_mtime_ns == listed_mtime and st.st_nlink: return ids  # no link left: the directory was removed
-        return self._relist(held, listed_mtime, trusted, ids)
+        return self._relist()
 
-    def _relist(self, held: Optional[_HeldDirectory], listed_mtime: Optional[int], trusted: bool,
-                ids: FrozenSet[str]) -> FrozenSet[str]:
+    def _relist(self) -> FrozenSet[str]:
         "Check the directory by its path (holding it open anew if it was replaced) and list it again if it changed."
         now, checked_at = time.time_ns(), time.monotonic()  # taken first: a change after the stat gets a later mtime unless racy
+        held, listed_mtime, trusted, _, ids = self._listing
         try:
             st = os.stat(self._dir)
             if held is None or not os.path.samestat(os.fstat(held.fd), st): held, trusted = _HeldDirectory(self._dir), False
