@@ -119,3 +119,34 @@ def test_a_stored_secret_the_schema_now_rejects_is_never_quoted(tmp_path, caplog
     assert registry.load_plugin_config(UID)["retries"] == 1
     for r in responses: assert secret not in r.text and "OLD-FORMAT" not in r.text
     assert secret not in caplog.text
+
+
+
+OLD_SCHEMA = {"title": "Cloud", "type": "object", "properties": {
+    "token": {"type": "string", "format": "password"}, "creds": {"type": "string", "writeOnly": True},
+    "region": {"type": "string", "default": "eu"}}}
+RENAMED = {"title": "Cloud", "type": "object", "properties": {  # the plugin's next version: `token` is now `api_key`
+    "api_key": {"type": "string", "format": "password"}, "creds": {"type": "string", "writeOnly": True},
+    "region": {"type": "string", "default": "eu"}}}
+RETYPED = {**RENAMED, "properties": {**RENAMED["properties"], "creds": {  # and then `creds` became a group of fields
+    "type": "object", "properties": {"user": {"type": "string"}, "password": {"type": "string", "format": "password"}}}}}
+
+
+@pytest.mark.parametrize("schema, saves", [(RENAMED, True), (RETYPED, False)], ids=["renamed", "retyped"])
+def test_values_a_changed_schema_no_longer_describes_are_never_shown(schema, saves, tmp_path, caplog):
+    "Secrets saved under an older schema (a renamed key; a string where an object is now expected) are never shown."
+    caplog.set_level(logging.DEBUG)
+    old = {"token": "sk-RENAMED-SECRET-1", "creds": "sk-RETYPED-SECRET-2", "region": "eu"}
+    UnifiedPluginRegistry.write_plugin_config(site(tmp_path, OLD_SCHEMA)[0], UID, old)
+    registry, router, client = site(tmp_path, schema)  # the app restarted with the plugin's new version
+    responses = []
+    for headers in ({}, HX):
+        page = client.get(router.settings.to(plugin_id=UID), headers=headers)
+        data = {**panel_data(page.text), "region": ["us"]}
+        responses += [page, client.get(router.history.to(plugin_id=UID), headers=headers),
+                      client.post(router.save.to(plugin_id=UID), data=data, headers=headers)]
+        assert ("Settings saved." in responses[-1].text) == saves  # a string no group of fields can take is refused
+        assert registry.load_plugin_config(UID) == ({**old, "region": "us"} if saves else old)  # never the mask text
+    assert all(r.status_code == 200 for r in responses)
+    for text in [r.text for r in responses] + [caplog.text]:
+        assert "RENAMED-SECRET" not in text and "RETYPED-SECRET" not in text

@@ -283,30 +283,64 @@ def secret_paths(
     return list(dict.fromkeys(walk(resolve_refs(schema), ())))
 
 # %% ../../nbs/core/schema_tree.ipynb #731b8176
+_UNDECLARED, _SHAPES = object(), object()  # tree markers: undeclared keys are secret; the containers a value must be
+
 def _merge_trees(a: Any, b: Any) -> Any:
-    "Two secret trees of the same value as one (secret when either says so)."
+    "Two secret trees of the same value as one (secret when either says so; a shape rule only when both have one)."
     if a is True or b is True: return True
-    if not isinstance(a, dict) or not isinstance(b, dict): return a or b
-    return {k: _merge_trees(a.get(k, False), b.get(k, False)) for k in {**a, **b}}
+    if not a or not b:  # one side takes any value without secrets: the other's secrets stay, its shape rule goes
+        out = {k: v for k, v in (a or b or {}).items() if k is not _SHAPES}
+        return out if any(out.values()) else False
+    out = {k: _merge_trees(a.get(k, False), b.get(k, False)) for k in {**a, **b} if k is not _SHAPES}
+    if _SHAPES in a and _SHAPES in b: out[_SHAPES] = a[_SHAPES] | b[_SHAPES]
+    return out
+
+def _declares_keys(node: Mapping[str, Any]) -> bool:
+    "Whether an object schema lists its keys (in any `anyOf`/`oneOf` branch) without allowing any other (`additionalProperties: true`)."
+    node = split_nullable(node)[0]
+    if node.get("additionalProperties") is True: return False
+    if isinstance(node.get("properties"), dict) and node["properties"]: return True
+    return any(_declares_keys(b) for k in ("anyOf", "oneOf") for b in (node.get(k) or []) if isinstance(b, dict))
+
+def _container_kinds(node: Mapping[str, Any]) -> Optional[frozenset]:
+    "{'object', 'array'} or part of it when a schema takes nothing but those (null aside); None when it takes others too."
+    node = split_nullable(node)[0]
+    t = node.get("type")
+    if isinstance(t, (str, list)): kinds = {t} if isinstance(t, str) else set(t)
+    elif any(isinstance(node.get(k), list) for k in ("anyOf", "oneOf")):
+        found = [_container_kinds(b) if isinstance(b, dict) else None for k in ("anyOf", "oneOf") for b in node.get(k) or []]
+        return None if not found or None in found else frozenset().union(*found)
+    elif isinstance(node.get("properties"), dict): kinds = {"object"}
+    elif "items" in node or "prefixItems" in node: kinds = {"array"}
+    else: return None
+    kinds.discard("null")
+    return frozenset(kinds) if kinds and kinds <= {"object", "array"} else None
 
 def _secret_tree(node: Mapping[str, Any]) -> Any:
-    "True for a secret node, else child key -> subtree ('*' for items and undeclared keys; {} when nothing is secret)."
+    "True for a secret node, else child key -> subtree ('*' for items and undeclared keys), plus the markers; {} when nothing is secret."
     if is_secret(node): return True
     tree: Dict[Any, Any] = {}
-    for key, sub in _children(node): tree[key] = _merge_trees(tree.get(key, False), _secret_tree(sub) or False)
+    for key, sub in _children(node):
+        found = _secret_tree(sub) or False
+        tree[key] = _merge_trees(tree[key], found) if key in tree else found
+    if _declares_keys(node): tree[_UNDECLARED] = True
+    if any(tree.values()) and (kinds := _container_kinds(node)): tree[_SHAPES] = kinds
     return tree if any(tree.values()) else {}
 
 def _map_secrets(tree: Any, value: Any, path: Tuple[Any, ...], fn) -> Any:
     "A copy of `value` with `fn(path, v)` applied to each secret value; `fn` returning `_DROP` removes it."
     if tree is True: return fn(path, value)
-    if isinstance(value, dict):
+    kind = "object" if isinstance(value, dict) else "array" if isinstance(value, list) else None
+    if value is not None and tree.get(_SHAPES) and kind not in tree[_SHAPES]: return fn(path, value)  # no field describes it
+    if kind == "object":
         out = {}
         for k, v in value.items():
             sub = tree.get(k, tree.get("*"))
+            if sub is None and tree.get(_UNDECLARED): sub = True  # a key the schema does not describe may be a renamed secret
             new = _map_secrets(sub, v, path + (k,), fn) if sub else v
             if new is not _DROP: out[k] = new
         return out
-    if isinstance(value, list) and "*" in tree:
+    if kind == "array" and "*" in tree:
         return [x for x in (_map_secrets(tree["*"], v, path + (i,), fn) for i, v in enumerate(value)) if x is not _DROP]
     return value
 
