@@ -164,11 +164,26 @@ def bench_render(t, ours, ref, tmp, q):
                      for m in (small, large)}, rounds)
     t.add(f"comparison table per plugin: ours at {large:,} vs {small:,} plugins", f"ours, {small} plugins",
           per[small] / small, per[large] / large, (per[large] / large) / (per[small] / small), at_most(1.15), fmt="{:.1f} us", scale=1e6)
+    uids = [p.get_unique_id() for p in plugins["ours"][:n]]  # what no table can skip: FT itself, and reading the configs
+    floor = alternate({3: lambda: bare_table(n, 3), 5: lambda: bare_table(n, 5),
+                       "loads": lambda: [regs["ours"].load_plugin_config(u) for u in uids]}, rounds)
+    for c, what in ((5, "our"), (3, "the original's")):
+        t.add(f"floor: {n} rows of {what} {c} plain cells built with FT + to_xml (no configs, no features)",
+              "original's whole table", res["ref"], floor[c], res["ref"] / floor[c])
+    t.add(f"floor: loading the {n} configs through our registry (half saved)", "original's whole table", res["ref"],
+          floor["loads"], res["ref"] / floor["loads"])
     dropdown = {k: (lambda k=k: to_xml(impls[k].ui.render_plugin_selector(
         plugins[k][:n], selection_endpoint="/select", target_id="plugin-target", strategy="dropdown"))) for k in impls}
     res = alternate(dropdown, rounds)
     t.add(f"render_plugin_selector(strategy='dropdown') + to_xml, {n} plugins", "original", res["ref"], res["ours"],
           res["ours"] / res["ref"], at_most(1.2))
+
+
+def bare_table(rows, cells):
+    "A table of `rows` rows of `cells` plain text cells, built with fastcore's FT and serialised: what FT itself costs."
+    from fastcore.xml import FT, to_xml
+    body = [FT("tr", tuple(FT("td", (f"v{j}",), {}) for j in range(cells)), {"id": f"r{i}"}) for i in range(rows)]
+    return to_xml(FT("table", tuple(FT("tbody", tuple(body[i:i + 100]), {}) for i in range(0, rows, 100)), {}))
 
 
 def bench_registry(t, ours, ref, tmp, q):
