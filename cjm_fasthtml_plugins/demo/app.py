@@ -119,8 +119,10 @@ document.addEventListener("DOMContentLoaded", () => {
 """
 
 def ThemeToggle() -> fh.FT:  # Button that switches light/dark mode
-    "A labelled button that toggles dark mode and remembers the choice."
-    return Button(UkIcon("sun-moon", height=18, width=18, aria_hidden="true"), fh.Span("Dark mode", cls="ml-2"),
+    "A labelled button that toggles dark mode, shows whether it is on, and remembers the choice."
+    state = fh.Span(fh.Span("Off", cls="dark:hidden"), fh.Span("On", cls="hidden dark:inline"), aria_hidden="true",
+                    cls="ml-2 rounded border border-current px-1.5 text-xs leading-5")  # what aria-pressed tells a screen reader
+    return Button(UkIcon("sun-moon", height=18, width=18, aria_hidden="true"), fh.Span("Dark mode", cls="ml-2"), state,
                   id="theme-toggle", type="button", aria_pressed="false", onclick="cjmToggleTheme()", cls=ButtonT.ghost)
 
 # %% ../../nbs/demo/app.ipynb #2d6e5f39
