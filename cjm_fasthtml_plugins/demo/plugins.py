@@ -123,7 +123,8 @@ _WORKER_CODE = ("import os,signal,subprocess,sys,time\n"
                 "try:\n    while os.getppid()==p: time.sleep(0.2)\n"
                 "finally:\n    helper.terminate(); helper.wait()\n")
 
-def _alive(proc) -> bool:  # True if the psutil process runs (zombies count as gone)
+def _alive(proc  # A `psutil.Process`
+          ) -> bool:  # True if the process runs (zombies count as gone)
     import psutil
     try: return proc.status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess: return False
@@ -260,7 +261,9 @@ class _SimulatedCloudPlugin(DemoPlugin):
         super().__init__()
         self.resource: Optional[RemoteResourceInfo] = None
 
-    def _machine(self, config: Dict[str, Any]) -> Dict[str, Any]:  # RemoteResourceInfo fields for `config`
+    def _machine(self,
+                 config: Dict[str, Any]  # Effective configuration
+                ) -> Dict[str, Any]:  # RemoteResourceInfo fields for `config`
         return {}
 
     def initialize(self,
@@ -326,7 +329,9 @@ class RunpodLLMPlugin(_SimulatedCloudPlugin):
             },
         }
 
-    def _machine(self, config: Dict[str, Any]) -> Dict[str, Any]:  # RemoteResourceInfo fields for `config`
+    def _machine(self,
+                 config: Dict[str, Any]  # Effective configuration
+                ) -> Dict[str, Any]:  # RemoteResourceInfo fields for `config`
         gpu, count = config.get("gpu_type", "A100"), int(config.get("gpu_count", 4))
         return {"region": config.get("region", "eu-ro-1"), "resource_type": f"{count}x {gpu} pod",
                 "gpu_type": gpu, "gpu_count": count, "estimated_cost_per_hour": round(GPU_PRICES[gpu] * count, 2)}
@@ -354,7 +359,9 @@ class CloudPdfExporterPlugin(_SimulatedCloudPlugin):
             },
         }
 
-    def _machine(self, config: Dict[str, Any]) -> Dict[str, Any]:  # RemoteResourceInfo fields for `config`
+    def _machine(self,
+                 config: Dict[str, Any]  # Effective configuration
+                ) -> Dict[str, Any]:  # RemoteResourceInfo fields for `config`
         kind = config.get("instance_type", "t3.small")
         return {"region": "eu-central-1", "resource_type": kind,
                 "estimated_cost_per_hour": {"t3.small": 0.02, "c7i.large": 0.09}[kind]}
@@ -392,7 +399,9 @@ class DemoPluginManager:
         self._lock = threading.RLock()  # one (re)start or stop of a plugin at a time (saves restart plugins from worker threads)
         self.on_restart: Optional[Callable[[str], None]] = None  # Called with a plugin's name after a saved config restarted it
 
-    def _class(self, name: str) -> Type[DemoPlugin]:  # Plugin class called `name`
+    def _class(self,
+               name: str  # Plugin name
+              ) -> Type[DemoPlugin]:  # Plugin class called `name`
         if name not in self.plugin_classes:
             raise KeyError(f"No demo plugin named {name!r}; known plugins: {', '.join(sorted(self.plugin_classes))}.")
         return self.plugin_classes[name]
