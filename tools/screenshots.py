@@ -9,12 +9,11 @@ copied to DIR (a committed location, e.g. for the README).
     python tools/screenshots.py                                 # all pages, all views
     python tools/screenshots.py --pages home,category-llm       # some pages
     python tools/screenshots.py --views phone --no-full-page    # viewport only
-    python tools/screenshots.py --docs nbs/images --pick light-category-llm,dark-category-llm,phone-category-llm
 
-The README's shots (nbs/images/, linked by absolute raw.githubusercontent.com URLs so they show on GitHub and PyPI):
+The README's shots (nbs/images/, linked by absolute raw.githubusercontent.com URLs so they show on GitHub and PyPI;
+`--pick` defaults to them):
 
-    python tools/screenshots.py --pages category-llm,category-transcription+comparison --docs nbs/images \
-        --pick light-category-llm,dark-category-llm,phone-category-llm,light-category-transcription+comparison
+    python tools/screenshots.py --pages category-llm,category-transcription+comparison --docs nbs/images
 """
 from __future__ import annotations
 
@@ -33,6 +32,7 @@ from browser_support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, start_demo_serve
 
 logger = logging.getLogger("screenshots")
 OUT = ARTIFACTS / "screenshots"
+README_SHOTS = "light-category-llm,dark-category-llm,phone-category-llm,light-category-transcription+comparison"
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -43,8 +43,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, default=OUT, help=f"output directory (default: {OUT})")
     p.add_argument("--no-full-page", action="store_true", help="capture the viewport only, not the whole page")
     p.add_argument("--docs", type=Path, default=None, help="also copy the --pick shots into this directory")
-    p.add_argument("--pick", default="light-category-transcription,dark-category-transcription,phone-category-transcription",
-                   help="comma-separated <view>-<page> names to copy with --docs")
+    p.add_argument("--pick", default=README_SHOTS, help=f"comma-separated <view>-<page> names to copy with --docs (default: {README_SHOTS})")
     return p.parse_args(argv)
 
 

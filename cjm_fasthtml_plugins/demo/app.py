@@ -119,8 +119,10 @@ document.addEventListener("DOMContentLoaded", () => {
 """
 
 def ThemeToggle() -> fh.FT:  # Button that switches light/dark mode
-    "A labelled button that toggles dark mode and remembers the choice."
-    return Button(UkIcon("sun-moon", height=18, width=18, aria_hidden="true"), fh.Span("Dark mode", cls="ml-2"),
+    "A labelled button that toggles dark mode, shows whether it is on, and remembers the choice."
+    state = fh.Span(fh.Span("Off", cls="dark:hidden"), fh.Span("On", cls="hidden dark:inline"), aria_hidden="true",
+                    cls="ml-2 rounded border border-current px-1.5 text-xs leading-5")  # what aria-pressed tells a screen reader
+    return Button(UkIcon("sun-moon", height=18, width=18, aria_hidden="true"), fh.Span("Dark mode", cls="ml-2"), state,
                   id="theme-toggle", type="button", aria_pressed="false", onclick="cjmToggleTheme()", cls=ButtonT.ghost)
 
 # %% ../../nbs/demo/app.ipynb #2d6e5f39
@@ -164,7 +166,10 @@ def HomeContent(registry: UnifiedPluginRegistry,  # The demo's registry
                ) -> tuple:  # Home page content
     "Category cards, held resources, and what failed to load."
     failures = registry.get_load_failures()
-    cards = [Card(fh.P(f"{len(registry.get_plugins_by_category(c))} plugins", cls=MUTED),
+    def count(c):  # "2 plugins", and how many failed to load, so the card agrees with the page it opens
+        failed = len(registry.get_load_failures(c))
+        return f"{len(registry.get_plugins_by_category(c))} plugins" + (f", {failed} failed to load" if failed else "")
+    cards = [Card(fh.P(count(c), cls=MUTED),
                   header=fh.H2(title, cls="text-lg font-semibold"),
                   footer=fh.A("Open", href=url, cls="uk-btn uk-btn-primary", aria_label=f"Open {title}"))
              for c, (title, url) in zip(registry.get_categories(), categories)]

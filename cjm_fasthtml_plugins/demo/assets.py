@@ -79,14 +79,16 @@ _SAFELIST = [  # Tailwind class families MonsterUI builds at run time (numbers, 
      "variants": ["sm", "md", "lg", "xl"]},
 ]
 
-def _content_globs(extra: Sequence[str] = ()) -> List[str]:  # Globs Tailwind scans for class names
+def _content_globs(extra: Sequence[str] = ()  # More globs of files with Tailwind classes
+                  ) -> List[str]:  # Globs Tailwind scans for class names
     "MonsterUI's and this package's Python sources, plus `extra`."
     import monsterui
     import cjm_fasthtml_plugins
     return [str(Path(monsterui.__file__).parent / "*.py"),
             str(Path(cjm_fasthtml_plugins.__file__).parent / "**" / "*.py"), *map(str, extra)]
 
-def _tailwind_config(content: Sequence[str]) -> str:  # JavaScript source of tailwind.config.js
+def _tailwind_config(content: Sequence[str]  # Globs Tailwind scans for class names
+                    ) -> str:  # JavaScript source of tailwind.config.js
     "Tailwind config mirroring MonsterUI's Play CDN settings."
     safelist = ",".join(
         "{pattern: new RegExp(%s)%s}" % (json.dumps(s["pattern"]),
@@ -96,7 +98,9 @@ def _tailwind_config(content: Sequence[str]) -> str:  # JavaScript source of tai
             f"  safelist: [{safelist}],\n}};\n")
 
 # %% ../../nbs/demo/assets.ipynb #09d1f06d
-def _content_fingerprint(content: Sequence[str], config: str) -> str:  # sha256 hex of the inputs
+def _content_fingerprint(content: Sequence[str],  # Globs Tailwind scans for class names
+                         config: str  # Source of tailwind.config.js
+                        ) -> str:  # sha256 hex of the inputs
     "Hash the Tailwind config and the bytes of every file the content globs match."
     import glob
     digest = hashlib.sha256(config.encode())
@@ -118,7 +122,11 @@ def _run(cmd: List[str],  # Command to run
         tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-15:])
         raise AssetsError(f"{what} failed (exit {proc.returncode}): {' '.join(cmd)}\n{tail}\nFix: {fix}")
 
-def _build_tailwind(cache: Path, node: str, content: Sequence[str], force: bool = False) -> Path:  # Built CSS
+def _build_tailwind(cache: Path,  # Assets cache directory
+                    node: str,  # node executable
+                    content: Sequence[str],  # Globs Tailwind scans for class names
+                    force: bool = False  # Rebuild even when the inputs are unchanged
+                   ) -> Path:  # Built CSS
     "Build `build/tailwind.css` with the Tailwind 3 CLI unless its inputs are unchanged."
     build = cache / "build"
     build.mkdir(exist_ok=True)
@@ -138,7 +146,8 @@ def _build_tailwind(cache: Path, node: str, content: Sequence[str], force: bool 
     return out
 
 # %% ../../nbs/demo/assets.ipynb #86e278ff
-def _installed_ok(cache: Path) -> bool:  # True when the pinned packages are in place
+def _installed_ok(cache: Path  # Assets cache directory
+                 ) -> bool:  # True when the pinned packages are in place
     "Check the install stamp and every npm-provided file."
     stamp = cache / "installed.json"
     if not stamp.exists(): return False
@@ -147,7 +156,8 @@ def _installed_ok(cache: Path) -> bool:  # True when the pinned packages are in 
     sources = [src for src in ASSET_FILES.values() if src.startswith("node_modules/")]
     return recorded == ASSET_PACKAGES and all((cache / src).is_file() for src in sources)
 
-def _publish(cache: Path) -> None:
+def _publish(cache: Path  # Assets cache directory
+            ) -> None:
     "Copy the served files into `public/` (only those, so nothing else in the cache is reachable over HTTP)."
     public = cache / "public"
     public.mkdir(exist_ok=True)

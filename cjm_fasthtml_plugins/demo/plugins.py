@@ -92,7 +92,7 @@ class WhisperLocalPlugin(DemoPlugin):
     execution_mode = PluginExecutionMode.IN_PROCESS
 
     @staticmethod
-    def get_config_schema() -> Dict[str, Any]:
+    def get_config_schema() -> Dict[str, Any]:  # JSON Schema of the plugin's configuration
         return {
             "type": "object", "title": "Whisper (local)",
             "description": "Transcribe audio on this machine with a Whisper model loaded in the app process.",
@@ -123,7 +123,8 @@ _WORKER_CODE = ("import os,signal,subprocess,sys,time\n"
                 "try:\n    while os.getppid()==p: time.sleep(0.2)\n"
                 "finally:\n    helper.terminate(); helper.wait()\n")
 
-def _alive(proc) -> bool:  # True if the psutil process runs (zombies count as gone)
+def _alive(proc  # A `psutil.Process`
+          ) -> bool:  # True if the process runs (zombies count as gone)
     import psutil
     try: return proc.status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess: return False
@@ -158,7 +159,7 @@ class WorkerTranscriberPlugin(DemoPlugin):
         self.process: Optional[subprocess.Popen] = None
 
     @staticmethod
-    def get_config_schema() -> Dict[str, Any]:
+    def get_config_schema() -> Dict[str, Any]:  # JSON Schema of the plugin's configuration
         return {
             "type": "object", "title": "Voxtral (worker process)",
             "description": "Transcription in a child process: a crash there cannot take the app down.",
@@ -171,16 +172,18 @@ class WorkerTranscriberPlugin(DemoPlugin):
             },
         }
 
-    def initialize(self, config: Optional[Dict[str, Any]] = None) -> None:
+    def initialize(self,
+                   config: Optional[Dict[str, Any]] = None  # Effective configuration
+                  ) -> None:
         super().initialize(config)
         if self.process is None or self.process.poll() is not None:
             self.process = subprocess.Popen([sys.executable, "-c", _WORKER_CODE, _HELPER_CODE])
             _logger.info("Started worker process %s for %s", self.process.pid, self.name)
 
-    def get_child_pids(self) -> List[int]:
+    def get_child_pids(self) -> List[int]:  # PID of the running worker ([] when stopped)
         return [self.process.pid] if self.process is not None and self.process.poll() is None else []
 
-    def get_managed_resources(self) -> Dict[str, Any]:
+    def get_managed_resources(self) -> Dict[str, Any]:  # What the plugin holds now ({} when stopped)
         import psutil
         pids = self.get_child_pids()
         try: pids += [c.pid for c in psutil.Process(pids[0]).children(recursive=True)] if pids else []
@@ -201,7 +204,7 @@ class BrokenDiarizerPlugin(DemoPlugin):
     description = "Speaker diarization; needs a package this machine does not have."
 
     @staticmethod
-    def get_config_schema() -> Dict[str, Any]:
+    def get_config_schema() -> Dict[str, Any]:  # JSON Schema of the plugin's configuration
         raise ImportError("No module named 'pyannote_gpu_kernels': install it with `pip install pyannote-gpu-kernels` "
                           "(this demo plugin is broken on purpose)")
 
@@ -219,7 +222,7 @@ class DockerLlamaPlugin(DemoPlugin):
         self.container_id: Optional[str] = None
 
     @staticmethod
-    def get_config_schema() -> Dict[str, Any]:
+    def get_config_schema() -> Dict[str, Any]:  # JSON Schema of the plugin's configuration
         return {
             "type": "object", "title": "Llama (Docker)",
             "description": "A Llama model behind an OpenAI-compatible server in a local container.",
@@ -235,11 +238,13 @@ class DockerLlamaPlugin(DemoPlugin):
             },
         }
 
-    def initialize(self, config: Optional[Dict[str, Any]] = None) -> None:
+    def initialize(self,
+                   config: Optional[Dict[str, Any]] = None  # Effective configuration
+                  ) -> None:
         super().initialize(config)
         if self.container_id is None: self.container_id = "sim" + secrets.token_hex(6)
 
-    def get_managed_resources(self) -> Dict[str, Any]:
+    def get_managed_resources(self) -> Dict[str, Any]:  # What the plugin holds now ({} when stopped)
         if self.container_id is None: return {}
         return {"container_id": self.container_id, "image": self.config.get("image"), "simulated": True}
 
@@ -256,31 +261,41 @@ class _SimulatedCloudPlugin(DemoPlugin):
         super().__init__()
         self.resource: Optional[RemoteResourceInfo] = None
 
-    def _machine(self, config: Dict[str, Any]) -> Dict[str, Any]:  # RemoteResourceInfo fields for `config`
+    def _machine(self,
+                 config: Dict[str, Any]  # Effective configuration
+                ) -> Dict[str, Any]:  # RemoteResourceInfo fields for `config`
         return {}
 
-    def initialize(self, config: Optional[Dict[str, Any]] = None) -> None:
+    def initialize(self,
+                   config: Optional[Dict[str, Any]] = None  # Effective configuration
+                  ) -> None:
         super().initialize(config)
         self.provision_remote_resource(**self.config)
 
-    def provision_remote_resource(self, **config) -> RemoteResourceInfo:
+    def provision_remote_resource(self,
+                                  **config  # Effective configuration: the machine to rent
+                                 ) -> RemoteResourceInfo:  # The simulated machine, running
         "Pretend to rent the machine `config` describes."
         self.resource = RemoteResourceInfo(provider=self.provider, instance_id="sim-" + secrets.token_hex(4),
                                            status="running", metadata={"simulated": True}, **self._machine(config))
         return self.resource
 
-    def get_remote_resource_info(self) -> Optional[RemoteResourceInfo]: return self.resource
-    def check_remote_resource_status(self) -> str: return self.resource.status if self.resource else "stopped"
+    def get_remote_resource_info(self) -> Optional[RemoteResourceInfo]:  # The machine, or None before `initialize`
+        return self.resource
+    def check_remote_resource_status(self) -> str:  # 'running', or 'stopped'
+        return self.resource.status if self.resource else "stopped"
 
-    def terminate_remote_resource(self) -> bool:
+    def terminate_remote_resource(self) -> bool:  # True: the machine is stopped
         if self.resource is not None: self.resource.status = "stopped"
         return True
 
-    def estimate_cost(self, duration_hours: float) -> float:
+    def estimate_cost(self,
+                      duration_hours: float  # How long the machine would run
+                     ) -> float:  # Simulated cost in USD
         rate = self.resource.estimated_cost_per_hour if self.resource else None
         return round((rate or 0.0) * duration_hours, 4)
 
-    def get_managed_resources(self) -> Dict[str, Any]:
+    def get_managed_resources(self) -> Dict[str, Any]:  # What the plugin holds now ({} when stopped)
         return {"remote_resource": self.resource} if self.resource else {}
 
     def force_cleanup(self) -> None:
@@ -298,7 +313,7 @@ class RunpodLLMPlugin(_SimulatedCloudPlugin):
     provider = CloudProviderType.RUNPOD
 
     @staticmethod
-    def get_config_schema() -> Dict[str, Any]:
+    def get_config_schema() -> Dict[str, Any]:  # JSON Schema of the plugin's configuration
         return {
             "type": "object", "title": "vLLM on RunPod",
             "description": "Serve large models on rented GPUs. Costs money while the pod runs.",
@@ -314,7 +329,9 @@ class RunpodLLMPlugin(_SimulatedCloudPlugin):
             },
         }
 
-    def _machine(self, config: Dict[str, Any]) -> Dict[str, Any]:
+    def _machine(self,
+                 config: Dict[str, Any]  # Effective configuration
+                ) -> Dict[str, Any]:  # RemoteResourceInfo fields for `config`
         gpu, count = config.get("gpu_type", "A100"), int(config.get("gpu_count", 4))
         return {"region": config.get("region", "eu-ro-1"), "resource_type": f"{count}x {gpu} pod",
                 "gpu_type": gpu, "gpu_count": count, "estimated_cost_per_hour": round(GPU_PRICES[gpu] * count, 2)}
@@ -329,7 +346,7 @@ class CloudPdfExporterPlugin(_SimulatedCloudPlugin):
     provider = CloudProviderType.AWS
 
     @staticmethod
-    def get_config_schema() -> Dict[str, Any]:
+    def get_config_schema() -> Dict[str, Any]:  # JSON Schema of the plugin's configuration
         return {
             "type": "object", "title": "PDF (cloud)",
             "description": "Typeset exports as PDF on a cloud CPU instance.",
@@ -342,7 +359,9 @@ class CloudPdfExporterPlugin(_SimulatedCloudPlugin):
             },
         }
 
-    def _machine(self, config: Dict[str, Any]) -> Dict[str, Any]:
+    def _machine(self,
+                 config: Dict[str, Any]  # Effective configuration
+                ) -> Dict[str, Any]:  # RemoteResourceInfo fields for `config`
         kind = config.get("instance_type", "t3.small")
         return {"region": "eu-central-1", "resource_type": kind,
                 "estimated_cost_per_hour": {"t3.small": 0.02, "c7i.large": 0.09}[kind]}
@@ -355,7 +374,7 @@ class MarkdownExporterPlugin(DemoPlugin):
     description = "Exports to Markdown files next to the source."
 
     @staticmethod
-    def get_config_schema() -> Dict[str, Any]:
+    def get_config_schema() -> Dict[str, Any]:  # JSON Schema of the plugin's configuration
         return {
             "type": "object", "title": "Markdown",
             "description": "Plain Markdown files, one per document.",
@@ -380,7 +399,9 @@ class DemoPluginManager:
         self._lock = threading.RLock()  # one (re)start or stop of a plugin at a time (saves restart plugins from worker threads)
         self.on_restart: Optional[Callable[[str], None]] = None  # Called with a plugin's name after a saved config restarted it
 
-    def _class(self, name: str) -> Type[DemoPlugin]:  # Plugin class called `name`
+    def _class(self,
+               name: str  # Plugin name
+              ) -> Type[DemoPlugin]:  # Plugin class called `name`
         if name not in self.plugin_classes:
             raise KeyError(f"No demo plugin named {name!r}; known plugins: {', '.join(sorted(self.plugin_classes))}.")
         return self.plugin_classes[name]
