@@ -254,6 +254,15 @@ def _normalized(label: Any) -> str: return str(label or "").strip().lower().repl
 def _fqcn(cls: Any) -> Optional[str]:
     return f"{cls.__module__}.{cls.__qualname__}" if isinstance(cls, type) else None
 
+def _label(meta: Any) -> str:
+    "The category a discovered plugin's manifest names (taxonomy domain, else category label), normalized; '' for none."
+    return _normalized(getattr(getattr(meta, "taxonomy", None), "domain", None) or getattr(meta, "category", None))
+
+class _Unlisted(typing.NamedTuple):
+    "A plugin whose manifest names no category, found by a manager whose other plugins are in several categories."
+    name: Optional[str]  # Plugin name
+    categories: List[str]  # The categories the manager's other plugins are in
+
 # %% ../../nbs/core/adapters.ipynb #6b7ee8d8
 class WorkerManagerAdapter(SchemaManagerAdapter):
     "Adapter for cjm-plugin-system >= 0.0.10: manifests (`discover_manifests()`), plugins in worker processes."
@@ -269,12 +278,21 @@ class WorkerManagerAdapter(SchemaManagerAdapter):
         return _fqcn(getattr(self.manager, "plugin_interface", None)) in interfaces
 
     def _infos(self) -> List[Any]:
+        "The category's manifests; a manifest naming no category, beside several that do, as an `_Unlisted` record."
         metas = list(self.manager.discover_manifests())
-        spans = {_normalized(getattr(getattr(m, "taxonomy", None), "domain", None) or getattr(m, "category", None)) for m in metas}
-        if len(spans) <= 1: return metas
-        return [m for m in metas if self._labelled(m)] or [m for m in metas if self._implements(m)]
+        labels = {_label(m) for m in metas}
+        if len(labels) <= 1: return metas  # one category named (or none): they are all this category's
+        kept = {id(m) for m in ([m for m in metas if self._labelled(m)] or [m for m in metas if self._implements(m)])}
+        unlisted = lambda m: _Unlisted(getattr(m, "name", None), sorted(labels - {""}))
+        return [m if id(m) in kept or self._implements(m) else unlisted(m) for m in metas if id(m) in kept or not _label(m)]
 
     def _describe(self, info: Any) -> PluginMetadata:
+        if isinstance(info, _Unlisted):
+            raise LookupError(f"its manifest names no category (cjm-plugin-system writes no taxonomy for a capability "
+                              f"that implements no cjm-*-plugin-system interface), and its manager's other plugins are in "
+                              f"categories {', '.join(map(repr, info.categories))}, so none of them lists it; to list it, "
+                              f"move its manifest into a directory of its own and register a PluginManager(search_paths="
+                              f"[that directory]) under a category for it")
         schema = getattr(info, "config_schema", None)
         if schema is None: schema = {"type": "object", "properties": {}}  # a plugin without settings
         return plugin_metadata(self.category, info, schema, execution_mode=PluginExecutionMode.SUBPROCESS,
