@@ -10,7 +10,11 @@ from __future__ import annotations
 import dataclasses
 import enum
 import importlib.util
+import inspect
 import logging
+import os
+import re
+import threading
 import types
 import typing
 from typing import Any, Callable, Dict, List, Mapping, Optional, Type
@@ -208,6 +212,10 @@ def _adapter_stop_all(self: SchemaManagerAdapter) -> List[str]:  # Names of the 
 SchemaManagerAdapter.stop_all = _adapter_stop_all
 
 # %% ../../nbs/core/adapters.ipynb #1d9f3475
+def _update_options(self: SchemaManagerAdapter, update: Callable) -> Dict[str, Any]:
+    "Keyword arguments for the manager's `update_plugin_config` (none here)."
+    return {}
+
 def _adapter_push_config(self: SchemaManagerAdapter,
                          name: str,  # Plugin name
                          config: Mapping[str, Any]  # The effective config just saved in the registry's store
@@ -216,12 +224,13 @@ def _adapter_push_config(self: SchemaManagerAdapter,
     try:
         if self._instance(name) is None: return True  # not running: it reads the store when it starts
         update = getattr(self.manager, "update_plugin_config", None)
-        return callable(update) and update(name, dict(config)) is not False
+        return callable(update) and update(name, dict(config), **self._update_options(update)) is not False
     except Exception as e:  # the message is not logged: it may quote a config value (a secret)
         _logger.warning("Plugin %r in category %r did not take its new config while running (%s); "
                         "it takes effect on restart", name, self.category, type(e).__name__)
         return False
 
+SchemaManagerAdapter._update_options = _update_options
 SchemaManagerAdapter.push_config = _adapter_push_config
 
 # %% ../../nbs/core/adapters.ipynb #ec3a84a8
@@ -263,6 +272,26 @@ class _Unlisted(typing.NamedTuple):
     name: Optional[str]  # Plugin name
     categories: List[str]  # The categories the manager's other plugins are in
 
+class _Unreadable(typing.NamedTuple):
+    "A manifest the manager could not read (it only logs that and skips it)."
+    name: str  # The file's stem: the installer names each manifest after its plugin
+    path: str  # The manifest file
+    reason: str  # What the manager logged
+
+_UNREADABLE = re.compile(r"Error loading manifest (.+?\.json): (.*)", re.S)  # what every worker release logs
+
+class _ManifestErrors(logging.Handler):
+    "Collects the unreadable manifests a manager's `discover_manifests()` logs in this thread."
+    def __init__(self):
+        super().__init__(logging.ERROR)
+        self.thread, self.unreadable = threading.get_ident(), []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            found = _UNREADABLE.fullmatch(record.getMessage()) if record.thread == self.thread else None
+            if found: self.unreadable.append(_Unreadable(os.path.splitext(os.path.basename(found[1]))[0], found[1], found[2]))
+        except Exception: self.handleError(record)
+
 # %% ../../nbs/core/adapters.ipynb #6b7ee8d8
 class WorkerManagerAdapter(SchemaManagerAdapter):
     "Adapter for cjm-plugin-system >= 0.0.10: manifests (`discover_manifests()`), plugins in worker processes."
@@ -277,16 +306,27 @@ class WorkerManagerAdapter(SchemaManagerAdapter):
         interfaces = {getattr(getattr(meta, "taxonomy", None), "interface_fqcn", None), getattr(meta, "interface", None)}
         return _fqcn(getattr(self.manager, "plugin_interface", None)) in interfaces
 
+    def _manifests(self) -> tuple:
+        "(the manager's discovered manifests, the `_Unreadable` ones it logged and skipped)."
+        logger, errors = getattr(self.manager, "logger", None), _ManifestErrors()
+        if isinstance(logger, logging.Logger): logger.addHandler(errors)
+        try: return list(self.manager.discover_manifests()), errors.unreadable
+        finally:
+            if isinstance(logger, logging.Logger): logger.removeHandler(errors)
+
     def _infos(self) -> List[Any]:
-        "The category's manifests; a manifest naming no category, beside several that do, as an `_Unlisted` record."
-        metas = list(self.manager.discover_manifests())
+        "The category's manifests; one naming no category (beside several that do) or unreadable, as a record of why."
+        metas, unreadable = self._manifests()
         labels = {_label(m) for m in metas}
-        if len(labels) <= 1: return metas  # one category named (or none): they are all this category's
+        if len(labels) <= 1: return metas + unreadable  # one category named (or none): they are all this category's
         kept = {id(m) for m in ([m for m in metas if self._labelled(m)] or [m for m in metas if self._implements(m)])}
         unlisted = lambda m: _Unlisted(getattr(m, "name", None), sorted(labels - {""}))
-        return [m if id(m) in kept or self._implements(m) else unlisted(m) for m in metas if id(m) in kept or not _label(m)]
+        return [m if id(m) in kept or self._implements(m) else unlisted(m) for m in metas if id(m) in kept or not _label(m)] + unreadable
 
     def _describe(self, info: Any) -> PluginMetadata:
+        if isinstance(info, _Unreadable):
+            raise ValueError(f"its manifest {info.path} could not be read ({info.reason}), so the manager skipped it; "
+                             "fix the file or reinstall the plugin")
         if isinstance(info, _Unlisted):
             raise LookupError(f"its manifest names no category (cjm-plugin-system writes no taxonomy for a capability "
                               f"that implements no cjm-*-plugin-system interface), and its manager's other plugins are in "
@@ -332,6 +372,12 @@ def _worker_stop_all(self: WorkerManagerAdapter) -> List[str]:  # Names of the p
 def _worker_instance(self: WorkerManagerAdapter, name: str) -> Any:
     return next((proxy for _, proxy in self._workers(name)), None)
 
+def _worker_update_options(self: WorkerManagerAdapter, update: Callable) -> Dict[str, Any]:
+    "`strict=False` where `update_plugin_config` takes it (0.0.31 and later): keys the manifest no longer declares are dropped, not refused."
+    try: return {"strict": False} if "strict" in inspect.signature(update).parameters else {}
+    except (TypeError, ValueError): return {}
+
+WorkerManagerAdapter._update_options = _worker_update_options
 WorkerManagerAdapter.running_pids = _worker_running_pids
 WorkerManagerAdapter.stop_all = _worker_stop_all
 WorkerManagerAdapter._instance = _worker_instance

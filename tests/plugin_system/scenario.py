@@ -161,6 +161,15 @@ def adapter_scenario(managers: list) -> None:
     assert all(gone(pid) for pid in pids), [(pid, psutil.pid_exists(pid)) for pid in pids]
     assert adapter.running_pids(PLUGIN) == [] and adapter.stop_all() == []
 
+    # A manifest the manager cannot read (a write cut short) is skipped by the manager with only a log line; here it
+    # is a LoadFailure naming it and why, and the other plugins still register
+    (MANIFESTS / "half-written.json").write_text('{"name": "half-written", "version": ')
+    try: plugins = adapter.discover(lambda failure, cause: failures.append(failure))
+    finally: (MANIFESTS / "half-written.json").unlink()
+    assert [p.name for p in plugins] == [PLUGIN], plugins
+    assert [(f.category, f.plugin_name, f.error_type) for f in failures] == [("transcription", "half-written", "ValueError")], failures
+    assert "half-written.json could not be read (Expecting value" in failures[0].message, failures[0].message
+
 
 def registry_scenario(managers: list) -> None:
     "The same flow through UnifiedPluginRegistry."
@@ -190,6 +199,12 @@ def registry_scenario(managers: list) -> None:
     assert manager.get_plugin_config(PLUGIN) == {"model": "tiny", "beam_size": 5}
     assert registry.get_config_object(uid) == {"model": "tiny", "beam_size": 5}  # manifests carry no dataclass
 
+    # A stored key the plugin's manifest no longer declares (saved for an older version of it) does not stop the push:
+    # the worker takes the keys it declares (the manager drops the others and logs their names)
+    assert registry.save_plugin_config(uid, {"model": "base", "beam_size": 4, "vad_filter": True}) is True
+    assert registry.takes_effect_on_restart(uid) is False
+    assert manager.get_plugin_config(PLUGIN) == {"model": "base", "beam_size": 4}
+
     stopped = registry.shutdown()
     assert uid in stopped, stopped
     assert all(gone(pid) for pid in pids), pids
@@ -201,7 +216,7 @@ def registry_scenario(managers: list) -> None:
     managers.append(other.get_manager("transcription"))
     assert type(other.get_manager("transcription")).__name__ == "PluginManager"
     assert [p.get_unique_id() for p in found] == [uid], found
-    assert other.load_plugin_config(uid) == {"model": "tiny", "beam_size": 5}
+    assert other.load_plugin_config(uid) == {"model": "base", "beam_size": 4, "vad_filter": True}
 
 
 def hung_scenario(managers: list) -> None:
