@@ -335,8 +335,11 @@ class WorkerManagerAdapter(SchemaManagerAdapter):
                               f"[that directory]) under a category for it")
         schema = getattr(info, "config_schema", None)
         if schema is None: schema = {"type": "object", "properties": {}}  # a plugin without settings
-        return plugin_metadata(self.category, info, schema, execution_mode=PluginExecutionMode.SUBPROCESS,
-                               manages_child_processes=True)
+        manifest = getattr(info, "manifest", None)
+        env = manifest.get("conda_env") if isinstance(manifest, Mapping) else None  # the installer's env, whose Python runs the worker
+        env = env if isinstance(env, str) and env else None
+        return plugin_metadata(self.category, info, schema, manages_child_processes=True, conda_env_name=env,
+                               execution_mode=PluginExecutionMode.CONDA_ENV if env else PluginExecutionMode.SUBPROCESS)
 
     def _workers(self, name: Optional[str] = None) -> List[tuple]:
         "(plugin name, worker proxy) of the manager's loaded instances (all, or plugin `name`'s)."

@@ -89,7 +89,9 @@ def main() -> None:
         tool_manager = PluginManager(search_paths=[check_unlabelled(registry, manager)])
         assert sorted(p.name for p in registry.register_plugin_manager("tools", tool_manager)) == sorted(UNLABELLED)
         assert registry.get_load_failures() == [], registry.get_load_failures()
-        for plugin in registry.get_all_plugins(): round_trip(registry, plugin.get_unique_id())
+        for plugin in registry.get_all_plugins():
+            assert (plugin.conda_env_name, plugin.execution_mode.value) == (f"{plugin.name}-env", "conda_env"), plugin
+            round_trip(registry, plugin.get_unique_id())
 
         gemini = "transcription_cjm-transcription-plugin-gemini"
         errors = registry.validate_plugin_config(gemini, {"temperature": 3})

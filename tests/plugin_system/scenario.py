@@ -143,6 +143,8 @@ def adapter_scenario(managers: list) -> None:
     plugin = plugins[0]
     assert (plugin.title, plugin.version, plugin.description) == ("Tiny ASR", "0.1.0", "A tiny transcription plugin for tests")
     assert plugin.config_schema["properties"]["model"]["enum"] == ["tiny", "base"]
+    # the installer's conda env (its interpreter runs the worker): shown on the plugin's card
+    assert (plugin.conda_env_name, plugin.execution_mode.value) == ("tiny-asr-env", "conda_env"), plugin
     assert [p.name for p in adapter_for(manager, "graph").discover(lambda f, c: failures.append(f))] == ["tiny-graph"]
     assert manager.get_plugin_config_schema(PLUGIN) is None  # not loaded: the schema came from the manifest
 
