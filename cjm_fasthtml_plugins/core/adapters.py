@@ -306,6 +306,11 @@ class WorkerManagerAdapter(SchemaManagerAdapter):
         interfaces = {getattr(getattr(meta, "taxonomy", None), "interface_fqcn", None), getattr(meta, "interface", None)}
         return _fqcn(getattr(self.manager, "plugin_interface", None)) in interfaces
 
+    def _for_one_interface(self) -> bool:
+        "True if the manager was built for one domain's interface (e.g. by `register_plugin_system`), not cjm-plugin-system's base."
+        interface = _fqcn(getattr(self.manager, "plugin_interface", None)) or "builtins.object"
+        return interface != "builtins.object" and not interface.startswith("cjm_plugin_system.")
+
     def _manifests(self) -> tuple:
         "(the manager's discovered manifests, the `_Unreadable` ones it logged and skipped)."
         logger, errors = getattr(self.manager, "logger", None), _ManifestErrors()
@@ -318,7 +323,8 @@ class WorkerManagerAdapter(SchemaManagerAdapter):
         "The category's manifests; one naming no category (beside several that do) or unreadable, as a record of why."
         metas, unreadable = self._manifests()
         labels = {_label(m) for m in metas}
-        if len(labels) <= 1: return metas + unreadable  # one category named (or none): they are all this category's
+        if len(labels) <= 1 and (labels <= {"", _normalized(self.category)} or not self._for_one_interface()):
+            return metas + unreadable  # one category named (or none): they are all this category's
         kept = {id(m) for m in ([m for m in metas if self._labelled(m)] or [m for m in metas if self._implements(m)])}
         unlisted = lambda m: _Unlisted(getattr(m, "name", None), sorted(labels - {""}))
         return [m if id(m) in kept or self._implements(m) else unlisted(m) for m in metas if id(m) in kept or not _label(m)] + unreadable

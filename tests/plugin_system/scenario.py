@@ -163,6 +163,22 @@ def adapter_scenario(managers: list) -> None:
     assert all(gone(pid) for pid in pids), [(pid, psutil.pid_exists(pid)) for pid in pids]
     assert adapter.running_pids(PLUGIN) == [] and adapter.stop_all() == []
 
+    # An app with two categories, each manager built for its interface (register_plugin_system), while only
+    # transcription plugins are installed: the graph manager's manifests then name one category, transcription, and
+    # none of them is a graph plugin; the generic manager of a directory of their own lists them under any name
+    import shutil
+    from cjm_plugin_system.core.capability import ToolCapability
+    from cjm_plugin_system.core.manager import PluginManager
+    only_asr = WORK / "only-asr"
+    only_asr.mkdir()
+    shutil.copy(MANIFESTS / f"{PLUGIN}.json", only_asr)
+    GraphPlugin = type("GraphPlugin", (ToolCapability,), {"__module__": "cjm_graph_plugin_system.plugin_interface"})
+    graph = adapter_for(PluginManager(plugin_interface=GraphPlugin, search_paths=[only_asr]), "graph")
+    assert graph.discover(lambda failure, cause: failures.append(failure)) == [] and failures == [], failures
+    assert [p.get_unique_id() for p in adapter_for(PluginManager(search_paths=[only_asr]), "asr").discover(print)] == ["asr_tiny-asr"]
+    speech = PluginManager(plugin_interface=new_manager().plugin_interface, search_paths=[only_asr])  # implements it
+    assert [p.get_unique_id() for p in adapter_for(speech, "speech").discover(print)] == ["speech_tiny-asr"]
+
     # A manifest the manager cannot read (a write cut short) is skipped by the manager with only a log line; here it
     # is a LoadFailure naming it and why, and the other plugins still register
     (MANIFESTS / "half-written.json").write_text('{"name": "half-written", "version": ')
