@@ -344,8 +344,10 @@ class WorkerManagerAdapter(SchemaManagerAdapter):
         manifest = getattr(info, "manifest", None)
         env = manifest.get("conda_env") if isinstance(manifest, Mapping) else None  # the installer's env, whose Python runs the worker
         env = env if isinstance(env, str) and env else None
+        unnamed = "title" in schema and schema.get("title") == schema.get("name")  # the config class's name: no form title
         return plugin_metadata(self.category, info, schema, manages_child_processes=True, conda_env_name=env,
-                               execution_mode=PluginExecutionMode.CONDA_ENV if env else PluginExecutionMode.SUBPROCESS)
+                               execution_mode=PluginExecutionMode.CONDA_ENV if env else PluginExecutionMode.SUBPROCESS,
+                               **({"title": getattr(info, "name", None)} if unnamed else {}))
 
     def _workers(self, name: Optional[str] = None) -> List[tuple]:
         "(plugin name, worker proxy) of the manager's loaded instances (all, or plugin `name`'s)."

@@ -91,6 +91,9 @@ def main() -> None:
         assert registry.get_load_failures() == [], registry.get_load_failures()
         for plugin in registry.get_all_plugins():
             assert (plugin.conda_env_name, plugin.execution_mode.value) == (f"{plugin.name}-env", "conda_env"), plugin
+            # none names its form (__schema_title__): the title is the plugin's name, not its config class's
+            assert plugin.title == plugin.name, plugin
+            assert plugin.config_schema.get("title") == plugin.config_schema.get("name"), plugin.config_schema
             round_trip(registry, plugin.get_unique_id())
 
         gemini = "transcription_cjm-transcription-plugin-gemini"
