@@ -336,7 +336,7 @@ class WorkerManagerAdapter(SchemaManagerAdapter):
         if isinstance(info, _Unlisted):
             raise LookupError(f"its manifest names no category (cjm-plugin-system writes no taxonomy for a capability "
                               f"that implements no cjm-*-plugin-system interface), and its manager's other plugins are in "
-                              f"categories {', '.join(map(repr, info.categories))}, so none of them lists it; to list it, "
+                              f"categories {', '.join(map(repr, info.categories))}, so it is listed under none of them; to list it, "
                               f"move its manifest into a directory of its own and register a PluginManager(search_paths="
                               f"[that directory]) under a category for it")
         schema = getattr(info, "config_schema", None)
