@@ -10,7 +10,11 @@ from __future__ import annotations
 import dataclasses
 import enum
 import importlib.util
+import inspect
 import logging
+import os
+import re
+import threading
 import types
 import typing
 from typing import Any, Callable, Dict, List, Mapping, Optional, Type
@@ -208,6 +212,10 @@ def _adapter_stop_all(self: SchemaManagerAdapter) -> List[str]:  # Names of the 
 SchemaManagerAdapter.stop_all = _adapter_stop_all
 
 # %% ../../nbs/core/adapters.ipynb #1d9f3475
+def _update_options(self: SchemaManagerAdapter, update: Callable) -> Dict[str, Any]:
+    "Keyword arguments for the manager's `update_plugin_config` (none here)."
+    return {}
+
 def _adapter_push_config(self: SchemaManagerAdapter,
                          name: str,  # Plugin name
                          config: Mapping[str, Any]  # The effective config just saved in the registry's store
@@ -216,12 +224,13 @@ def _adapter_push_config(self: SchemaManagerAdapter,
     try:
         if self._instance(name) is None: return True  # not running: it reads the store when it starts
         update = getattr(self.manager, "update_plugin_config", None)
-        return callable(update) and update(name, dict(config)) is not False
+        return callable(update) and update(name, dict(config), **self._update_options(update)) is not False
     except Exception as e:  # the message is not logged: it may quote a config value (a secret)
         _logger.warning("Plugin %r in category %r did not take its new config while running (%s); "
                         "it takes effect on restart", name, self.category, type(e).__name__)
         return False
 
+SchemaManagerAdapter._update_options = _update_options
 SchemaManagerAdapter.push_config = _adapter_push_config
 
 # %% ../../nbs/core/adapters.ipynb #ec3a84a8
@@ -254,6 +263,35 @@ def _normalized(label: Any) -> str: return str(label or "").strip().lower().repl
 def _fqcn(cls: Any) -> Optional[str]:
     return f"{cls.__module__}.{cls.__qualname__}" if isinstance(cls, type) else None
 
+def _label(meta: Any) -> str:
+    "The category a discovered plugin's manifest names (taxonomy domain, else category label), normalized; '' for none."
+    return _normalized(getattr(getattr(meta, "taxonomy", None), "domain", None) or getattr(meta, "category", None))
+
+class _Unlisted(typing.NamedTuple):
+    "A plugin whose manifest names no category, found by a manager whose other plugins are in several categories."
+    name: Optional[str]  # Plugin name
+    categories: List[str]  # The categories the manager's other plugins are in
+
+class _Unreadable(typing.NamedTuple):
+    "A manifest the manager could not read (it only logs that and skips it)."
+    name: str  # The file's stem: the installer names each manifest after its plugin
+    path: str  # The manifest file
+    reason: str  # What the manager logged
+
+_UNREADABLE = re.compile(r"Error loading manifest (.+?\.json): (.*)", re.S)  # what every worker release logs
+
+class _ManifestErrors(logging.Handler):
+    "Collects the unreadable manifests a manager's `discover_manifests()` logs in this thread."
+    def __init__(self):
+        super().__init__(logging.ERROR)
+        self.thread, self.unreadable = threading.get_ident(), []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            found = _UNREADABLE.fullmatch(record.getMessage()) if record.thread == self.thread else None
+            if found: self.unreadable.append(_Unreadable(os.path.splitext(os.path.basename(found[1]))[0], found[1], found[2]))
+        except Exception: self.handleError(record)
+
 # %% ../../nbs/core/adapters.ipynb #6b7ee8d8
 class WorkerManagerAdapter(SchemaManagerAdapter):
     "Adapter for cjm-plugin-system >= 0.0.10: manifests (`discover_manifests()`), plugins in worker processes."
@@ -268,17 +306,48 @@ class WorkerManagerAdapter(SchemaManagerAdapter):
         interfaces = {getattr(getattr(meta, "taxonomy", None), "interface_fqcn", None), getattr(meta, "interface", None)}
         return _fqcn(getattr(self.manager, "plugin_interface", None)) in interfaces
 
+    def _for_one_interface(self) -> bool:
+        "True if the manager was built for one domain's interface (e.g. by `register_plugin_system`), not cjm-plugin-system's base."
+        interface = _fqcn(getattr(self.manager, "plugin_interface", None)) or "builtins.object"
+        return interface != "builtins.object" and not interface.startswith("cjm_plugin_system.")
+
+    def _manifests(self) -> tuple:
+        "(the manager's discovered manifests, the `_Unreadable` ones it logged and skipped)."
+        logger, errors = getattr(self.manager, "logger", None), _ManifestErrors()
+        if isinstance(logger, logging.Logger): logger.addHandler(errors)
+        try: return list(self.manager.discover_manifests()), errors.unreadable
+        finally:
+            if isinstance(logger, logging.Logger): logger.removeHandler(errors)
+
     def _infos(self) -> List[Any]:
-        metas = list(self.manager.discover_manifests())
-        spans = {_normalized(getattr(getattr(m, "taxonomy", None), "domain", None) or getattr(m, "category", None)) for m in metas}
-        if len(spans) <= 1: return metas
-        return [m for m in metas if self._labelled(m)] or [m for m in metas if self._implements(m)]
+        "The category's manifests; one naming no category (beside several that do) or unreadable, as a record of why."
+        metas, unreadable = self._manifests()
+        labels = {_label(m) for m in metas}
+        if len(labels) <= 1 and (labels <= {"", _normalized(self.category)} or not self._for_one_interface()):
+            return metas + unreadable  # one category named (or none): they are all this category's
+        kept = {id(m) for m in ([m for m in metas if self._labelled(m)] or [m for m in metas if self._implements(m)])}
+        unlisted = lambda m: _Unlisted(getattr(m, "name", None), sorted(labels - {""}))
+        return [m if id(m) in kept or self._implements(m) else unlisted(m) for m in metas if id(m) in kept or not _label(m)] + unreadable
 
     def _describe(self, info: Any) -> PluginMetadata:
+        if isinstance(info, _Unreadable):
+            raise ValueError(f"its manifest {info.path} could not be read ({info.reason}), so the manager skipped it; "
+                             "fix the file or reinstall the plugin")
+        if isinstance(info, _Unlisted):
+            raise LookupError(f"its manifest names no category (cjm-plugin-system writes no taxonomy for a capability "
+                              f"that implements no cjm-*-plugin-system interface), and its manager's other plugins are in "
+                              f"categories {', '.join(map(repr, info.categories))}, so it is listed under none of them; to list it, "
+                              f"move its manifest into a directory of its own and register a PluginManager(search_paths="
+                              f"[that directory]) under a category for it")
         schema = getattr(info, "config_schema", None)
         if schema is None: schema = {"type": "object", "properties": {}}  # a plugin without settings
-        return plugin_metadata(self.category, info, schema, execution_mode=PluginExecutionMode.SUBPROCESS,
-                               manages_child_processes=True)
+        manifest = getattr(info, "manifest", None)
+        env = manifest.get("conda_env") if isinstance(manifest, Mapping) else None  # the installer's env, whose Python runs the worker
+        env = env if isinstance(env, str) and env else None
+        unnamed = "title" in schema and schema.get("title") == schema.get("name")  # the config class's name: no form title
+        return plugin_metadata(self.category, info, schema, manages_child_processes=True, conda_env_name=env,
+                               execution_mode=PluginExecutionMode.CONDA_ENV if env else PluginExecutionMode.SUBPROCESS,
+                               **({"title": getattr(info, "name", None)} if unnamed else {}))
 
     def _workers(self, name: Optional[str] = None) -> List[tuple]:
         "(plugin name, worker proxy) of the manager's loaded instances (all, or plugin `name`'s)."
@@ -314,6 +383,12 @@ def _worker_stop_all(self: WorkerManagerAdapter) -> List[str]:  # Names of the p
 def _worker_instance(self: WorkerManagerAdapter, name: str) -> Any:
     return next((proxy for _, proxy in self._workers(name)), None)
 
+def _worker_update_options(self: WorkerManagerAdapter, update: Callable) -> Dict[str, Any]:
+    "`strict=False` where `update_plugin_config` takes it (0.0.31 and later): keys the manifest no longer declares are dropped, not refused."
+    try: return {"strict": False} if "strict" in inspect.signature(update).parameters else {}
+    except (TypeError, ValueError): return {}
+
+WorkerManagerAdapter._update_options = _worker_update_options
 WorkerManagerAdapter.running_pids = _worker_running_pids
 WorkerManagerAdapter.stop_all = _worker_stop_all
 WorkerManagerAdapter._instance = _worker_instance

@@ -7,7 +7,14 @@ It writes each package's manifest with cjm-plugin-system's own installer code, r
 `UnifiedPluginRegistry`, draws every plugin's settings form from its real config schema and reads the unchanged form
 back (the same config), saves a change, then starts the NLTK plugin's real worker: its PID in `spawned_pids`, a
 saved config pushed to it, `shutdown()` stopping it. Assertions are plain `assert`s; any failure exits non-zero.
+
+The installer writes every manifest into one directory, and writes no taxonomy (category) for the capabilities that
+implement no cjm-*-plugin-system interface (FFmpeg, SQLite graph, NVIDIA monitor). One manager over that directory
+spans several categories: registered under `transcription` and `text`, it lists Gemini and NLTK, and each of the
+unlabelled plugins is a LoadFailure naming it and why (never silently missing); with their manifests moved into a
+directory of their own, a manager over that directory lists them under a category of their own.
 """
+import json
 import os
 import shutil
 import sys
@@ -23,20 +30,36 @@ LABELLED = {"cjm-transcription-plugin-gemini": "transcription", "cjm-text-plugin
 UNLABELLED = ["cjm-graph-plugin-sqlite", "cjm-media-plugin-ffmpeg", "cjm-system-monitor-nvidia"]
 
 
-def write_manifests() -> Path:
-    "The installer's manifests (its introspection run by a stand-in conda); the unlabelled ones also in a dir of their own."
+def write_manifests() -> None:
+    "The installer's manifests (its introspection run by a stand-in conda), all in its one manifests directory."
     import cjm_plugin_system.cli as cli
     conda = WORK / "fake-conda"
     conda.write_text(f'#!/bin/sh\n# called as: fake-conda run -n ENV python SCRIPT\nexec "{sys.executable}" "$5"\n')
     conda.chmod(0o755)
     cli._get_conda_cmd_str = lambda: str(conda)
     MANIFESTS.mkdir(parents=True, exist_ok=True)
-    tools = WORK / "tool-manifests"
-    tools.mkdir()
     for package in [*LABELLED, *UNLABELLED]:
         written = cli._generate_manifest(f"{package}-env", package, MANIFESTS)
         assert written == MANIFESTS / f"{package}.json", (package, written)
-        if package in UNLABELLED: shutil.copy(written, tools)
+        assert (json.loads(written.read_text())["code"].get("taxonomy") is None) == (package in UNLABELLED), package
+
+
+def check_unlabelled(registry, manager) -> Path:
+    """A manager over all the manifests lists each labelled category's plugin; every unlabelled plugin is a LoadFailure
+    of each of those categories, naming it and why. Moving their manifests into a directory of their own (returned)
+    clears the failures."""
+    for package, category in LABELLED.items():
+        assert [p.name for p in registry.register_plugin_manager(category, manager)] == [package], package
+        failures = registry.get_load_failures(category)
+        assert sorted(f.plugin_name for f in failures) == sorted(UNLABELLED), (category, failures)
+        assert all("its manifest names no category" in f.message and "'text', 'transcription'" in f.message
+                   for f in failures), failures
+    tools = WORK / "tool-manifests"
+    tools.mkdir()
+    for package in UNLABELLED: shutil.move(MANIFESTS / f"{package}.json", tools)
+    for package, category in LABELLED.items():
+        assert [p.name for p in registry.refresh_category(category)] == [package], package
+    assert registry.get_load_failures() == [], registry.get_load_failures()
     return tools
 
 
@@ -59,15 +82,19 @@ def round_trip(registry, uid: str) -> None:
 def main() -> None:
     from cjm_plugin_system.core.manager import PluginManager
     from cjm_fasthtml_plugins.core.registry import UnifiedPluginRegistry
-    tools = write_manifests()
-    manager, tool_manager = PluginManager(search_paths=[MANIFESTS]), PluginManager(search_paths=[tools])
-    registry = UnifiedPluginRegistry(config_dir=WORK / "configs")
+    write_manifests()
+    manager = PluginManager(search_paths=[MANIFESTS])
+    registry, tool_manager = UnifiedPluginRegistry(config_dir=WORK / "configs"), None
     try:
-        for package, category in LABELLED.items():
-            assert [p.name for p in registry.register_plugin_manager(category, manager)] == [package], package
+        tool_manager = PluginManager(search_paths=[check_unlabelled(registry, manager)])
         assert sorted(p.name for p in registry.register_plugin_manager("tools", tool_manager)) == sorted(UNLABELLED)
         assert registry.get_load_failures() == [], registry.get_load_failures()
-        for plugin in registry.get_all_plugins(): round_trip(registry, plugin.get_unique_id())
+        for plugin in registry.get_all_plugins():
+            assert (plugin.conda_env_name, plugin.execution_mode.value) == (f"{plugin.name}-env", "conda_env"), plugin
+            # none names its form (__schema_title__): the title is the plugin's name, not its config class's
+            assert plugin.title == plugin.name, plugin
+            assert plugin.config_schema.get("title") == plugin.config_schema.get("name"), plugin.config_schema
+            round_trip(registry, plugin.get_unique_id())
 
         gemini = "transcription_cjm-transcription-plugin-gemini"
         errors = registry.validate_plugin_config(gemini, {"temperature": 3})
@@ -82,7 +109,8 @@ def main() -> None:
         assert uid in registry.shutdown()
         assert all(not psutil.pid_exists(p) or psutil.Process(p).status() == psutil.STATUS_ZOMBIE for p in pids), pids
     finally:
-        manager.unload_all(); tool_manager.unload_all()  # a failed assertion must not leave a worker behind
+        manager.unload_all()  # a failed assertion must not leave a worker behind
+        if tool_manager is not None: tool_manager.unload_all()
     print("real plugins scenario passed")
 
 

@@ -143,6 +143,8 @@ def adapter_scenario(managers: list) -> None:
     plugin = plugins[0]
     assert (plugin.title, plugin.version, plugin.description) == ("Tiny ASR", "0.1.0", "A tiny transcription plugin for tests")
     assert plugin.config_schema["properties"]["model"]["enum"] == ["tiny", "base"]
+    # the installer's conda env (its interpreter runs the worker): shown on the plugin's card
+    assert (plugin.conda_env_name, plugin.execution_mode.value) == ("tiny-asr-env", "conda_env"), plugin
     assert [p.name for p in adapter_for(manager, "graph").discover(lambda f, c: failures.append(f))] == ["tiny-graph"]
     assert manager.get_plugin_config_schema(PLUGIN) is None  # not loaded: the schema came from the manifest
 
@@ -160,6 +162,31 @@ def adapter_scenario(managers: list) -> None:
     assert adapter.stop_all() == [PLUGIN]
     assert all(gone(pid) for pid in pids), [(pid, psutil.pid_exists(pid)) for pid in pids]
     assert adapter.running_pids(PLUGIN) == [] and adapter.stop_all() == []
+
+    # An app with two categories, each manager built for its interface (register_plugin_system), while only
+    # transcription plugins are installed: the graph manager's manifests then name one category, transcription, and
+    # none of them is a graph plugin; the generic manager of a directory of their own lists them under any name
+    import shutil
+    from cjm_plugin_system.core.capability import ToolCapability
+    from cjm_plugin_system.core.manager import PluginManager
+    only_asr = WORK / "only-asr"
+    only_asr.mkdir()
+    shutil.copy(MANIFESTS / f"{PLUGIN}.json", only_asr)
+    GraphPlugin = type("GraphPlugin", (ToolCapability,), {"__module__": "cjm_graph_plugin_system.plugin_interface"})
+    graph = adapter_for(PluginManager(plugin_interface=GraphPlugin, search_paths=[only_asr]), "graph")
+    assert graph.discover(lambda failure, cause: failures.append(failure)) == [] and failures == [], failures
+    assert [p.get_unique_id() for p in adapter_for(PluginManager(search_paths=[only_asr]), "asr").discover(print)] == ["asr_tiny-asr"]
+    speech = PluginManager(plugin_interface=new_manager().plugin_interface, search_paths=[only_asr])  # implements it
+    assert [p.get_unique_id() for p in adapter_for(speech, "speech").discover(print)] == ["speech_tiny-asr"]
+
+    # A manifest the manager cannot read (a write cut short) is skipped by the manager with only a log line; here it
+    # is a LoadFailure naming it and why, and the other plugins still register
+    (MANIFESTS / "half-written.json").write_text('{"name": "half-written", "version": ')
+    try: plugins = adapter.discover(lambda failure, cause: failures.append(failure))
+    finally: (MANIFESTS / "half-written.json").unlink()
+    assert [p.name for p in plugins] == [PLUGIN], plugins
+    assert [(f.category, f.plugin_name, f.error_type) for f in failures] == [("transcription", "half-written", "ValueError")], failures
+    assert "half-written.json could not be read (Expecting value" in failures[0].message, failures[0].message
 
 
 def registry_scenario(managers: list) -> None:
@@ -190,6 +217,12 @@ def registry_scenario(managers: list) -> None:
     assert manager.get_plugin_config(PLUGIN) == {"model": "tiny", "beam_size": 5}
     assert registry.get_config_object(uid) == {"model": "tiny", "beam_size": 5}  # manifests carry no dataclass
 
+    # A stored key the plugin's manifest no longer declares (saved for an older version of it) does not stop the push:
+    # the worker takes the keys it declares (the manager drops the others and logs their names)
+    assert registry.save_plugin_config(uid, {"model": "base", "beam_size": 4, "vad_filter": True}) is True
+    assert registry.takes_effect_on_restart(uid) is False
+    assert manager.get_plugin_config(PLUGIN) == {"model": "base", "beam_size": 4}
+
     stopped = registry.shutdown()
     assert uid in stopped, stopped
     assert all(gone(pid) for pid in pids), pids
@@ -201,7 +234,7 @@ def registry_scenario(managers: list) -> None:
     managers.append(other.get_manager("transcription"))
     assert type(other.get_manager("transcription")).__name__ == "PluginManager"
     assert [p.get_unique_id() for p in found] == [uid], found
-    assert other.load_plugin_config(uid) == {"model": "tiny", "beam_size": 5}
+    assert other.load_plugin_config(uid) == {"model": "base", "beam_size": 4, "vad_filter": True}
 
 
 def hung_scenario(managers: list) -> None:
