@@ -549,6 +549,14 @@ def fetched(): return fh.Title("Search"), fh.Main(render_dropdown_selector(plugi
 @app.get("/compare")
 def compare(): return render_comparison_table(plugins)
 
+@app.get("/in-form")  # the selector inside the app's own form, which posts the choice with its other fields
+def in_form(plugin_id: str = ""):
+    return fh.Title("In a form"), fh.Main(fh.Form(fh.Input(name="note", value="hello"),
+        render_dropdown_selector(plugins, plugin_id, own_form=False), fh.Button("Save settings"), action="/app-save", method="post"))
+
+@app.post("/app-save")
+def app_save(plugin_id: str, note: str): return fh.P(f"saved {plugin_id} {note}", id="saved")
+
 uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 '''
 
@@ -577,6 +585,31 @@ def test_search_filters_the_plugins_of_a_long_category(search_app, page_and_net)
     page.get_by_label("Filter plugins").fill("")
     assert len(visible()) == 12 and page.locator("#plugin-search-status").inner_text() == ""
     assert len(net.requests) == requests  # filtering asks the server nothing
+
+
+def test_the_selector_inside_an_app_form_is_no_nested_form(search_app, browser, page_and_net):
+    "Inside the app's own form: one form on the page, the choice posts with it, and 'Show' works without JavaScript."
+    ctx = browser.new_context(java_script_enabled=False)
+    page = ctx.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        page.goto(search_app + "/in-form")
+        page.select_option("#plugin-select", "transcription_canary")
+        with page.expect_navigation():
+            page.locator("#plugin-selector").get_by_role("button", name="Show").click()
+        assert page.url.startswith(search_app + "/in-form?") and "plugin_id=transcription_canary" in page.url
+        assert page.locator("#plugin-details").get_attribute("data-plugin-id") == "transcription_canary"
+        with page.expect_navigation():
+            page.get_by_role("button", name="Save settings").click()
+        assert page.locator("#saved").inner_text() == "saved transcription_canary hello"
+    finally:
+        ctx.close()
+    page, net = page_and_net  # with JavaScript: Enter in the search box filters, it submits nothing
+    page.goto(search_app + "/in-form")
+    assert page.evaluate("document.forms.length") == 1
+    page.get_by_label("Filter plugins").fill("canary")
+    page.get_by_label("Filter plugins").press("Enter")
+    assert page.url == search_app + "/in-form" and not any(r.endswith("/app-save") for r in net.requests)
 
 
 # -- issue 14: one source of truth per view ------------------------------------------------------------------------
