@@ -47,8 +47,8 @@ def xpath(text, query):
     return lxml_html.fromstring(f"<div>{text}</div>").xpath(query)
 
 
-def save(client, router, data, hx=True):
-    return client.post(router.save.to(plugin_id="transcription_whisper"), data=data, headers=HX if hx else {})
+def save(client, router, data, hx=True, **kw):
+    return client.post(router.save.to(plugin_id="transcription_whisper"), data=data, headers=HX if hx else {}, **kw)
 
 
 def test_every_get_route_is_a_fragment_for_htmx_and_a_page_otherwise(setup):
@@ -83,6 +83,22 @@ def test_a_valid_save_survives_a_reload(setup, tmp_path):
     assert xpath(page, '//input[starts-with(@name, "outputs.")][@checked]/@value') == ["txt", "srt"]  # one item each
     assert xpath(page, '//input[@name="supports_streaming"]/@checked') == []
     assert xpath(page, '//input[@name="__revision__"]/@value') == [registry.get_config_revision("transcription_whisper")]
+
+
+def test_a_save_without_javascript_redirects_so_a_reload_posts_nothing(setup):
+    "Post/Redirect/Get: reloading the page after a save shows it saved, not a conflict with the user's own save."
+    registry, router, client, _, _ = setup
+    r = save(client, router, {"model": "large", "__revision__": ""}, hx=False, follow_redirects=False)
+    revision = registry.get_config_revision("transcription_whisper")
+    assert r.status_code == 303
+    assert r.headers["location"] == router.category_page.to(category="transcription", plugin_id="transcription_whisper", saved=revision)
+    page = client.get(r.headers["location"]).text
+    assert xpath(page, '//*[@data-testid="form-message"]/span/text()') == ["Settings saved."]
+    assert xpath(page, '//*[@data-testid="conflict"]') == [] and xpath(page, '//input[@name="__revision__"]/@value') == [revision]
+    save(client, router, {"model": "tiny", "__revision__": revision})  # saved again: the old address no longer says "saved"
+    assert xpath(client.get(r.headers["location"]).text, '//*[@data-testid="form-message"]') == []
+    r = save(client, router, {"model": "huge", "__revision__": registry.get_config_revision("transcription_whisper")}, hx=False)
+    assert r.status_code == 200 and xpath(r.text, '//*[@data-field-error="model"]')  # not saved: the form with its errors
 
 
 def test_an_invalid_value_is_shown_next_to_its_field_and_nothing_changes_on_disk(setup, tmp_path):

@@ -150,11 +150,12 @@ def _form(ctx: _Context, request: Any, plugin: PluginMetadata, config: Dict[str,
                                  **watch, **kw)
     return panel(CsrfInput(request, form=PluginSettingsHtmlIds.FORM), **csrf_headers(request))
 
-def _settings_panel(ctx: _Context, request: Any, plugin: PluginMetadata, **kw) -> FT:
+def _settings_panel(ctx: _Context, request: Any, plugin: PluginMetadata, *, just_saved: Optional[str] = None, **kw) -> FT:
     "The form of the saved config and its revision (read together), the corrupt-config panel, or the schema error."
     uid = plugin.get_unique_id()
     try: saved, revision = ctx.registry.load_plugin_config_with_revision(uid)
     except CorruptConfigError as e: return render_config_error(plugin, e, reset_action=ctx.router.reset.to(plugin_id=uid))
+    if just_saved and just_saved == revision: kw.setdefault("message", _saved_message(ctx, uid))  # "saved" while still current
     try: return _form(ctx, request, plugin, _with_defaults(ctx, uid, saved), revision=revision or "", **kw)
     except Exception as e: return _schema_error_panel(plugin, e)
 
@@ -217,9 +218,9 @@ def _selector(ctx: _Context, category: str, plugins: List[PluginMetadata], chose
         details_endpoint=routes.details.to(settings=1), comparison_endpoint=routes.compare.to(category=category),
         failures=failures, comparison_container=False, **hook), plugins, registry.get_load_failures(category))
 
-def _page_url(ctx: _Context, plugin: PluginMetadata) -> str:
-    "The category page showing `plugin`: what the address bar says once it is chosen."
-    return ctx.router.category_page.to(category=plugin.category, plugin_id=plugin.get_unique_id())
+def _page_url(ctx: _Context, plugin: PluginMetadata, **query: str) -> str:
+    "The category page showing `plugin`: what the address bar says once it is chosen (`saved=`: after a save without JavaScript)."
+    return ctx.router.category_page.to(category=plugin.category, plugin_id=plugin.get_unique_id(), **query)
 
 def _category_body(ctx: _Context, request, category: str, plugins: List[PluginMetadata], plugin_id: str) -> tuple:
     "The dropdown and details card beside the chosen plugin's settings, the comparison full width below."
@@ -227,7 +228,7 @@ def _category_body(ctx: _Context, request, category: str, plugins: List[PluginMe
     selector = _selector(ctx, category, plugins, chosen)
     status = fh.Div(id=SELECTION_STATUS_ID, role="status", aria_live="polite") if ctx.on_select and plugins else None
     columns = fh.Div(fh.Div(selector, status, cls="min-w-0 space-y-4"),  # min-w-0: no column outgrows its half
-                     fh.Div(_settings_panel(ctx, request, chosen), cls="min-w-0") if chosen else None,
+                     fh.Div(_settings_panel(ctx, request, chosen, just_saved=request.query_params.get("saved")), cls="min-w-0") if chosen else None,
                      cls="grid gap-6 lg:grid-cols-2 mt-4")
     return columns, render_comparison_container(cls="min-w-0 mt-6") if plugins else None
 
@@ -297,8 +298,8 @@ async def _settings(ctx: _Context, request, plugin_id: str):
     plugin = ctx.registry.require_plugin(plugin_id)
     return _respond(ctx, request, plugin.title, await _drawn(_settings_panel, ctx, request, plugin))  # the card says "settings"
 
-def _write(ctx: _Context, request, plugin: PluginMetadata, config: Dict[str, Any], expected: str, submitted: Any) -> Union[FT, List[FieldError]]:
-    "Save (lock, write, fsyncs); the form to answer with, or the errors to show (secrets typed into `submitted` to type again)."
+def _write(ctx: _Context, request, plugin: PluginMetadata, config: Dict[str, Any], expected: str, submitted: Any) -> Union[str, FT, List[FieldError]]:
+    "Save (lock, write, fsyncs); the new revision, the conflict form to answer with, or the errors to show (secrets typed into `submitted` to type again)."
     uid = plugin.get_unique_id()
     try: revision = ctx.registry.write_plugin_config(uid, config, expected_revision=expected)
     except ConfigValidationError as e: return list(e.errors)
@@ -309,7 +310,7 @@ def _write(ctx: _Context, request, plugin: PluginMetadata, config: Dict[str, Any
         _logger.error("Could not save the config of plugin %r: %s", uid, e)
         return [FieldError("", f"The config file could not be written ({e.strerror or e}); nothing was saved. "
                                "Check that the config directory is writable, then save again.")]
-    return _form(ctx, request, plugin, _with_defaults(ctx, uid, config), revision=revision, message=_saved_message(ctx, uid))
+    return revision
 
 def _saved_message(ctx: _Context, unique_id: str, done: str = "Settings saved.") -> str:
     "What a successful save says: when the running plugin could not take the new config, that it waits for a restart."
@@ -324,8 +325,8 @@ def _check_text(config: Dict[str, Any]) -> None:
                                       "as \\ud800); nothing was saved. Correct it and save again.") from None
         except (TypeError, ValueError): pass  # the schema validation reports those
 
-def _save_panel(ctx: _Context, request, plugin: PluginMetadata, submitted: Any, expected: str) -> FT:
-    "Parse, validate and write the form; the panel to answer with (errors inline, a conflict, or saved)."
+def _save_panel(ctx: _Context, request, plugin: PluginMetadata, submitted: Any, expected: str) -> Union[str, FT]:
+    "Parse, validate and write the form; the new revision when saved, else the panel to answer with (errors inline, a conflict)."
     uid, schema = plugin.get_unique_id(), plugin.config_schema or {}
     try: stored = ctx.registry.load_plugin_config(uid)
     except CorruptConfigError as e: return render_config_error(plugin, e, reset_action=ctx.router.reset.to(plugin_id=uid))
@@ -339,7 +340,7 @@ def _save_panel(ctx: _Context, request, plugin: PluginMetadata, submitted: Any, 
         errors += [e for e in ctx.registry.validate_plugin_config(uid, config) if e.path not in bad]
     else:
         answer = _write(ctx, request, plugin, config, expected, submitted)
-        if not isinstance(answer, list): return answer
+        if not isinstance(answer, list): return answer  # the new revision, or the conflict
         errors = answer
     return _form(ctx, request, plugin, config, errors=errors + _typed_secrets(schema, submitted), revision=expected, defaults=False)
 
@@ -351,11 +352,12 @@ async def _save(ctx: _Context, request, plugin_id: str):
     if not isinstance(expected, str):
         raise RequestRefused(400, f"This settings form is stale or incomplete: it has no {PluginSettingsHtmlIds.REVISION_FIELD} "
                                   "field, which every form of these settings carries. Reload the page and save again; nothing was saved.")
-    before = await run_in_threadpool(ctx.registry.get_config_revision, plugin.get_unique_id())
-    panel = await _drawn(_save_panel, ctx, request, plugin, submitted, expected)
-    after = await run_in_threadpool(ctx.registry.get_config_revision, plugin.get_unique_id())
-    changed = _changed_views(ctx, request, plugin) if after != before else ()
-    return _respond(ctx, request, f"{plugin.title} settings", panel, *changed)
+    answer = await run_in_threadpool(_save_panel, ctx, request, plugin, submitted, expected)
+    if not isinstance(answer, str): return _respond(ctx, request, f"{plugin.title} settings", await _drawn(lambda: answer))
+    if not _is_htmx(request):  # Post/Redirect/Get: a reload or Back shows the page, it never posts the form again
+        return fh.RedirectResponse(_page_url(ctx, plugin, saved=answer), status_code=303)
+    panel = await _drawn(_settings_panel, ctx, request, plugin, just_saved=answer)
+    return _respond(ctx, request, f"{plugin.title} settings", panel, *_changed_views(ctx, request, plugin))
 
 async def _reset(ctx: _Context, request, plugin_id: str):
     "Delete the saved config (in a worker thread); answer with the panel of the defaults."
