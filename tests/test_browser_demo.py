@@ -476,6 +476,21 @@ def test_the_selector_works_without_javascript(demo_server, browser):
         ctx.close()
 
 
+def test_buttons_and_switches_keep_their_colours_without_javascript(demo_server, browser):
+    "The theme classes are in the page, not only added by a script: without JavaScript, Save and a switch stay visible."
+    ctx = browser.new_context(java_script_enabled=False)
+    page = ctx.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        page.goto(demo_server.url + "/plugins/category/transcription")
+        colour = lambda selector: page.eval_on_selector(selector, "e => getComputedStyle(e).backgroundColor")  # noqa: E731
+        transparent = "rgba(0, 0, 0, 0)"
+        assert colour("#plugin-settings-form button.uk-btn-primary") != transparent
+        assert colour("#plugin-settings-form input[name='supports_streaming'][type='checkbox']") != transparent
+    finally:
+        ctx.close()
+
+
 def test_phone_pages_fit_and_wide_tables_say_they_scroll(demo_server, browser):
     "At 390 px nothing pushes the page sideways; the tables scroll in labelled boxes with a visible hint."
     ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
