@@ -215,6 +215,20 @@ def test_invalid_value_shows_field_error_and_file_is_unchanged(demo_server, page
     assert demo_server.config_file(WHISPER).read_bytes() == before
 
 
+def test_a_number_the_browser_cannot_parse_is_reported_not_dropped(demo_server, page_and_net):
+    "Typing '4-8' into a number field: an error on that field and the saved value kept, never 'saved' with the default."
+    page, _ = page_and_net
+    open_category(page, demo_server, "Transcription")
+    field(page, "memory").fill("12"); save(page)
+    before = demo_server.config_file(WHISPER).read_bytes()
+    field(page, "memory").click(click_count=3)
+    page.keyboard.type("4-8")  # a range, which a number input would post as ''
+    save(page)
+    assert page.locator("[data-field-error='memory']").inner_text().strip() == "Enter a whole number (got '4-8')."
+    assert page.locator("[data-testid='form-message']").count() == 0
+    assert demo_server.config_file(WHISPER).read_bytes() == before
+
+
 def test_valid_save_changes_the_file_and_survives_reload(demo_server, page_and_net):
     page, _ = page_and_net
     open_category(page, demo_server, "Transcription")

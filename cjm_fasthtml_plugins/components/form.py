@@ -236,7 +236,7 @@ _NUMBER_TYPES = {"integer": "numeric", "number": "decimal"}
 
 def _scalar(kind: str, node: Mapping[str, Any], value: Any, present: bool, path: Tuple[Any, ...], required: bool,
             ctx: _Ctx) -> FT:
-    "A switch, a number input, a text input (native date/time/email/url types) or a textarea."
+    "A switch, a text input (a numeric keyboard for numbers; native date/time/email/url types) or a textarea."
     fid, name = ctx.new_id(path), _name(ctx.prefix, path)
     notes, attrs = _notes(ctx, fid, path, node, ctx.claim(path), value=value, present=present)
     label = FormLabel(_title(node, path, required), fr=fid)
@@ -247,10 +247,8 @@ def _scalar(kind: str, node: Mapping[str, Any], value: Any, present: bool, path:
                       cls="space-y-1", data_field=_dotted(path))
     shown = _text(value) if present else ""
     common = dict(id=fid, name=name, placeholder=_placeholder(node), required=required, **attrs)
-    if kind in _NUMBER_TYPES:
-        step = node.get("multipleOf", 1 if kind == "integer" else "any")
-        control = Input(type="number", value=shown, min=node.get("minimum"), max=node.get("maximum"), step=step,
-                        inputmode=_NUMBER_TYPES[kind], **common)
+    if kind in _NUMBER_TYPES:  # not type=number: it posts '' for text it cannot parse, and what was typed is lost unsaid
+        control = Input(type="text", value=shown, inputmode=_NUMBER_TYPES[kind], autocomplete="off", **common)
     elif "\n" in shown or node.get("format") == "textarea" or (node.get("maxLength") or 0) > 200:
         control = TextArea("\n" + shown, rows=4, maxlength=node.get("maxLength"), **common)
     else:
