@@ -170,6 +170,23 @@ def test_a_save_from_another_process_is_never_silently_overwritten(setup, tmp_pa
     assert (stored["model"], stored["beam_size"], stored["api_key"]) == ("large", 2, "sk-OTHER")
 
 
+def test_a_conflict_also_updates_the_stale_details_card(setup, tmp_path):
+    "Two tabs: the second one's save is refused, and its card, drawn before the first save, no longer says 'nothing saved'."
+    _, router, client, _, _ = setup
+    make_registry(tmp_path).write_plugin_config("transcription_whisper", {"model": "tiny"})  # the other tab's save
+    r = save(client, router, {"model": "large", "__revision__": ""})
+    assert xpath(r.text, '//*[@data-testid="conflict"]')
+    card, = xpath(r.text, '//*[@id="plugin-details"][@hx-swap-oob="true"]')
+    assert "Saved settings" in card.text_content()
+    assert r.headers["HX-Trigger-After-Settle"] == "plugin-config-changed"  # an open comparison re-fetches itself too
+    r = save(client, router, {"model": "huge", "__revision__": registry_revision(tmp_path)})  # a plain error: the card is current
+    assert xpath(r.text, '//*[@data-field-error="model"]') and not xpath(r.text, '//*[@id="plugin-details"]')
+
+
+def registry_revision(config_dir):
+    return make_registry(config_dir).get_config_revision("transcription_whisper")
+
+
 def test_a_config_deleted_elsewhere_is_reported_as_a_conflict(setup):
     registry, router, client, _, _ = setup
     save(client, router, {"model": "base", "__revision__": ""})

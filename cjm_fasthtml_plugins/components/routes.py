@@ -353,7 +353,10 @@ async def _save(ctx: _Context, request, plugin_id: str):
         raise RequestRefused(400, f"This settings form is stale or incomplete: it has no {PluginSettingsHtmlIds.REVISION_FIELD} "
                                   "field, which every form of these settings carries. Reload the page and save again; nothing was saved.")
     answer = await run_in_threadpool(_save_panel, ctx, request, plugin, submitted, expected)
-    if not isinstance(answer, str): return _respond(ctx, request, f"{plugin.title} settings", await _drawn(lambda: answer))
+    if not isinstance(answer, str):  # not saved; after a save elsewhere (a conflict) the page's card is stale too
+        current = await run_in_threadpool(ctx.registry.get_config_revision, plugin.get_unique_id())
+        changed = _changed_views(ctx, request, plugin) if (current or "") != expected else ()
+        return _respond(ctx, request, f"{plugin.title} settings", await _drawn(lambda: answer), *changed)
     if not _is_htmx(request):  # Post/Redirect/Get: a reload or Back shows the page, it never posts the form again
         return fh.RedirectResponse(_page_url(ctx, plugin, saved=answer), status_code=303)
     panel = await _drawn(_settings_panel, ctx, request, plugin, just_saved=answer)
