@@ -150,12 +150,14 @@ def _form(ctx: _Context, request: Any, plugin: PluginMetadata, config: Dict[str,
                                  **watch, **kw)
     return panel(CsrfInput(request, form=PluginSettingsHtmlIds.FORM), **csrf_headers(request))
 
-def _settings_panel(ctx: _Context, request: Any, plugin: PluginMetadata, *, just_saved: Optional[str] = None, **kw) -> FT:
+def _settings_panel(ctx: _Context, request: Any, plugin: PluginMetadata, *, just_saved: Optional[str] = None,
+                    just_restored: Optional[str] = None, **kw) -> FT:
     "The form of the saved config and its revision (read together), the corrupt-config panel, or the schema error."
     uid = plugin.get_unique_id()
     try: saved, revision = ctx.registry.load_plugin_config_with_revision(uid)
     except CorruptConfigError as e: return render_config_error(plugin, e, reset_action=ctx.router.reset.to(plugin_id=uid))
-    if just_saved and just_saved == revision: kw.setdefault("message", _saved_message(ctx, uid))  # "saved" while still current
+    if revision and revision in (just_saved, just_restored):  # a save or restore without JavaScript redirected here; still current
+        kw.setdefault("message", _saved_message(ctx, uid, f"Restored the settings of revision {revision}." if revision == just_restored else "Settings saved."))
     try: return _form(ctx, request, plugin, _with_defaults(ctx, uid, saved), revision=revision or "", **kw)
     except Exception as e: return _schema_error_panel(plugin, e)
 
@@ -219,7 +221,7 @@ def _selector(ctx: _Context, category: str, plugins: List[PluginMetadata], chose
         failures=failures, comparison_container=False, **hook), plugins, registry.get_load_failures(category))
 
 def _page_url(ctx: _Context, plugin: PluginMetadata, **query: str) -> str:
-    "The category page showing `plugin`: what the address bar says once it is chosen (`saved=`: after a save without JavaScript)."
+    "The category page showing `plugin`: what the address bar says once it is chosen (`saved=`/`restored=`: after a save or restore without JavaScript)."
     return ctx.router.category_page.to(category=plugin.category, plugin_id=plugin.get_unique_id(), **query)
 
 def _category_body(ctx: _Context, request, category: str, plugins: List[PluginMetadata], plugin_id: str) -> tuple:
@@ -228,7 +230,8 @@ def _category_body(ctx: _Context, request, category: str, plugins: List[PluginMe
     selector = _selector(ctx, category, plugins, chosen)
     status = fh.Div(id=SELECTION_STATUS_ID, role="status", aria_live="polite") if ctx.on_select and plugins else None
     columns = fh.Div(fh.Div(selector, status, cls="min-w-0 space-y-4"),  # min-w-0: no column outgrows its half
-                     fh.Div(_settings_panel(ctx, request, chosen, just_saved=request.query_params.get("saved")), cls="min-w-0") if chosen else None,
+                     fh.Div(_settings_panel(ctx, request, chosen, just_saved=request.query_params.get("saved"),
+                                            just_restored=request.query_params.get("restored")), cls="min-w-0") if chosen else None,
                      cls="grid gap-6 lg:grid-cols-2 mt-4")
     return columns, render_comparison_container(cls="min-w-0 mt-6") if plugins else None
 
@@ -442,6 +445,9 @@ async def _restore(ctx: _Context, request, plugin_id: str):
         raise RequestRefused(400, f"A restore posts the fields revision and {PluginSettingsHtmlIds.REVISION_FIELD}; this one did "
                                   "not. Reload the history and restore again; nothing was restored.")
     panel, changed = await run_in_threadpool(_restore_panel, ctx, request, plugin, wanted, expected)
+    if changed and not _is_htmx(request):  # Post/Redirect/Get, as a save: a reload does not restore again (and report a conflict)
+        revision = await run_in_threadpool(ctx.registry.get_config_revision, plugin.get_unique_id())
+        return fh.RedirectResponse(_page_url(ctx, plugin, restored=revision or ""), status_code=303)
     return _respond(ctx, request, f"{plugin.title} settings", panel, *(_changed_views(ctx, request, plugin) if changed else ()))
 
 # %% ../../nbs/components/routes.ipynb #28b3572f
