@@ -229,6 +229,22 @@ def test_a_number_the_browser_cannot_parse_is_reported_not_dropped(demo_server, 
     assert demo_server.config_file(WHISPER).read_bytes() == before
 
 
+def test_a_refused_save_keeps_what_was_typed(demo_server, page_and_net):
+    "A save refused before it is read (a field over 64 KB) shows why above the form; the typed values stay."
+    page, _ = page_and_net
+    open_category(page, demo_server, "Transcription")
+    field(page, "memory").fill("16")
+    field(page, "initial_prompt").evaluate("e => { e.value = 'x'.repeat(70000) }")
+    save(page)
+    assert "Nothing was changed" in page.locator("#plugin-settings-status").inner_text()
+    assert page.locator("#plugin-settings-status").is_visible() and field(page, "memory").input_value() == "16"
+    assert page.locator("[data-unsaved]").is_visible()  # the edits are still unsaved (and leaving the page asks first)
+    field(page, "initial_prompt").fill("short")
+    save(page)
+    assert page.locator("[data-testid='form-message']").inner_text().strip() == "Settings saved."
+    assert demo_server.read_config(WHISPER)["memory"] == 16
+
+
 def test_valid_save_changes_the_file_and_survives_reload(demo_server, page_and_net):
     page, _ = page_and_net
     open_category(page, demo_server, "Transcription")

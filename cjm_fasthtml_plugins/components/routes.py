@@ -107,9 +107,18 @@ def _guarded(handler: Callable[..., Awaitable[Any]], ctx: _Context, post: bool) 
         except Exception:
             _logger.exception("Plugin route %s failed", request.url.path)
             status, message = 500, "Something went wrong while handling this request; the server log has the details."
-        alert = render_route_error(status, message)
-        return FtResponse(alert if _is_htmx(request) else ctx.page(f"Error {status}", alert), status_code=status)
+        return _error_answer(ctx, request, status, message)
     return run
+
+_PANEL_TARGETS = {PluginSettingsHtmlIds.PANEL, PluginSettingsHtmlIds.BODY}  # what the settings form's posts swap
+
+def _error_answer(ctx: _Context, request: Any, status: int, message: str) -> FtResponse:
+    "The error alert: a page, a fragment, or, for a post of the settings form, the panel's status line (the form stays as typed)."
+    alert = render_route_error(status, message)
+    if not _is_htmx(request): return FtResponse(ctx.page(f"Error {status}", alert), status_code=status)
+    if request.headers.get("hx-target") not in _PANEL_TARGETS: return FtResponse(alert, status_code=status)
+    status_id = PluginSettingsHtmlIds.STATUS
+    return FtResponse(alert(id=status_id), status_code=status, headers={"HX-Retarget": f"#{status_id}", "HX-Reswap": "outerHTML"})
 
 def _respond(ctx: _Context, request: Any, title: str, *content: Any) -> Any:
     "A fragment for HTMX; otherwise a full page whose HTMX requests carry the CSRF token."

@@ -31,6 +31,7 @@ class PluginSettingsHtmlIds:
     BODY = "cfg-body"  # The fields (`render_schema_fields` with the default `id_prefix`), replaced by a re-render
     HISTORY = "plugin-history"  # Where a plugin's settings history is shown (inside the panel)
     CHANGES = "plugin-settings-changes"  # The watcher replaced by the "changed elsewhere" notice
+    STATUS = "plugin-settings-status"  # Hidden until a refused post's error replaces it (the form above stays as typed)
     REVISION_FIELD = "__revision__"  # Hidden input holding the config revision the form started from
     CLEAR_FIELD = CLEAR_FIELD  # Checkbox values naming secrets to clear
 
@@ -114,6 +115,7 @@ _TOOLS_JS = """(function () {
     }); });
     document.addEventListener('keydown', function (e) { if (e.key === 'Enter' && e.target.matches && e.target.matches('[data-settings-filter]')) e.preventDefault(); });
     document.addEventListener('submit', function (e) { var f = ours(e); if (f) dirty(f, false); });  // a save (HTMX or not); the answer redraws the panel
+    document.addEventListener('htmx:responseError', function (e) { var f = ours(e); if (f) dirty(f, true); });  // refused: the edits are still unsaved
     document.addEventListener('htmx:beforeRequest', function (e) { var f = ours(e); if (f && e.target !== f && !e.target.closest('[data-settings-keep-clean]')) dirty(f, true); });
     document.addEventListener('htmx:afterSettle', all);
     window.addEventListener('beforeunload', function (e) {
@@ -177,7 +179,8 @@ def render_settings_form(
     watch = fh.Div(id=ids.CHANGES, hx_get=changes_url, hx_trigger=f"every {changes_every}", hx_swap="outerHTML") if changes_url else None
     history = (fh.P(fh.A("Show the settings history", href=history_url, hx_get=history_url, hx_target=f"#{ids.HISTORY}",
                          hx_swap="outerHTML", cls=AT.primary)), fh.Div(id=ids.HISTORY)) if history_url else ()
-    return _panel(plugin, done, watch, notice, _conflict_notice(schema, conflict) if conflict else None, form, *history)
+    status = fh.Div(id=ids.STATUS, hidden=True)  # a refused save or reset answers here, not in place of the form
+    return _panel(plugin, done, watch, notice, _conflict_notice(schema, conflict) if conflict else None, status, form, *history)
 
 # %% ../../nbs/components/settings.ipynb #58c62b1f
 def render_changed_notice(
