@@ -543,6 +543,21 @@ def test_phone_pages_fit_and_wide_tables_say_they_scroll(demo_server, browser):
         ctx.close()
 
 
+def test_a_long_invalid_value_neither_widens_the_phone_page_nor_the_message(demo_server, browser):
+    "5,000 digits typed into a number field: the error quotes the first 40 and wraps; the page does not scroll sideways."
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = ctx.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        page.goto(demo_server.url + "/plugins/category/transcription")
+        field(page, "memory").fill("9" * 5000)
+        save(page)
+        assert page.locator("[data-field-error='memory']").inner_text().strip() == f"Enter a whole number (got '{'9' * 40}…')."
+        assert not page_overflows_sideways(page)
+    finally:
+        ctx.close()
+
+
 def test_no_page_asks_for_a_missing_favicon(demo_server, page_and_net):
     page, net = page_and_net
     for path in ("/", "/plugins", "/plugins/category/llm", f"/plugins/settings/{RUNPOD}"):

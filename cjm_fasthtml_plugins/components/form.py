@@ -157,7 +157,7 @@ def _notes(ctx: "_Ctx", fid: str, path: Tuple[Any, ...], node: Mapping[str, Any]
     if hint and (default := _default_text(node)): help_parts.append(f"Default: {default}.")
     help_parts += list(extra)
     notes = [fh.P(" ".join(help_parts), id=f"{fid}-help", cls=MUTED)] if help_parts else []
-    if errors: notes.append(fh.Ul(*(fh.Li(m) for m in errors), id=f"{fid}-error", cls=(TextT.error, TextT.sm),
+    if errors: notes.append(fh.Ul(*(fh.Li(m) for m in errors), id=f"{fid}-error", cls=(TextT.error, TextT.sm, "break-words"),
                                   data_field_error=_dotted(path)))
     described = " ".join(f"{fid}-{s}" for s, on in (("help", help_parts), ("error", errors)) if on)
     focus = (bool(errors) or _name(ctx.prefix, path) == ctx.focus) and ctx.focus_first()  # the first invalid or just reset one
