@@ -225,6 +225,7 @@ def test_a_number_the_browser_cannot_parse_is_reported_not_dropped(demo_server, 
     page.keyboard.type("4-8")  # a range, which a number input would post as ''
     save(page)
     assert page.locator("[data-field-error='memory']").inner_text().strip() == "Enter a whole number (got '4-8')."
+    assert field(page, "memory").input_value() == "4-8"  # shown as typed, to correct
     assert page.locator("[data-testid='form-message']").count() == 0
     assert demo_server.config_file(WHISPER).read_bytes() == before
 

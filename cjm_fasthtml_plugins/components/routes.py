@@ -345,7 +345,8 @@ def _save_panel(ctx: _Context, request, plugin: PluginMetadata, submitted: Any, 
     try: config, errors = parse_schema_form(schema, submitted, stored=stored)
     except Exception as e: return _schema_error_panel(plugin, e)
     if submitted.get(FORM_OP_FIELD):  # an array button pressed without JavaScript: redraw, save nothing
-        return _form(ctx, request, plugin, config, errors=errors + _typed_secrets(schema, submitted), revision=expected, defaults=False)
+        return _form(ctx, request, plugin, config, errors=errors + _typed_secrets(schema, submitted), revision=expected, defaults=False,
+                     typed=submitted)
     _check_text(config)
     if errors:  # report the schema's complaints about the values that did parse too
         bad = {e.path for e in errors}
@@ -354,7 +355,8 @@ def _save_panel(ctx: _Context, request, plugin: PluginMetadata, submitted: Any, 
         answer = _write(ctx, request, plugin, config, expected, submitted)
         if not isinstance(answer, list): return answer  # the new revision, or the conflict
         errors = answer
-    return _form(ctx, request, plugin, config, errors=errors + _typed_secrets(schema, submitted), revision=expected, defaults=False)
+    return _form(ctx, request, plugin, config, errors=errors + _typed_secrets(schema, submitted), revision=expected, defaults=False,
+                 typed=submitted)
 
 async def _save(ctx: _Context, request, plugin_id: str):
     "Save the submitted form (parsed, validated and written in a worker thread); a form without its revision is a 400."
@@ -391,10 +393,10 @@ def _rerender_body(ctx: _Context, request, plugin: PluginMetadata, submitted: An
     except Exception as e: return _schema_error_panel(plugin, e)
     errors += _typed_secrets(schema, submitted)
     if _is_htmx(request):  # `op`: a field its Reset button just reset takes the focus
-        return render_schema_fields(schema, config, errors=errors, rerender_url=url, op=submitted.get(FORM_OP_FIELD))
+        return render_schema_fields(schema, config, errors=errors, rerender_url=url, op=submitted.get(FORM_OP_FIELD), typed=submitted)
     revision = submitted.get(PluginSettingsHtmlIds.REVISION_FIELD)
     return _form(ctx, request, plugin, config, errors=errors, revision=revision if isinstance(revision, str) else None,
-                 defaults=False)
+                 defaults=False, typed=submitted)
 
 async def _rerender(ctx: _Context, request, plugin_id: str):
     "Redraw the settings form from the posted values (a conditional field changed, an array item added, removed or moved)."

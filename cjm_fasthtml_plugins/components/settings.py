@@ -160,12 +160,13 @@ def render_settings_form(
     changes_every: str = "5s",  # How often `changes_url` is polled (an htmx `every` interval)
     history_url: Optional[str] = None,  # URL of the plugin's settings history (a link below the form)
     notice: Any = None,  # Another notice to show above the form (e.g. a restore that was refused)
+    typed: Optional[Mapping[str, Any]] = None,  # The posted form the `errors` are about (a number that could not be read shows as typed)
 ) -> FT:  # Div#plugin-settings holding the form card
     "Render the settings form of a plugin from its JSON Schema (raises `SchemaError` when the schema cannot be used)."
     ids, schema = PluginSettingsHtmlIds, plugin.config_schema or {}
     shown = fill_defaults(schema, config) if defaults else config
     errors = [FieldError(e.path, redact_secrets(schema, config, e.message)) for e in errors]
-    body = render_schema_fields(schema, shown, errors=errors, id_prefix=id_prefix, rerender_url=rerender_url)
+    body = render_schema_fields(schema, shown, errors=errors, id_prefix=id_prefix, rerender_url=rerender_url, typed=typed)
     has_fields = any(c is not None for c in body.children[1:])  # the first child is the invisible default button
     hidden = fh.Input(type="hidden", name=ids.REVISION_FIELD, value=revision) if revision is not None else None
     unsaved = fh.P(fh.Strong("Unsaved changes"), " (save to keep them)", hidden=True, data_unsaved=True, cls=TextT.sm)
