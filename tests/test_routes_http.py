@@ -207,11 +207,21 @@ def test_reset_restores_defaults(setup, tmp_path):
     assert xpath(r.text, '//input[@name="__revision__"]/@value') == [""]
 
 
-def test_reset_without_javascript_answers_with_a_page(setup, tmp_path):
-    _, router, client, _, _ = setup
+def test_reset_without_javascript_asks_first_then_redirects(setup, tmp_path):
+    "Without JavaScript there is no hx-confirm: the Reset button leads to a page that asks; its button resets."
+    registry, router, client, _, _ = setup
     save(client, router, {"model": "large", "__revision__": ""})
-    r = client.post(router.reset.to(plugin_id="transcription_whisper"), data={"__revision__": ""})
-    assert r.text.startswith("<!doctype html>") and "Settings reset to defaults." in r.text
+    url = router.reset.to(plugin_id="transcription_whisper")
+    r = client.post(url, data={"model": "large", "__revision__": ""})  # the settings form, posted by its Reset button
+    assert r.status_code == 200 and r.text.startswith("<!doctype html>")
+    ask, = xpath(r.text, '//form[@data-testid="confirm-reset"]')
+    assert ask.get("action") == url and ask.xpath('.//input[@name="confirmed"]/@value') == ["1"]
+    assert ask.xpath('.//a[text()="Cancel"]/@href') == [router.category_page.to(category="transcription", plugin_id="transcription_whisper")]
+    assert registry.load_plugin_config("transcription_whisper")["model"] == "large"  # nothing deleted yet
+    r = client.post(url, data={"confirmed": "1"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].endswith("plugin_id=transcription_whisper&reset=1")
+    assert registry.load_plugin_config("transcription_whisper") == {}
+    assert xpath(client.get(r.headers["location"]).text, '//*[@data-testid="form-message"]/span/text()') == ["Settings reset to defaults."]
 
 
 def test_a_corrupt_config_is_reported_kept_and_resettable(setup, tmp_path):

@@ -14,7 +14,7 @@ import inspect
 import json
 import logging
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Union
+from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Sequence, Union
 
 import fasthtml.common as fh
 from fastcore.basics import str2bool
@@ -159,14 +159,19 @@ def _form(ctx: _Context, request: Any, plugin: PluginMetadata, config: Dict[str,
                                  **watch, **kw)
     return panel(CsrfInput(request, form=PluginSettingsHtmlIds.FORM), **csrf_headers(request))
 
-def _settings_panel(ctx: _Context, request: Any, plugin: PluginMetadata, *, just_saved: Optional[str] = None,
-                    just_restored: Optional[str] = None, **kw) -> FT:
+def _done_message(ctx: _Context, unique_id: str, revision: Optional[str], done: Mapping[str, str]) -> Optional[str]:
+    "What a save, restore or reset that redirected here (`done`: `saved=`, `restored=`, `reset=1`) says, while it is still what is saved."
+    if revision and done.get("saved") == revision: return _saved_message(ctx, unique_id)
+    if revision and done.get("restored") == revision: return _saved_message(ctx, unique_id, f"Restored the settings of revision {revision}.")
+    if not revision and done.get("reset") == "1": return _saved_message(ctx, unique_id, "Settings reset to defaults.")
+    return None
+
+def _settings_panel(ctx: _Context, request: Any, plugin: PluginMetadata, *, done: Optional[Mapping[str, str]] = None, **kw) -> FT:
     "The form of the saved config and its revision (read together), the corrupt-config panel, or the schema error."
     uid = plugin.get_unique_id()
     try: saved, revision = ctx.registry.load_plugin_config_with_revision(uid)
     except CorruptConfigError as e: return render_config_error(plugin, e, reset_action=ctx.router.reset.to(plugin_id=uid))
-    if revision and revision in (just_saved, just_restored):  # a save or restore without JavaScript redirected here; still current
-        kw.setdefault("message", _saved_message(ctx, uid, f"Restored the settings of revision {revision}." if revision == just_restored else "Settings saved."))
+    if done and (message := _done_message(ctx, uid, revision, done)): kw.setdefault("message", message)
     try: return _form(ctx, request, plugin, _with_defaults(ctx, uid, saved), revision=revision or "", **kw)
     except Exception as e: return _schema_error_panel(plugin, e)
 
@@ -230,7 +235,7 @@ def _selector(ctx: _Context, category: str, plugins: List[PluginMetadata], chose
         failures=failures, comparison_container=False, **hook), plugins, registry.get_load_failures(category))
 
 def _page_url(ctx: _Context, plugin: PluginMetadata, **query: str) -> str:
-    "The category page showing `plugin`: what the address bar says once it is chosen (`saved=`/`restored=`: after a save or restore without JavaScript)."
+    "The category page showing `plugin`: what the address bar says once it is chosen (`saved=`, `restored=`, `reset=`: after a change without JavaScript)."
     return ctx.router.category_page.to(category=plugin.category, plugin_id=plugin.get_unique_id(), **query)
 
 def _category_body(ctx: _Context, request, category: str, plugins: List[PluginMetadata], plugin_id: str) -> tuple:
@@ -239,8 +244,7 @@ def _category_body(ctx: _Context, request, category: str, plugins: List[PluginMe
     selector = _selector(ctx, category, plugins, chosen)
     status = fh.Div(id=SELECTION_STATUS_ID, role="status", aria_live="polite") if ctx.on_select and plugins else None
     columns = fh.Div(fh.Div(selector, status, cls="min-w-0 space-y-4"),  # min-w-0: no column outgrows its half
-                     fh.Div(_settings_panel(ctx, request, chosen, just_saved=request.query_params.get("saved"),
-                                            just_restored=request.query_params.get("restored")), cls="min-w-0") if chosen else None,
+                     fh.Div(_settings_panel(ctx, request, chosen, done=request.query_params), cls="min-w-0") if chosen else None,
                      cls="grid gap-6 lg:grid-cols-2 mt-4")
     return columns, render_comparison_container(cls="min-w-0 mt-6") if plugins else None
 
@@ -373,13 +377,24 @@ async def _save(ctx: _Context, request, plugin_id: str):
         return _respond(ctx, request, f"{plugin.title} settings", await _drawn(lambda: answer), *changed)
     if not _is_htmx(request):  # Post/Redirect/Get: a reload or Back shows the page, it never posts the form again
         return fh.RedirectResponse(_page_url(ctx, plugin, saved=answer), status_code=303)
-    panel = await _drawn(_settings_panel, ctx, request, plugin, just_saved=answer)
+    panel = await _drawn(_settings_panel, ctx, request, plugin, done={"saved": answer})
     return _respond(ctx, request, f"{plugin.title} settings", panel, *_changed_views(ctx, request, plugin))
 
+def _confirm_reset(ctx: _Context, request, plugin: PluginMetadata) -> Any:
+    "The page asking, without JavaScript (HTMX asks with `hx-confirm`), whether to reset: a Reset button and a way back."
+    ask = fh.Form(fh.P(f"Reset {plugin.title} to its defaults? Saved values, secrets included, are deleted (the settings history keeps them)."),
+                  fh.Input(type="hidden", name="confirmed", value="1"), CsrfInput(request),
+                  fh.Div(Button("Reset to defaults", cls=ButtonT.primary), fh.A("Cancel", href=_page_url(ctx, plugin), cls=AT.primary),
+                         cls="flex items-center gap-4"), action=ctx.router.reset.to(plugin_id=plugin.get_unique_id()), method="post",
+                  cls="space-y-4", data_testid="confirm-reset")
+    return ctx.page(f"Reset {plugin.title}?", ask)
+
 async def _reset(ctx: _Context, request, plugin_id: str):
-    "Delete the saved config (in a worker thread); answer with the panel of the defaults."
+    "Delete the saved config (in a worker thread); answer with the panel of the defaults (without HTMX: ask first, then redirect)."
     plugin = ctx.registry.require_plugin(plugin_id)
+    if not _is_htmx(request) and (await request.form()).get("confirmed") != "1": return _confirm_reset(ctx, request, plugin)
     if await run_in_threadpool(ctx.registry.delete_plugin_config, plugin.get_unique_id()):
+        if not _is_htmx(request): return fh.RedirectResponse(_page_url(ctx, plugin, reset="1"), status_code=303)
         kw, changed = dict(message=_saved_message(ctx, plugin.get_unique_id(), "Settings reset to defaults.")), True
     else: kw, changed = dict(errors=[FieldError("", "The saved config could not be deleted (the server log says why); nothing was reset.")]), False
     panel = await _drawn(_settings_panel, ctx, request, plugin, **kw)
