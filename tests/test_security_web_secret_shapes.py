@@ -1,5 +1,5 @@
 """A stored config whose shape no longer matches a schema that holds secrets (an object saved as a string, an array
-as a string, an item as an object) must not bring the secret into any page, fragment or log.
+as a string, an item as an object) must not bring the secret into any page, fragment (the form, a conflict's other version) or log.
 
 The form draws a value it cannot edit as it is (a disabled field, its JSON posted back), so it relies on
 `core.schema_tree.mask_secrets` masking every value at or below a secret. Today `_map_secrets` returns a scalar
@@ -51,7 +51,9 @@ def test_a_secret_stored_in_the_wrong_shape_reaches_no_page_or_log(site, caplog)
     pages = [client.get(url, headers=h) for url in urls for h in ({}, HX)]
     saved = client.post(router.save.to(plugin_id="net_proxy"), headers=HX,
                         data=panel_data(client.get(router.settings.to(plugin_id="net_proxy")).text))
-    for r in pages + [saved]:
+    conflict = client.post(router.save.to(plugin_id="net_proxy"), headers=HX, data={"n": "4", "__revision__": "stale"})
+    assert 'data-testid="conflict"' in conflict.text  # the other version is shown: masked as in the form
+    for r in pages + [saved, conflict]:
         assert r.status_code == 200 and "LEAK" not in r.text and "LEAK" not in str(r.headers), r.url
     assert "LEAK" not in caplog.text
     assert json.loads((config_dir / "net_proxy.json").read_text()) == STORED  # the save kept (or refused) them
