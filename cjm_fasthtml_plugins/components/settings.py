@@ -31,7 +31,7 @@ class PluginSettingsHtmlIds:
     BODY = "cfg-body"  # The fields (`render_schema_fields` with the default `id_prefix`), replaced by a re-render
     HISTORY = "plugin-history"  # Where a plugin's settings history is shown (inside the panel)
     CHANGES = "plugin-settings-changes"  # The watcher replaced by the "changed elsewhere" notice
-    STATUS = "plugin-settings-status"  # Hidden until a refused post's error replaces it (the form above stays as typed)
+    STATUS = "plugin-settings-status"  # Hidden until a refused post's error replaces it (the form stays as typed)
     REVISION_FIELD = "__revision__"  # Hidden input holding the config revision the form started from
     CLEAR_FIELD = CLEAR_FIELD  # Checkbox values naming secrets to clear
 
