@@ -112,7 +112,7 @@ def _open_comparison(page) -> None:
 def _save_invalid(page) -> None:
     "Type an out-of-range value into the first number field and save: the form shows its errors."
     form = page.locator("#plugin-settings-form")
-    form.locator("input[type=number]").first.fill("99999")
+    form.locator("input[inputmode=numeric]").first.fill("99999")
     with page.expect_response(lambda r: r.request.method == "POST"):
         form.get_by_role("button", name="Save", exact=True).click()
     wait_settled(page)

@@ -215,6 +215,37 @@ def test_invalid_value_shows_field_error_and_file_is_unchanged(demo_server, page
     assert demo_server.config_file(WHISPER).read_bytes() == before
 
 
+def test_a_number_the_browser_cannot_parse_is_reported_not_dropped(demo_server, page_and_net):
+    "Typing '4-8' into a number field: an error on that field and the saved value kept, never 'saved' with the default."
+    page, _ = page_and_net
+    open_category(page, demo_server, "Transcription")
+    field(page, "memory").fill("12"); save(page)
+    before = demo_server.config_file(WHISPER).read_bytes()
+    field(page, "memory").click(click_count=3)
+    page.keyboard.type("4-8")  # a range, which a number input would post as ''
+    save(page)
+    assert page.locator("[data-field-error='memory']").inner_text().strip() == "Enter a whole number (got '4-8')."
+    assert field(page, "memory").input_value() == "4-8"  # shown as typed, to correct
+    assert page.locator("[data-testid='form-message']").count() == 0
+    assert demo_server.config_file(WHISPER).read_bytes() == before
+
+
+def test_a_refused_save_keeps_what_was_typed(demo_server, page_and_net):
+    "A save refused before it is read (a field over 64 KB) shows why above the form; the typed values stay."
+    page, _ = page_and_net
+    open_category(page, demo_server, "Transcription")
+    field(page, "memory").fill("16")
+    field(page, "initial_prompt").evaluate("e => { e.value = 'x'.repeat(70000) }")
+    save(page)
+    assert "Nothing was changed" in page.locator("#plugin-settings-status").inner_text()
+    assert page.locator("#plugin-settings-status").is_visible() and field(page, "memory").input_value() == "16"
+    assert page.locator("[data-unsaved]").is_visible()  # the edits are still unsaved (and leaving the page asks first)
+    field(page, "initial_prompt").fill("short")
+    save(page)
+    assert page.locator("[data-testid='form-message']").inner_text().strip() == "Settings saved."
+    assert demo_server.read_config(WHISPER)["memory"] == 16
+
+
 def test_valid_save_changes_the_file_and_survives_reload(demo_server, page_and_net):
     page, _ = page_and_net
     open_category(page, demo_server, "Transcription")
@@ -476,6 +507,21 @@ def test_the_selector_works_without_javascript(demo_server, browser):
         ctx.close()
 
 
+def test_buttons_and_switches_keep_their_colours_without_javascript(demo_server, browser):
+    "The theme classes are in the page, not only added by a script: without JavaScript, Save and a switch stay visible."
+    ctx = browser.new_context(java_script_enabled=False)
+    page = ctx.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        page.goto(demo_server.url + "/plugins/category/transcription")
+        colour = lambda selector: page.eval_on_selector(selector, "e => getComputedStyle(e).backgroundColor")  # noqa: E731
+        transparent = "rgba(0, 0, 0, 0)"
+        assert colour("#plugin-settings-form button.uk-btn-primary") != transparent
+        assert colour("#plugin-settings-form input[name='supports_streaming'][type='checkbox']") != transparent
+    finally:
+        ctx.close()
+
+
 def test_phone_pages_fit_and_wide_tables_say_they_scroll(demo_server, browser):
     "At 390 px nothing pushes the page sideways; the tables scroll in labelled boxes with a visible hint."
     ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
@@ -493,6 +539,21 @@ def test_phone_pages_fit_and_wide_tables_say_they_scroll(demo_server, browser):
         scroller = page.get_by_role("region", name="Plugin comparison (scrolls sideways)")
         assert scroller.evaluate("e => e.scrollWidth > e.clientWidth")  # it really scrolls ...
         assert page.locator("#plugin-comparison").get_by_text("Scroll sideways to see every column.").is_visible()  # ... and says so
+        assert not page_overflows_sideways(page)
+    finally:
+        ctx.close()
+
+
+def test_a_long_invalid_value_neither_widens_the_phone_page_nor_the_message(demo_server, browser):
+    "5,000 digits typed into a number field: the error quotes the first 40 and wraps; the page does not scroll sideways."
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = ctx.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        page.goto(demo_server.url + "/plugins/category/transcription")
+        field(page, "memory").fill("9" * 5000)
+        save(page)
+        assert page.locator("[data-field-error='memory']").inner_text().strip() == f"Enter a whole number (got '{'9' * 40}…')."
         assert not page_overflows_sideways(page)
     finally:
         ctx.close()
@@ -549,6 +610,14 @@ def fetched(): return fh.Title("Search"), fh.Main(render_dropdown_selector(plugi
 @app.get("/compare")
 def compare(): return render_comparison_table(plugins)
 
+@app.get("/in-form")  # the selector inside the app's own form, which posts the choice with its other fields
+def in_form(plugin_id: str = ""):
+    return fh.Title("In a form"), fh.Main(fh.Form(fh.Input(name="note", value="hello"),
+        render_dropdown_selector(plugins, plugin_id, own_form=False), fh.Button("Save settings"), action="/app-save", method="post"))
+
+@app.post("/app-save")
+def app_save(plugin_id: str, note: str): return fh.P(f"saved {plugin_id} {note}", id="saved")
+
 uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 '''
 
@@ -577,6 +646,31 @@ def test_search_filters_the_plugins_of_a_long_category(search_app, page_and_net)
     page.get_by_label("Filter plugins").fill("")
     assert len(visible()) == 12 and page.locator("#plugin-search-status").inner_text() == ""
     assert len(net.requests) == requests  # filtering asks the server nothing
+
+
+def test_the_selector_inside_an_app_form_is_no_nested_form(search_app, browser, page_and_net):
+    "Inside the app's own form: one form on the page, the choice posts with it, and 'Show' works without JavaScript."
+    ctx = browser.new_context(java_script_enabled=False)
+    page = ctx.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        page.goto(search_app + "/in-form")
+        page.select_option("#plugin-select", "transcription_canary")
+        with page.expect_navigation():
+            page.locator("#plugin-selector").get_by_role("button", name="Show").click()
+        assert page.url.startswith(search_app + "/in-form?") and "plugin_id=transcription_canary" in page.url
+        assert page.locator("#plugin-details").get_attribute("data-plugin-id") == "transcription_canary"
+        with page.expect_navigation():
+            page.get_by_role("button", name="Save settings").click()
+        assert page.locator("#saved").inner_text() == "saved transcription_canary hello"
+    finally:
+        ctx.close()
+    page, net = page_and_net  # with JavaScript: Enter in the search box filters, it submits nothing
+    page.goto(search_app + "/in-form")
+    assert page.evaluate("document.forms.length") == 1
+    page.get_by_label("Filter plugins").fill("canary")
+    page.get_by_label("Filter plugins").press("Enter")
+    assert page.url == search_app + "/in-form" and not any(r.endswith("/app-save") for r in net.requests)
 
 
 # -- issue 14: one source of truth per view ------------------------------------------------------------------------

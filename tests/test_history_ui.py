@@ -168,6 +168,19 @@ def test_restore_saves_the_old_config_again_as_a_new_revision_secrets_included(s
     assert r.headers["HX-Trigger-After-Settle"] == "plugin-config-changed"
 
 
+def test_a_restore_without_javascript_redirects_so_a_reload_restores_nothing(setup):
+    "Post/Redirect/Get: reloading after a restore shows it restored, not a conflict with the user's own restore."
+    registry, router, client, _ = setup
+    first, second, third = saved_history(registry)
+    r = client.post(router.restore.to(plugin_id=UID), data={"revision": first, "__revision__": third}, follow_redirects=False)
+    assert r.status_code == 303
+    now = registry.get_config_revision(UID)
+    assert r.headers["location"] == router.category_page.to(category="transcription", plugin_id=UID, restored=now)
+    page = client.get(r.headers["location"]).text
+    assert xpath(page, '//*[@data-testid="form-message"]/span/text()') == [f"Restored the settings of revision {now}."]
+    assert xpath(page, '//*[@data-testid="conflict"]') == [] and registry.load_plugin_config(UID) == {"beam_size": 3}
+
+
 def test_restore_is_a_guarded_post(setup):
     registry, router, _, tmp_path = setup
     first, second, third = saved_history(registry)
@@ -246,5 +259,6 @@ def test_the_confirmation_is_plain_when_the_plugin_is_not_running(setup):
     assert not registry.takes_effect_on_restart(UID)
     assert xpath(r.text, '//*[@data-testid="form-message"]/span/text()') == ["Settings saved."]
     assert r.headers["HX-Trigger-After-Settle"] == "plugin-config-changed"
-    r = client.post(router.save.to(plugin_id=UID), data={"beam_size": "40", "__revision__": ""}, headers=HX)  # invalid: nothing
+    revision = registry.get_config_revision(UID)  # what the redrawn form carries
+    r = client.post(router.save.to(plugin_id=UID), data={"beam_size": "40", "__revision__": revision}, headers=HX)  # invalid: nothing
     assert "HX-Trigger-After-Settle" not in r.headers and not xpath(r.text, '//div[@id="plugin-details"]')

@@ -116,3 +116,17 @@ def test_errors_use_the_apps_page_wrapper(registry):
     _, client = client_for(registry, page=lambda title, *c: (Title(title), Main(*c, id="app-layout")))
     r = client.get("/plugins/settings/transcription_nope")
     assert r.status_code == 404 and "<title>Error 404</title>" in r.text and 'id="app-layout"' in r.text
+
+
+def test_a_refused_save_keeps_the_form_and_shows_why_above_it(registry):
+    "A save refused before it is read (a field over the size limit) answers in the panel's status line, not in place of the form."
+    router, client = client_for(registry)
+    panel = client.get(router.settings.to(plugin_id="transcription_whisper"), headers=HX).text
+    assert '<div hidden id="plugin-settings-status"></div>' in panel
+    for target in ("plugin-settings", "cfg-body"):  # a save, and a re-render of the fields
+        url = router.save.to(plugin_id="transcription_whisper") if target == "plugin-settings" else router.rerender.to(plugin_id="transcription_whisper")
+        r = client.post(url, data={"beam_size": "x" * 70_000, "__revision__": ""}, headers={**HX, "HX-Target": target})
+        assert r.status_code == 400 and (r.headers["HX-Retarget"], r.headers["HX-Reswap"]) == ("#plugin-settings-status", "outerHTML")
+        assert 'id="plugin-settings-status"' in r.text and "Nothing was changed" in r.text
+    r = client.get(router.details.to(plugin_id="nope_nope"), headers={**HX, "HX-Target": "plugin-details"})  # other views: in place
+    assert r.status_code == 404 and "HX-Retarget" not in r.headers

@@ -47,8 +47,8 @@ def xpath(text, query):
     return lxml_html.fromstring(f"<div>{text}</div>").xpath(query)
 
 
-def save(client, router, data, hx=True):
-    return client.post(router.save.to(plugin_id="transcription_whisper"), data=data, headers=HX if hx else {})
+def save(client, router, data, hx=True, **kw):
+    return client.post(router.save.to(plugin_id="transcription_whisper"), data=data, headers=HX if hx else {}, **kw)
 
 
 def test_every_get_route_is_a_fragment_for_htmx_and_a_page_otherwise(setup):
@@ -83,6 +83,22 @@ def test_a_valid_save_survives_a_reload(setup, tmp_path):
     assert xpath(page, '//input[starts-with(@name, "outputs.")][@checked]/@value') == ["txt", "srt"]  # one item each
     assert xpath(page, '//input[@name="supports_streaming"]/@checked') == []
     assert xpath(page, '//input[@name="__revision__"]/@value') == [registry.get_config_revision("transcription_whisper")]
+
+
+def test_a_save_without_javascript_redirects_so_a_reload_posts_nothing(setup):
+    "Post/Redirect/Get: reloading the page after a save shows it saved, not a conflict with the user's own save."
+    registry, router, client, _, _ = setup
+    r = save(client, router, {"model": "large", "__revision__": ""}, hx=False, follow_redirects=False)
+    revision = registry.get_config_revision("transcription_whisper")
+    assert r.status_code == 303
+    assert r.headers["location"] == router.category_page.to(category="transcription", plugin_id="transcription_whisper", saved=revision)
+    page = client.get(r.headers["location"]).text
+    assert xpath(page, '//*[@data-testid="form-message"]/span/text()') == ["Settings saved."]
+    assert xpath(page, '//*[@data-testid="conflict"]') == [] and xpath(page, '//input[@name="__revision__"]/@value') == [revision]
+    save(client, router, {"model": "tiny", "__revision__": revision})  # saved again: the old address no longer says "saved"
+    assert xpath(client.get(r.headers["location"]).text, '//*[@data-testid="form-message"]') == []
+    r = save(client, router, {"model": "huge", "__revision__": registry.get_config_revision("transcription_whisper")}, hx=False)
+    assert r.status_code == 200 and xpath(r.text, '//*[@data-field-error="model"]')  # not saved: the form with its errors
 
 
 def test_an_invalid_value_is_shown_next_to_its_field_and_nothing_changes_on_disk(setup, tmp_path):
@@ -154,6 +170,23 @@ def test_a_save_from_another_process_is_never_silently_overwritten(setup, tmp_pa
     assert (stored["model"], stored["beam_size"], stored["api_key"]) == ("large", 2, "sk-OTHER")
 
 
+def test_a_conflict_also_updates_the_stale_details_card(setup, tmp_path):
+    "Two tabs: the second one's save is refused, and its card, drawn before the first save, no longer says 'nothing saved'."
+    _, router, client, _, _ = setup
+    make_registry(tmp_path).write_plugin_config("transcription_whisper", {"model": "tiny"})  # the other tab's save
+    r = save(client, router, {"model": "large", "__revision__": ""})
+    assert xpath(r.text, '//*[@data-testid="conflict"]')
+    card, = xpath(r.text, '//*[@id="plugin-details"][@hx-swap-oob="true"]')
+    assert "Saved settings" in card.text_content()
+    assert r.headers["HX-Trigger-After-Settle"] == "plugin-config-changed"  # an open comparison re-fetches itself too
+    r = save(client, router, {"model": "huge", "__revision__": registry_revision(tmp_path)})  # a plain error: the card is current
+    assert xpath(r.text, '//*[@data-field-error="model"]') and not xpath(r.text, '//*[@id="plugin-details"]')
+
+
+def registry_revision(config_dir):
+    return make_registry(config_dir).get_config_revision("transcription_whisper")
+
+
 def test_a_config_deleted_elsewhere_is_reported_as_a_conflict(setup):
     registry, router, client, _, _ = setup
     save(client, router, {"model": "base", "__revision__": ""})
@@ -174,11 +207,21 @@ def test_reset_restores_defaults(setup, tmp_path):
     assert xpath(r.text, '//input[@name="__revision__"]/@value') == [""]
 
 
-def test_reset_without_javascript_answers_with_a_page(setup, tmp_path):
-    _, router, client, _, _ = setup
+def test_reset_without_javascript_asks_first_then_redirects(setup, tmp_path):
+    "Without JavaScript there is no hx-confirm: the Reset button leads to a page that asks; its button resets."
+    registry, router, client, _, _ = setup
     save(client, router, {"model": "large", "__revision__": ""})
-    r = client.post(router.reset.to(plugin_id="transcription_whisper"), data={"__revision__": ""})
-    assert r.text.startswith("<!doctype html>") and "Settings reset to defaults." in r.text
+    url = router.reset.to(plugin_id="transcription_whisper")
+    r = client.post(url, data={"model": "large", "__revision__": ""})  # the settings form, posted by its Reset button
+    assert r.status_code == 200 and r.text.startswith("<!doctype html>")
+    ask, = xpath(r.text, '//form[@data-testid="confirm-reset"]')
+    assert ask.get("action") == url and ask.xpath('.//input[@name="confirmed"]/@value') == ["1"]
+    assert ask.xpath('.//a[text()="Cancel"]/@href') == [router.category_page.to(category="transcription", plugin_id="transcription_whisper")]
+    assert registry.load_plugin_config("transcription_whisper")["model"] == "large"  # nothing deleted yet
+    r = client.post(url, data={"confirmed": "1"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].endswith("plugin_id=transcription_whisper&reset=1")
+    assert registry.load_plugin_config("transcription_whisper") == {}
+    assert xpath(client.get(r.headers["location"]).text, '//*[@data-testid="form-message"]/span/text()') == ["Settings reset to defaults."]
 
 
 def test_a_corrupt_config_is_reported_kept_and_resettable(setup, tmp_path):

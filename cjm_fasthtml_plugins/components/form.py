@@ -97,6 +97,7 @@ class _Ctx:
     counter: Any = field(default_factory=itertools.count)
     focused: bool = False
     focus: Optional[str] = None  # Name of a field whose control takes the focus (one a Reset button just reset)
+    typed: Mapping[str, Any] = field(default_factory=dict)  # The posted form: a number that could not be read shows as typed
 
     def new_id(self, path: Tuple[Any, ...]) -> str:
         "A unique, readable element id for a path."
@@ -157,7 +158,7 @@ def _notes(ctx: "_Ctx", fid: str, path: Tuple[Any, ...], node: Mapping[str, Any]
     if hint and (default := _default_text(node)): help_parts.append(f"Default: {default}.")
     help_parts += list(extra)
     notes = [fh.P(" ".join(help_parts), id=f"{fid}-help", cls=MUTED)] if help_parts else []
-    if errors: notes.append(fh.Ul(*(fh.Li(m) for m in errors), id=f"{fid}-error", cls=(TextT.error, TextT.sm),
+    if errors: notes.append(fh.Ul(*(fh.Li(m) for m in errors), id=f"{fid}-error", cls=(TextT.error, TextT.sm, "break-words"),
                                   data_field_error=_dotted(path)))
     described = " ".join(f"{fid}-{s}" for s, on in (("help", help_parts), ("error", errors)) if on)
     focus = (bool(errors) or _name(ctx.prefix, path) == ctx.focus) and ctx.focus_first()  # the first invalid or just reset one
@@ -236,9 +237,9 @@ _NUMBER_TYPES = {"integer": "numeric", "number": "decimal"}
 
 def _scalar(kind: str, node: Mapping[str, Any], value: Any, present: bool, path: Tuple[Any, ...], required: bool,
             ctx: _Ctx) -> FT:
-    "A switch, a number input, a text input (native date/time/email/url types) or a textarea."
-    fid, name = ctx.new_id(path), _name(ctx.prefix, path)
-    notes, attrs = _notes(ctx, fid, path, node, ctx.claim(path), value=value, present=present)
+    "A switch, a text input (a numeric keyboard for numbers; native date/time/email/url types) or a textarea."
+    fid, name, errors = ctx.new_id(path), _name(ctx.prefix, path), ctx.claim(path)
+    notes, attrs = _notes(ctx, fid, path, node, errors, value=value, present=present)
     label = FormLabel(_title(node, path, required), fr=fid)
     if kind == "boolean":
         checked = value is True if present else node.get("default") is True
@@ -247,10 +248,9 @@ def _scalar(kind: str, node: Mapping[str, Any], value: Any, present: bool, path:
                       cls="space-y-1", data_field=_dotted(path))
     shown = _text(value) if present else ""
     common = dict(id=fid, name=name, placeholder=_placeholder(node), required=required, **attrs)
-    if kind in _NUMBER_TYPES:
-        step = node.get("multipleOf", 1 if kind == "integer" else "any")
-        control = Input(type="number", value=shown, min=node.get("minimum"), max=node.get("maximum"), step=step,
-                        inputmode=_NUMBER_TYPES[kind], **common)
+    if kind in _NUMBER_TYPES:  # not type=number: it posts '' for text it cannot parse, and what was typed is lost unsaid
+        if errors and isinstance(ctx.typed.get(name), str): shown = ctx.typed[name]  # unreadable: shown as typed, to correct
+        control = Input(type="text", value=shown, inputmode=_NUMBER_TYPES[kind], autocomplete="off", **common)
     elif "\n" in shown or node.get("format") == "textarea" or (node.get("maxLength") or 0) > 200:
         control = TextArea("\n" + shown, rows=4, maxlength=node.get("maxLength"), **common)
     else:
@@ -400,13 +400,15 @@ def render_schema_fields(
     id_prefix: str = "cfg-",  # Prefix of the element ids
     rerender_url: Optional[str] = None,  # URL that answers a posted form with `render_schema_fields(schema, parse(...))`
     op: Optional[str] = None,  # The `__op__` that was just applied: after `reset:<name>` that field takes the focus (its button is gone)
+    typed: Optional[Mapping[str, Any]] = None,  # The posted form the `errors` are about: a number field with an error shows the text typed
 ) -> FT:  # Div#{id_prefix}body holding the fields (put it inside a form)
     "Draw the form fields of a JSON Schema filled with the given values."
     schema = resolve_refs(schema)
     values = mask_secrets(schema, values)  # secrets are never drawn; masked, they cannot reach a JSON field either
     by_path: Dict[str, List[str]] = {}
     for e in errors: by_path.setdefault(e.path, []).append(e.message)
-    ctx = _Ctx(prefix, id_prefix, by_path, rerender_url, focus=op[6:] if isinstance(op, str) and op.startswith("reset:") else None)
+    ctx = _Ctx(prefix, id_prefix, by_path, rerender_url, focus=op[6:] if isinstance(op, str) and op.startswith("reset:") else None,
+               typed=typed or {})
     fields = _object_fields(schema, values, (), ctx)
     rest = [f"{p}: {m}" if p else m for p, ms in by_path.items() if p not in ctx.claimed for m in ms]
     general = fh.Div(fh.Strong("Please fix these problems:"), fh.Ul(*map(fh.Li, rest), cls="list-disc list-inside"),

@@ -61,6 +61,10 @@ def _empty(marker: Optional[str], kind: str, nullable: bool) -> Any:
     if marker == "null" or (nullable and not (marker == "empty" and kind == "string")): return None
     return "" if kind == "string" else _ABSENT
 
+def _quoted(text: str, most: int = 40) -> str:
+    "What was typed, quoted for an error message (cut at `most` characters: a message never grows with the input)."
+    return repr(text if len(text) <= most else text[:most] + "…")
+
 def _number(kind: str, text: str) -> Any:
     "An int or float from text; ValueError when it is none."
     try: return int(text)
@@ -83,7 +87,7 @@ def _read_scalar(kind: str, node: Mapping[str, Any], path: Tuple[Any, ...], null
     if kind in _NUMBER_TYPES:
         if not text.strip(): return _empty(marker, kind, nullable)
         try: return _number(kind, text.strip())
-        except ValueError: return rd.fail(path, f"Enter a {'whole ' if kind == 'integer' else ''}number (got {text.strip()!r}).")
+        except ValueError: return rd.fail(path, f"Enter a {'whole ' if kind == 'integer' else ''}number (got {_quoted(text.strip())}).")
     if text == "": return _empty(marker, kind, nullable)
     if node.get("format") == "date-time" and re.fullmatch(rf"{_DATE}T\d\d:\d\d", text): text += ":00"
     return text
@@ -97,7 +101,7 @@ def _read_choice(node: Mapping[str, Any], path: Tuple[Any, ...], nullable: bool,
         return _empty(marker, "choice", nullable)
     for value, _ in choice_options(node):
         if _opt(value) == raw: return value
-    return rd.fail(path, f"Choose one of the options (got {raw!r}).")
+    return rd.fail(path, f"Choose one of the options (got {_quoted(raw)}).")
 
 def _read_json(path: Tuple[Any, ...], nullable: bool, rd: _Reader) -> Any:
     "Read a JSON textarea (strict JSON: no NaN or Infinity)."

@@ -14,7 +14,7 @@ import inspect
 import json
 import logging
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Union
+from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Sequence, Union
 
 import fasthtml.common as fh
 from fastcore.basics import str2bool
@@ -107,9 +107,18 @@ def _guarded(handler: Callable[..., Awaitable[Any]], ctx: _Context, post: bool) 
         except Exception:
             _logger.exception("Plugin route %s failed", request.url.path)
             status, message = 500, "Something went wrong while handling this request; the server log has the details."
-        alert = render_route_error(status, message)
-        return FtResponse(alert if _is_htmx(request) else ctx.page(f"Error {status}", alert), status_code=status)
+        return _error_answer(ctx, request, status, message)
     return run
+
+_PANEL_TARGETS = {PluginSettingsHtmlIds.PANEL, PluginSettingsHtmlIds.BODY}  # what the settings form's posts swap
+
+def _error_answer(ctx: _Context, request: Any, status: int, message: str) -> FtResponse:
+    "The error alert: a page, a fragment, or, for a post of the settings form, the panel's status line (the form stays as typed)."
+    alert = render_route_error(status, message)
+    if not _is_htmx(request): return FtResponse(ctx.page(f"Error {status}", alert), status_code=status)
+    if request.headers.get("hx-target") not in _PANEL_TARGETS: return FtResponse(alert, status_code=status)
+    status_id = PluginSettingsHtmlIds.STATUS
+    return FtResponse(alert(id=status_id), status_code=status, headers={"HX-Retarget": f"#{status_id}", "HX-Reswap": "outerHTML"})
 
 def _respond(ctx: _Context, request: Any, title: str, *content: Any) -> Any:
     "A fragment for HTMX; otherwise a full page whose HTMX requests carry the CSRF token."
@@ -150,11 +159,19 @@ def _form(ctx: _Context, request: Any, plugin: PluginMetadata, config: Dict[str,
                                  **watch, **kw)
     return panel(CsrfInput(request, form=PluginSettingsHtmlIds.FORM), **csrf_headers(request))
 
-def _settings_panel(ctx: _Context, request: Any, plugin: PluginMetadata, **kw) -> FT:
+def _done_message(ctx: _Context, unique_id: str, revision: Optional[str], done: Mapping[str, str]) -> Optional[str]:
+    "What a save, restore or reset that redirected here (`done`: `saved=`, `restored=`, `reset=1`) says, while it is still what is saved."
+    if revision and done.get("saved") == revision: return _saved_message(ctx, unique_id)
+    if revision and done.get("restored") == revision: return _saved_message(ctx, unique_id, f"Restored the settings of revision {revision}.")
+    if not revision and done.get("reset") == "1": return _saved_message(ctx, unique_id, "Settings reset to defaults.")
+    return None
+
+def _settings_panel(ctx: _Context, request: Any, plugin: PluginMetadata, *, done: Optional[Mapping[str, str]] = None, **kw) -> FT:
     "The form of the saved config and its revision (read together), the corrupt-config panel, or the schema error."
     uid = plugin.get_unique_id()
     try: saved, revision = ctx.registry.load_plugin_config_with_revision(uid)
     except CorruptConfigError as e: return render_config_error(plugin, e, reset_action=ctx.router.reset.to(plugin_id=uid))
+    if done and (message := _done_message(ctx, uid, revision, done)): kw.setdefault("message", message)
     try: return _form(ctx, request, plugin, _with_defaults(ctx, uid, saved), revision=revision or "", **kw)
     except Exception as e: return _schema_error_panel(plugin, e)
 
@@ -217,9 +234,9 @@ def _selector(ctx: _Context, category: str, plugins: List[PluginMetadata], chose
         details_endpoint=routes.details.to(settings=1), comparison_endpoint=routes.compare.to(category=category),
         failures=failures, comparison_container=False, **hook), plugins, registry.get_load_failures(category))
 
-def _page_url(ctx: _Context, plugin: PluginMetadata) -> str:
-    "The category page showing `plugin`: what the address bar says once it is chosen."
-    return ctx.router.category_page.to(category=plugin.category, plugin_id=plugin.get_unique_id())
+def _page_url(ctx: _Context, plugin: PluginMetadata, **query: str) -> str:
+    "The category page showing `plugin`: what the address bar says once it is chosen (`saved=`, `restored=`, `reset=`: after a change without JavaScript)."
+    return ctx.router.category_page.to(category=plugin.category, plugin_id=plugin.get_unique_id(), **query)
 
 def _category_body(ctx: _Context, request, category: str, plugins: List[PluginMetadata], plugin_id: str) -> tuple:
     "The dropdown and details card beside the chosen plugin's settings, the comparison full width below."
@@ -227,7 +244,7 @@ def _category_body(ctx: _Context, request, category: str, plugins: List[PluginMe
     selector = _selector(ctx, category, plugins, chosen)
     status = fh.Div(id=SELECTION_STATUS_ID, role="status", aria_live="polite") if ctx.on_select and plugins else None
     columns = fh.Div(fh.Div(selector, status, cls="min-w-0 space-y-4"),  # min-w-0: no column outgrows its half
-                     fh.Div(_settings_panel(ctx, request, chosen), cls="min-w-0") if chosen else None,
+                     fh.Div(_settings_panel(ctx, request, chosen, done=request.query_params), cls="min-w-0") if chosen else None,
                      cls="grid gap-6 lg:grid-cols-2 mt-4")
     return columns, render_comparison_container(cls="min-w-0 mt-6") if plugins else None
 
@@ -297,8 +314,8 @@ async def _settings(ctx: _Context, request, plugin_id: str):
     plugin = ctx.registry.require_plugin(plugin_id)
     return _respond(ctx, request, plugin.title, await _drawn(_settings_panel, ctx, request, plugin))  # the card says "settings"
 
-def _write(ctx: _Context, request, plugin: PluginMetadata, config: Dict[str, Any], expected: str, submitted: Any) -> Union[FT, List[FieldError]]:
-    "Save (lock, write, fsyncs); the form to answer with, or the errors to show (secrets typed into `submitted` to type again)."
+def _write(ctx: _Context, request, plugin: PluginMetadata, config: Dict[str, Any], expected: str, submitted: Any) -> Union[str, FT, List[FieldError]]:
+    "Save (lock, write, fsyncs); the new revision, the conflict form to answer with, or the errors to show (secrets typed into `submitted` to type again)."
     uid = plugin.get_unique_id()
     try: revision = ctx.registry.write_plugin_config(uid, config, expected_revision=expected)
     except ConfigValidationError as e: return list(e.errors)
@@ -309,7 +326,7 @@ def _write(ctx: _Context, request, plugin: PluginMetadata, config: Dict[str, Any
         _logger.error("Could not save the config of plugin %r: %s", uid, e)
         return [FieldError("", f"The config file could not be written ({e.strerror or e}); nothing was saved. "
                                "Check that the config directory is writable, then save again.")]
-    return _form(ctx, request, plugin, _with_defaults(ctx, uid, config), revision=revision, message=_saved_message(ctx, uid))
+    return revision
 
 def _saved_message(ctx: _Context, unique_id: str, done: str = "Settings saved.") -> str:
     "What a successful save says: when the running plugin could not take the new config, that it waits for a restart."
@@ -324,24 +341,26 @@ def _check_text(config: Dict[str, Any]) -> None:
                                       "as \\ud800); nothing was saved. Correct it and save again.") from None
         except (TypeError, ValueError): pass  # the schema validation reports those
 
-def _save_panel(ctx: _Context, request, plugin: PluginMetadata, submitted: Any, expected: str) -> FT:
-    "Parse, validate and write the form; the panel to answer with (errors inline, a conflict, or saved)."
+def _save_panel(ctx: _Context, request, plugin: PluginMetadata, submitted: Any, expected: str) -> Union[str, FT]:
+    "Parse, validate and write the form; the new revision when saved, else the panel to answer with (errors inline, a conflict)."
     uid, schema = plugin.get_unique_id(), plugin.config_schema or {}
     try: stored = ctx.registry.load_plugin_config(uid)
     except CorruptConfigError as e: return render_config_error(plugin, e, reset_action=ctx.router.reset.to(plugin_id=uid))
     try: config, errors = parse_schema_form(schema, submitted, stored=stored)
     except Exception as e: return _schema_error_panel(plugin, e)
     if submitted.get(FORM_OP_FIELD):  # an array button pressed without JavaScript: redraw, save nothing
-        return _form(ctx, request, plugin, config, errors=errors + _typed_secrets(schema, submitted), revision=expected, defaults=False)
+        return _form(ctx, request, plugin, config, errors=errors + _typed_secrets(schema, submitted), revision=expected, defaults=False,
+                     typed=submitted)
     _check_text(config)
     if errors:  # report the schema's complaints about the values that did parse too
         bad = {e.path for e in errors}
         errors += [e for e in ctx.registry.validate_plugin_config(uid, config) if e.path not in bad]
     else:
         answer = _write(ctx, request, plugin, config, expected, submitted)
-        if not isinstance(answer, list): return answer
+        if not isinstance(answer, list): return answer  # the new revision, or the conflict
         errors = answer
-    return _form(ctx, request, plugin, config, errors=errors + _typed_secrets(schema, submitted), revision=expected, defaults=False)
+    return _form(ctx, request, plugin, config, errors=errors + _typed_secrets(schema, submitted), revision=expected, defaults=False,
+                 typed=submitted)
 
 async def _save(ctx: _Context, request, plugin_id: str):
     "Save the submitted form (parsed, validated and written in a worker thread); a form without its revision is a 400."
@@ -351,16 +370,31 @@ async def _save(ctx: _Context, request, plugin_id: str):
     if not isinstance(expected, str):
         raise RequestRefused(400, f"This settings form is stale or incomplete: it has no {PluginSettingsHtmlIds.REVISION_FIELD} "
                                   "field, which every form of these settings carries. Reload the page and save again; nothing was saved.")
-    before = await run_in_threadpool(ctx.registry.get_config_revision, plugin.get_unique_id())
-    panel = await _drawn(_save_panel, ctx, request, plugin, submitted, expected)
-    after = await run_in_threadpool(ctx.registry.get_config_revision, plugin.get_unique_id())
-    changed = _changed_views(ctx, request, plugin) if after != before else ()
-    return _respond(ctx, request, f"{plugin.title} settings", panel, *changed)
+    answer = await run_in_threadpool(_save_panel, ctx, request, plugin, submitted, expected)
+    if not isinstance(answer, str):  # not saved; after a save elsewhere (a conflict) the page's card is stale too
+        current = await run_in_threadpool(ctx.registry.get_config_revision, plugin.get_unique_id())
+        changed = _changed_views(ctx, request, plugin) if (current or "") != expected else ()
+        return _respond(ctx, request, f"{plugin.title} settings", await _drawn(lambda: answer), *changed)
+    if not _is_htmx(request):  # Post/Redirect/Get: a reload or Back shows the page, it never posts the form again
+        return fh.RedirectResponse(_page_url(ctx, plugin, saved=answer), status_code=303)
+    panel = await _drawn(_settings_panel, ctx, request, plugin, done={"saved": answer})
+    return _respond(ctx, request, f"{plugin.title} settings", panel, *_changed_views(ctx, request, plugin))
+
+def _confirm_reset(ctx: _Context, request, plugin: PluginMetadata) -> Any:
+    "The page asking, without JavaScript (HTMX asks with `hx-confirm`), whether to reset: a Reset button and a way back."
+    ask = fh.Form(fh.P(f"Reset {plugin.title} to its defaults? Saved values, secrets included, are deleted (the settings history keeps them)."),
+                  fh.Input(type="hidden", name="confirmed", value="1"), CsrfInput(request),
+                  fh.Div(Button("Reset to defaults", cls=ButtonT.primary), fh.A("Cancel", href=_page_url(ctx, plugin), cls=AT.primary),
+                         cls="flex items-center gap-4"), action=ctx.router.reset.to(plugin_id=plugin.get_unique_id()), method="post",
+                  cls="space-y-4", data_testid="confirm-reset")
+    return ctx.page(f"Reset {plugin.title}?", ask)
 
 async def _reset(ctx: _Context, request, plugin_id: str):
-    "Delete the saved config (in a worker thread); answer with the panel of the defaults."
+    "Delete the saved config (in a worker thread); answer with the panel of the defaults (without HTMX: ask first, then redirect)."
     plugin = ctx.registry.require_plugin(plugin_id)
+    if not _is_htmx(request) and (await request.form()).get("confirmed") != "1": return _confirm_reset(ctx, request, plugin)
     if await run_in_threadpool(ctx.registry.delete_plugin_config, plugin.get_unique_id()):
+        if not _is_htmx(request): return fh.RedirectResponse(_page_url(ctx, plugin, reset="1"), status_code=303)
         kw, changed = dict(message=_saved_message(ctx, plugin.get_unique_id(), "Settings reset to defaults.")), True
     else: kw, changed = dict(errors=[FieldError("", "The saved config could not be deleted (the server log says why); nothing was reset.")]), False
     panel = await _drawn(_settings_panel, ctx, request, plugin, **kw)
@@ -374,10 +408,10 @@ def _rerender_body(ctx: _Context, request, plugin: PluginMetadata, submitted: An
     except Exception as e: return _schema_error_panel(plugin, e)
     errors += _typed_secrets(schema, submitted)
     if _is_htmx(request):  # `op`: a field its Reset button just reset takes the focus
-        return render_schema_fields(schema, config, errors=errors, rerender_url=url, op=submitted.get(FORM_OP_FIELD))
+        return render_schema_fields(schema, config, errors=errors, rerender_url=url, op=submitted.get(FORM_OP_FIELD), typed=submitted)
     revision = submitted.get(PluginSettingsHtmlIds.REVISION_FIELD)
     return _form(ctx, request, plugin, config, errors=errors, revision=revision if isinstance(revision, str) else None,
-                 defaults=False)
+                 defaults=False, typed=submitted)
 
 async def _rerender(ctx: _Context, request, plugin_id: str):
     "Redraw the settings form from the posted values (a conditional field changed, an array item added, removed or moved)."
@@ -437,6 +471,9 @@ async def _restore(ctx: _Context, request, plugin_id: str):
         raise RequestRefused(400, f"A restore posts the fields revision and {PluginSettingsHtmlIds.REVISION_FIELD}; this one did "
                                   "not. Reload the history and restore again; nothing was restored.")
     panel, changed = await run_in_threadpool(_restore_panel, ctx, request, plugin, wanted, expected)
+    if changed and not _is_htmx(request):  # Post/Redirect/Get, as a save: a reload does not restore again (and report a conflict)
+        revision = await run_in_threadpool(ctx.registry.get_config_revision, plugin.get_unique_id())
+        return fh.RedirectResponse(_page_url(ctx, plugin, restored=revision or ""), status_code=303)
     return _respond(ctx, request, f"{plugin.title} settings", panel, *(_changed_views(ctx, request, plugin) if changed else ()))
 
 # %% ../../nbs/components/routes.ipynb #28b3572f

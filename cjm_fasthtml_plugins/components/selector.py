@@ -297,6 +297,11 @@ def _inline_comparison(plugins: List[PluginMetadata], selected_id: str, get_plug
     return (fh.Details(fh.Summary("Compare all plugins", id=ids.COMPARISON_TOGGLE, cls="cursor-pointer"),
                        fh.Div(table, id=ids.PLUGIN_COMPARISON, cls="mt-3")),)
 
+def _show_button(own_form: bool) -> FT:
+    "The no-JavaScript 'Show' button: submits the selector's GET form, or GETs this page (`?`) with the page's own form."
+    if own_form: return Button("Show", cls=ButtonT.default)
+    return Button("Show", cls=ButtonT.default, formaction="?", formmethod="get", formnovalidate=True)
+
 _CONFIRM_TEXT = "Continue with Selected Plugin"  # the original 0.0.5's button text
 
 _SEARCH_JS = ("const q = this.value.trim().toLowerCase(); let shown = 0, total = 0;"
@@ -311,12 +316,14 @@ _REFILTER_JS = ("if (!window.cjmPluginSearch) { window.cjmPluginSearch = true;" 
                 " document.addEventListener('htmx:afterSettle', e => { const s = document.getElementById('plugin-search');"
                 " if (s && s.value && e.target.closest('#plugin-comparison')) s.dispatchEvent(new Event('input')) }) }")
 
+_NO_ENTER = "if (event.key === 'Enter') event.preventDefault()"  # inside a page's form, Enter would submit it
+
 def _search_box() -> FT:
     "A search field that hides the dropdown's options (and comparison rows) not matching what is typed."
     sid = PluginSelectorHtmlIds.PLUGIN_SEARCH
     return fh.Div(FormLabel("Filter plugins", fr=sid),
                   fh.Input(type="search", id=sid, cls="uk-input", autocomplete="off", placeholder="Name or id",
-                           oninput=_SEARCH_JS, aria_describedby=f"{sid}-status"),
+                           oninput=_SEARCH_JS, onkeydown=_NO_ENTER, aria_describedby=f"{sid}-status"),
                   fh.P(id=f"{sid}-status", role="status", aria_live="polite", cls=MUTED), fh.Script(_REFILTER_JS),
                   cls="space-y-2")
 
@@ -336,6 +343,7 @@ def render_dropdown_selector(
     failures: Sequence[LoadFailure] = (),  # Load failures to show as disabled entries with their reasons
     comparison_container: bool = True,  # With `comparison_endpoint`: put `#plugin-comparison` right after the toggle (False: the page places `render_comparison_container()`)
     search_threshold: int = 8,  # From this many plugins on, a search box filters the dropdown (0: never)
+    own_form: bool = True,  # False inside the page's own <form> (forms cannot nest): no <form> is drawn, the choice goes with the page's form
 ) -> FT:  # Complete plugin selector UI
     "Render plugin selector with dropdown and details panel."
     ids, unique = PluginSelectorHtmlIds, _unique_plugins(plugins)
@@ -350,15 +358,15 @@ def render_dropdown_selector(
     elif show_comparison_toggle:
         toggle = _inline_comparison(list(unique.values()), selected_id, get_plugin_config, failures, inline_comparison_limit)
     search = _search_box() if 0 < search_threshold <= len(unique) else None
-    show = fh.Noscript(Button("Show", cls=ButtonT.default), cls="block")  # without JavaScript: this page again, `?plugin_id=` the choice
-    form = fh.Form(fh.Div(FormLabel(label, fr=ids.PLUGIN_SELECT), select, show, cls="space-y-2"),
-                   render_load_failures(failures), render_plugin_details(unique[selected_id], config),
-                   _confirm_button(confirm, selection_endpoint, target_id) if confirm else None, method="get", cls="space-y-4")
-    return fh.Div(search, form, *toggle, id=ids.PLUGIN_SELECTOR, cls="space-y-4")
+    show = fh.Noscript(_show_button(own_form), cls="block")  # without JavaScript: this page again, `?plugin_id=` the choice
+    parts = (fh.Div(FormLabel(label, fr=ids.PLUGIN_SELECT), select, show, cls="space-y-2"), render_load_failures(failures),
+             render_plugin_details(unique[selected_id], config), _confirm_button(confirm, selection_endpoint, target_id) if confirm else None)
+    body = fh.Form(*parts, method="get", cls="space-y-4") if own_form else fh.Div(*parts, cls="space-y-4")
+    return fh.Div(search, body, *toggle, id=ids.PLUGIN_SELECTOR, cls="space-y-4")
 
 # %% ../../nbs/components/selector.ipynb #c125fdf5
 _DROPDOWN_ONLY = ("label", "show_comparison_toggle", "details_endpoint", "confirm_button_text", "comparison_endpoint",
-                 "inline_comparison_limit", "comparison_container", "search_threshold")
+                 "inline_comparison_limit", "comparison_container", "search_threshold", "own_form")
 
 def render_plugin_selector(
     plugins: List[PluginMetadata],  # Available plugins

@@ -31,6 +31,7 @@ class PluginSettingsHtmlIds:
     BODY = "cfg-body"  # The fields (`render_schema_fields` with the default `id_prefix`), replaced by a re-render
     HISTORY = "plugin-history"  # Where a plugin's settings history is shown (inside the panel)
     CHANGES = "plugin-settings-changes"  # The watcher replaced by the "changed elsewhere" notice
+    STATUS = "plugin-settings-status"  # Hidden until a refused post's error replaces it (the form stays as typed)
     REVISION_FIELD = "__revision__"  # Hidden input holding the config revision the form started from
     CLEAR_FIELD = CLEAR_FIELD  # Checkbox values naming secrets to clear
 
@@ -114,6 +115,7 @@ _TOOLS_JS = """(function () {
     }); });
     document.addEventListener('keydown', function (e) { if (e.key === 'Enter' && e.target.matches && e.target.matches('[data-settings-filter]')) e.preventDefault(); });
     document.addEventListener('submit', function (e) { var f = ours(e); if (f) dirty(f, false); });  // a save (HTMX or not); the answer redraws the panel
+    document.addEventListener('htmx:responseError', function (e) { var f = ours(e); if (f) dirty(f, true); });  // refused: the edits are still unsaved
     document.addEventListener('htmx:beforeRequest', function (e) { var f = ours(e); if (f && e.target !== f && !e.target.closest('[data-settings-keep-clean]')) dirty(f, true); });
     document.addEventListener('htmx:afterSettle', all);
     window.addEventListener('beforeunload', function (e) {
@@ -158,12 +160,13 @@ def render_settings_form(
     changes_every: str = "5s",  # How often `changes_url` is polled (an htmx `every` interval)
     history_url: Optional[str] = None,  # URL of the plugin's settings history (a link below the form)
     notice: Any = None,  # Another notice to show above the form (e.g. a restore that was refused)
+    typed: Optional[Mapping[str, Any]] = None,  # The posted form the `errors` are about (a number that could not be read shows as typed)
 ) -> FT:  # Div#plugin-settings holding the form card
     "Render the settings form of a plugin from its JSON Schema (raises `SchemaError` when the schema cannot be used)."
     ids, schema = PluginSettingsHtmlIds, plugin.config_schema or {}
     shown = fill_defaults(schema, config) if defaults else config
     errors = [FieldError(e.path, redact_secrets(schema, config, e.message)) for e in errors]
-    body = render_schema_fields(schema, shown, errors=errors, id_prefix=id_prefix, rerender_url=rerender_url)
+    body = render_schema_fields(schema, shown, errors=errors, id_prefix=id_prefix, rerender_url=rerender_url, typed=typed)
     has_fields = any(c is not None for c in body.children[1:])  # the first child is the invisible default button
     hidden = fh.Input(type="hidden", name=ids.REVISION_FIELD, value=revision) if revision is not None else None
     unsaved = fh.P(fh.Strong("Unsaved changes"), " (save to keep them)", hidden=True, data_unsaved=True, cls=TextT.sm)
@@ -177,7 +180,8 @@ def render_settings_form(
     watch = fh.Div(id=ids.CHANGES, hx_get=changes_url, hx_trigger=f"every {changes_every}", hx_swap="outerHTML") if changes_url else None
     history = (fh.P(fh.A("Show the settings history", href=history_url, hx_get=history_url, hx_target=f"#{ids.HISTORY}",
                          hx_swap="outerHTML", cls=AT.primary)), fh.Div(id=ids.HISTORY)) if history_url else ()
-    return _panel(plugin, done, watch, notice, _conflict_notice(schema, conflict) if conflict else None, form, *history)
+    status = fh.Div(id=ids.STATUS, hidden=True)  # a refused save or reset answers here, not in place of the form
+    return _panel(plugin, done, watch, notice, _conflict_notice(schema, conflict) if conflict else None, status, form, *history)
 
 # %% ../../nbs/components/settings.ipynb #58c62b1f
 def render_changed_notice(

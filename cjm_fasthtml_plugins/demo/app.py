@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 import fasthtml.common as fh
-from monsterui.all import Button, ButtonT, Card, Container, H1, NavBar, Table, Theme, UkIcon
+from monsterui.all import (Button, ButtonT, Card, Container, H1, NavBar, Table, Theme, ThemeFont, ThemeRadii,
+                           ThemeShadows, UkIcon)
 
 from .assets import ensure_assets, mount_assets, offline_headers
 from ..components.routes import htmx_error_swap_config, plugin_router
@@ -180,6 +181,10 @@ def HomeContent(registry: UnifiedPluginRegistry,  # The demo's registry
             fh.Div(render_load_failures(failures), cls="mt-4", data_testid="home-failures") if failures else None)
 
 # %% ../../nbs/demo/app.ipynb #217d3d30
+def _theme_classes(theme: Theme) -> str:
+    "The theme classes MonsterUI's header script adds to <html>, written in the page too: without JavaScript, buttons and switches keep their colours."
+    return f"uk-theme-{theme.value} {ThemeRadii.sm} {ThemeShadows.sm} {ThemeFont.sm}"
+
 def create_demo_app(
     config_dir: Optional[Path] = None,  # Where plugin configs are saved (default: ./configs)
     *,
@@ -211,7 +216,7 @@ def create_demo_app(
     categories += [(registry.get_category_display_name(c), router.category_page.to(category=c))
                    for c in registry.get_categories()]
     app = fh.FastHTML(hdrs=[*offline_headers(theme), htmx_error_swap_config(), fh.Script(THEME_TOGGLE_JS), Favicon()],
-                      default_hdrs=False, htmlkw={"lang": "en"}, canonical=False, secret_key=secrets.token_hex(16), lifespan=lifespan,
+                      default_hdrs=False, htmlkw={"lang": "en", "cls": _theme_classes(theme)}, canonical=False, secret_key=secrets.token_hex(16), lifespan=lifespan,
                       before=fh.Beforeware(lambda req: runner.sync()),
                       cls="bg-background text-foreground")  # body classes, as MonsterUI's FastHTML sets them
     mount_assets(app, cache)
