@@ -2,11 +2,8 @@
 as a string, an item as an object) must not bring the secret into any page, fragment (the form, a conflict's other version) or log.
 
 The form draws a value it cannot edit as it is (a disabled field, its JSON posted back), so it relies on
-`core.schema_tree.mask_secrets` masking every value at or below a secret. Today `_map_secrets` returns a scalar
-unchanged where the secret tree expects an object or an array, so such a value is drawn verbatim. The fix belongs in
-`core.schema_tree._map_secrets`: where `tree` is a non-empty dict and `value` is neither a dict nor a list that the
-tree describes (and not None), apply `fn(path, value)` to the whole value. `keep_stored_secrets` then also puts the
-stored value back when the form posts the mask, so a save keeps it.
+`core.schema_tree.mask_secrets` masking a value that cannot fit a schema taking only objects or arrays;
+`keep_stored_secrets` puts the stored value back when the form posts the mask, so a save keeps it.
 """
 import json
 import logging
@@ -41,8 +38,6 @@ def site(tmp_path):
     return router, TestClient(app, headers={"Sec-Fetch-Site": "same-origin"}), tmp_path
 
 
-@pytest.mark.xfail(strict=True, reason="needs core.schema_tree._map_secrets to mask a value of the wrong shape "
-                                       "where the schema holds secrets (see the module docstring)")
 def test_a_secret_stored_in_the_wrong_shape_reaches_no_page_or_log(site, caplog):
     router, client, config_dir = site
     caplog.set_level(logging.DEBUG)
