@@ -21,7 +21,7 @@ from .form import CLEAR_FIELD, render_schema_fields
 from .ui import MUTED
 from ..core.errors import ConfigConflictError, FieldError
 from ..core.metadata import PluginMetadata
-from ..core.schema_tree import fill_defaults, mask_secrets, redact_secrets
+from ..core.schema_tree import fill_defaults, mask_secrets, redact_secrets, secret_paths
 
 # %% ../../nbs/components/settings.ipynb #9779aee1
 class PluginSettingsHtmlIds:
@@ -214,16 +214,18 @@ def _changes(newer: Optional[Mapping[str, Any]], older: Optional[Mapping[str, An
     return [f"{label}: {', '.join(keys)}" for label, keys in parts if keys]
 
 # %% ../../nbs/components/settings.ipynb #2a8513ac
-def _history_entry(entry: Any, older: Any, current: Optional[str], restore: Optional[Dict[str, Any]]) -> FT:
-    "One history entry: what it did and when, what changed since `older`, and a Restore form (unless current)."
+def _history_entry(entry: Any, older: Any, current: Optional[str], restore: Optional[Dict[str, Any]], newest: bool,
+                   secrets: bool) -> FT:
+    "One history entry: what it did and when, what changed since `older`, and a Restore form (unless it holds the current settings)."
     saved = entry.action == "save"
     when = fh.Time(entry.saved_at.strftime("%Y-%m-%d %H:%M:%S UTC"), datetime=entry.saved_at.isoformat())
-    is_current = saved and entry.revision == current
+    is_current = saved and entry.revision == current  # an older entry saved the same settings: nothing to restore either
+    mark = (" \u00b7 current" if newest else " \u00b7 same settings as now") if is_current else None
     head = fh.P(fh.Strong(f"Saved revision {entry.revision}" if saved else "Reset to defaults (saved config deleted)"),
-                " \u00b7 ", when, fh.Span(" \u00b7 current", cls="font-semibold") if is_current else None)
+                " \u00b7 ", when, fh.Span(mark, cls="font-semibold") if mark else None)
     if older is None: what = [fh.P("The oldest version kept.", cls=MUTED)]
     elif not saved: what = []
-    elif entry.revision == older.revision: what = [fh.P("Saved again unchanged, secrets included.", cls=MUTED)]  # same bytes
+    elif entry.revision == older.revision: what = [fh.P("Saved again unchanged" + (", secrets included." if secrets else "."), cls=MUTED)]  # same bytes
     else: what = [fh.Ul(*map(fh.Li, _changes(entry.config, older.config)), cls="list-disc list-inside text-sm")
                   if _changes(entry.config, older.config) else fh.P("No visible change (a secret value may have changed).", cls=MUTED)]
     form = None
@@ -248,7 +250,8 @@ def render_config_history(
     "Render a plugin's settings history with what changed between neighbouring entries and a Restore button per entry."
     restore = None if restore_action is None else dict(action=restore_action, fields=fields, htmx=dict(
         hx_post=restore_action, hx_target=hx_target, hx_swap="outerHTML") if hx_target else {})
-    items = [_history_entry(e, entries[i + 1] if i + 1 < len(entries) else None, current_revision, restore)
+    secrets = bool(secret_paths(plugin.config_schema))
+    items = [_history_entry(e, entries[i + 1] if i + 1 < len(entries) else None, current_revision, restore, i == 0, secrets)
              for i, e in enumerate(entries)]
     body = fh.Ol(*items, cls="space-y-2") if items else fh.P("Nothing has been saved yet: there is no history.", cls=MUTED)
     return fh.Div(fh.H3("Settings history", cls="font-semibold"),
