@@ -137,3 +137,17 @@ def test_keyboard_focus_on_buttons_and_links_stands_out(a11y_server, browser, vi
         assert contrast(ring["color"], ring["background"]) >= 3, (
             f"{view_name}: the focus ring of {ring['name']!r} ({ring['color']}) hardly shows on {ring['background']} "
             f"(contrast {contrast(ring['color'], ring['background']):.2f})")
+
+
+ALIGN_JS = """() => [...document.querySelectorAll('[role=alert]')].filter(e => e.offsetParent)
+  .map(e => (e.dataset.testid || e.id || e.className) + ':' + getComputedStyle(e).textAlign)"""
+
+
+@pytest.mark.parametrize("page_name", ["category-transcription+errors", "category-transcription+changed"])
+def test_alerts_read_from_the_start_on_a_phone(a11y_server, browser, page_name):
+    "DaisyUI centres an alert's text below 640 px; a list of failures or problems reads badly centred."
+    phone = next(v for v in VIEWS if v.name == "phone")
+    ctx, page = _open(browser, a11y_server, phone, next(p for p in demo_pages() if p.name == page_name))
+    try: aligns = page.evaluate(ALIGN_JS)
+    finally: ctx.close()
+    assert aligns and all(a.endswith((":start", ":left")) for a in aligns), aligns

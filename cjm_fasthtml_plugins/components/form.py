@@ -412,6 +412,6 @@ def render_schema_fields(
     fields = _object_fields(schema, values, (), ctx)
     rest = [f"{p}: {m}" if p else m for p, ms in by_path.items() if p not in ctx.claimed for m in ms]
     general = fh.Div(fh.Strong("Please fix these problems:"), fh.Ul(*map(fh.Li, rest), cls="list-disc list-inside"),
-                     cls="alert alert-error", role="alert", data_testid="form-errors", tabindex="-1",
+                     cls="alert alert-error text-start justify-items-start", role="alert", data_testid="form-errors", tabindex="-1",
                      autofocus=not ctx.focused) if rest else None
     return fh.Div(_default_button(), general, *fields, id=f"{id_prefix}body", cls="space-y-5")

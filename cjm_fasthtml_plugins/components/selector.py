@@ -173,7 +173,7 @@ def render_load_failures(
     if not failures: return None
     return fh.Div(fh.Div(fh.Strong("Some plugins could not be loaded:"),
                          fh.Ul(*(fh.Li(*_with_code(f.describe())) for f in failures), cls="list-disc list-inside")),
-                  cls=("alert", AlertT.warning), role="alert", data_testid="load-failures")
+                  cls=("alert", AlertT.warning, "text-start justify-items-start"), role="alert", data_testid="load-failures")  # not centred on phones
 
 # %% ../../nbs/components/selector.ipynb #96342c61
 def _unique_plugins(plugins: Iterable[PluginMetadata]) -> Dict[str, PluginMetadata]:

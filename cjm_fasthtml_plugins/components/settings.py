@@ -36,9 +36,11 @@ class PluginSettingsHtmlIds:
     CLEAR_FIELD = CLEAR_FIELD  # Checkbox values naming secrets to clear
 
 # %% ../../nbs/components/settings.ipynb #b04a0984
+_ALERT_START = "text-start justify-items-start"  # DaisyUI centres an alert's text below 640 px: lists and paragraphs read badly
+
 def _alert(kind: AlertT, *c: Any, **kwargs) -> FT:
-    "A DaisyUI alert (block content allowed)."
-    return fh.Div(*c, cls=("alert", kind), **kwargs)
+    "A DaisyUI alert (block content allowed), its text aligned to the start at every width."
+    return fh.Div(*c, cls=("alert", kind, _ALERT_START), **kwargs)
 
 def _show(value: Any) -> str:
     "A config value as text (JSON for lists and objects; masked secrets read as the mask)."
