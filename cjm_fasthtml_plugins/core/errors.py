@@ -14,7 +14,7 @@ from typing import Any, Dict, List, NamedTuple, Optional
 
 # %% ../../nbs/core/errors.ipynb #3e86f707
 class PluginRegistryError(Exception):
-    "Base class for every error raised by `cjm_fasthtml_plugins`."
+    "Base class of the errors the registry raises about plugins and their configs."
 
 # %% ../../nbs/core/errors.ipynb #00a92114
 class InvalidPluginIdError(PluginRegistryError, ValueError):
