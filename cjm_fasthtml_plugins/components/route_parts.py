@@ -32,6 +32,7 @@ def _is_htmx(request: Any) -> bool:
     headers = request.headers
     return headers.get("hx-request") == "true" and "hx-history-restore-request" not in headers
 
+# %% ../../nbs/components/route_parts.ipynb #4e27672c
 _ERROR_PREFIXES = {400: "Bad request: ", 403: "Refused: ", 404: "Not found: ", 413: "Too large: ", 415: "Unsupported: "}
 
 def render_route_error(
@@ -127,6 +128,7 @@ def _with_defaults(ctx: _Context, unique_id: str, config: Dict[str, Any]) -> Dic
     "What the form shows: each field's saved value, else the schema's default."
     return {**ctx.registry.get_config_defaults(unique_id), **config}
 
+# %% ../../nbs/components/route_parts.ipynb #8c27cbc9
 def _form(ctx: _Context, request: Any, plugin: PluginMetadata, config: Dict[str, Any], **kw) -> FT:
     "The settings form posting to this router's save, reset and re-render routes, carrying the CSRF token."
     uid = plugin.get_unique_id()
@@ -137,6 +139,7 @@ def _form(ctx: _Context, request: Any, plugin: PluginMetadata, config: Dict[str,
                                  **watch, **kw)
     return panel(CsrfInput(request, form=PluginSettingsHtmlIds.FORM), **csrf_headers(request))
 
+# %% ../../nbs/components/route_parts.ipynb #7def4d21
 def _done_message(ctx: _Context, unique_id: str, revision: Optional[str], done: Mapping[str, str]) -> Optional[str]:
     "What a save, restore or reset that redirected here (`done`: `saved=`, `restored=`, `reset=1`) says, while it is still what is saved."
     if revision and done.get("saved") == revision: return _saved_message(ctx, unique_id)
@@ -144,6 +147,7 @@ def _done_message(ctx: _Context, unique_id: str, revision: Optional[str], done: 
     if not revision and done.get("reset") == "1": return _saved_message(ctx, unique_id, "Settings reset to defaults.")
     return None
 
+# %% ../../nbs/components/route_parts.ipynb #6da5b73c
 def _settings_panel(ctx: _Context, request: Any, plugin: PluginMetadata, *, done: Optional[Mapping[str, str]] = None, **kw) -> FT:
     "The form of the saved config and its revision (read together), the corrupt-config panel, or the schema error."
     uid = plugin.get_unique_id()
@@ -161,6 +165,7 @@ def _unusable(plugin: PluginMetadata, error: Exception) -> LoadFailure:
     return LoadFailure(plugin.category, plugin.name, type(error).__name__,
                        "its config schema cannot be drawn; the server log has the details")
 
+# %% ../../nbs/components/route_parts.ipynb #15437bbb
 def _schema_error_panel(plugin: PluginMetadata, error: Exception) -> FT:
     "The settings panel of a plugin whose schema cannot be drawn as a form."
     _unusable(plugin, error)
@@ -169,6 +174,7 @@ def _schema_error_panel(plugin: PluginMetadata, error: Exception) -> FT:
                         "are not affected; fix this plugin's schema.", cls=AlertT.error),
                   id=PluginSettingsHtmlIds.PANEL, data_plugin_id=plugin.get_unique_id(), data_testid="schema-error")
 
+# %% ../../nbs/components/route_parts.ipynb #a394de6a
 def _draw_each(draw: Callable[[List[PluginMetadata], Sequence[LoadFailure]], FT], plugins: List[PluginMetadata],
                failures: Sequence[LoadFailure]) -> FT:
     "`draw(plugins, failures)`; when that raises, the plugins that can be drawn, each other one listed as a failure."
