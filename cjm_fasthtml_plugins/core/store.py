@@ -20,15 +20,18 @@ from pathlib import Path
 from typing import Any, ContextManager, Dict, FrozenSet, Iterator, List, Mapping, Optional, Protocol, Tuple, runtime_checkable
 
 from .errors import CorruptConfigError, InvalidPluginIdError
+from .strict_json import MAX_CONFIG_DEPTH, _encoded, _parse
 
 # %% auto #0
-__all__ = ['MAX_PLUGIN_ID_LENGTH', 'MAX_CONFIG_DEPTH', 'validate_plugin_id', 'ConfigStore', 'JsonDirectoryStore']
+__all__ = ['MAX_PLUGIN_ID_LENGTH', 'validate_plugin_id', 'ConfigStore', 'JsonDirectoryStore', 'MAX_CONFIG_DEPTH']
 
 # %% ../../nbs/core/store.ipynb #a9737a7f
 import weakref
 from typing import Callable
 
 from .errors import _method as patch_method  # fastcore's @patch, without its import cost
+
+_all_ = ["MAX_CONFIG_DEPTH"]  # defined in `core.strict_json`, importable from here as before
 
 def _log() -> Any:  # This module's `logging.Logger`, imported on first use (logging costs more to import than the store)
     import logging
@@ -163,58 +166,7 @@ def _write_atomically(path: str, data: bytes) -> None:
         raise
     _fsync_directory(directory)
 
-# %% ../../nbs/core/store.ipynb #0a2170d6
-MAX_CONFIG_DEPTH = 64  # Deepest nesting of objects and lists a config may have (deeper files are corrupt, deeper saves refused)
-_MAX_INT_BITS = 13_300  # About 4,000 decimal digits: under Python's default `int` string limit (4,300), so every saved integer reads back
-
-def _not_plain_json(value: Any) -> Optional[Tuple[str, str]]:  # (dotted path, why) of the first offender; None when all is plain
-    "Find a lone surrogate, a NaN or infinity, or nesting deeper than `MAX_CONFIG_DEPTH` in parsed JSON."
-    stack = [(value, 0, "")]
-    while stack:
-        item, depth, path = stack.pop()
-        if isinstance(item, float) and item - item != 0: return path, "it holds NaN or Infinity, which JSON cannot represent"
-        if isinstance(item, int) and item.bit_length() > _MAX_INT_BITS: return path, "it holds an integer with more than 4,000 digits"
-        if isinstance(item, str) and not item.isascii():
-            try: item.encode("utf-8")
-            except UnicodeEncodeError: return path, "it holds a lone surrogate (U+D800 to U+DFFF), which is not valid Unicode"
-        if isinstance(item, (dict, list)):
-            if depth >= MAX_CONFIG_DEPTH: return path, f"it nests objects and lists more than {MAX_CONFIG_DEPTH} levels deep"
-            for key, child in (item.items() if isinstance(item, dict) else enumerate(item)):
-                where = str(key).encode("utf-8", "replace").decode("utf-8")  # a key with a lone surrogate shows as '?'
-                where = f"{path}.{where}" if path else where
-                stack += [(key, depth + 1, where), (child, depth + 1, where)]
-    return None
-
-def _refuse_constant(name: str) -> Any: raise ValueError(f"{name} is not valid JSON")
-_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)  # made once: `json.loads` with options makes one per call
-
-def _parse(path: str, data: bytes) -> Dict[str, Any]:
-    "The JSON object in a config file's bytes, or `CorruptConfigError` saying what is wrong."
-    try: text = data.decode("utf-8")
-    except UnicodeDecodeError as e: raise CorruptConfigError(path, f"invalid UTF-8 at byte {e.start}") from None
-    if not text.strip(): raise CorruptConfigError(path, "the file is empty")
-    if text.startswith("\ufeff"): raise CorruptConfigError(path, "it starts with a byte order mark (save it as UTF-8 without one)")
-    try: value = _DECODER.decode(text)
-    except json.JSONDecodeError as e:
-        raise CorruptConfigError(path, f"invalid JSON at line {e.lineno}, column {e.colno} ({e.msg})") from None
-    except RecursionError: raise CorruptConfigError(path, "it nests objects and lists too deeply to read") from None
-    except ValueError as e: raise CorruptConfigError(path, f"it holds a value no JSON reader accepts ({str(e)[:120]})") from None
-    if not isinstance(value, dict):
-        raise CorruptConfigError(path, f"it holds a JSON {type(value).__name__}, not an object")
-    problem = _not_plain_json(value)
-    if problem: raise CorruptConfigError(path, f"{problem[1]} (at {problem[0]})")
-    return value
-
 # %% ../../nbs/core/store.ipynb #a7fda6d9
-def _encoded(unique_id: str, config: Mapping[str, Any]) -> bytes:
-    "The bytes a config is stored as: strict JSON (no NaN, no lone surrogate, bounded depth), or a `ValueError` naming why."
-    if not isinstance(config, Mapping):
-        raise TypeError(f"Config for plugin {unique_id!r} must be a dict, not {type(config).__name__}.")
-    problem = _not_plain_json(dict(config))
-    if problem: raise ValueError(f"Config for plugin {unique_id!r} was not saved: {problem[1]} (at {problem[0] or 'the top'}). "
-                                 "The previous config is unchanged.")
-    return (json.dumps(dict(config), indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
-
 def _unchanged(unique_id: str, action: str, error: OSError) -> OSError:
     "An error for a lock or write that failed: it names the plugin and says nothing changed (never a lock path alone)."
     if isinstance(error, TimeoutError) and not error.strerror: reason = "another process held its lock for too long"
