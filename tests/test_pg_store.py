@@ -135,3 +135,15 @@ def test_importing_the_module_loads_neither_psycopg_nor_the_ui(child_env):
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('psycopg', 'psycopg_pool', 'fasthtml', 'monsterui')))")
     out = subprocess.run([sys.executable, "-c", code], env=child_env, capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_registry_update_on_an_unreachable_server_says_so():
+    "The registry's locked writes keep the store's own error: which database is unreachable and why."
+    from cjm_fasthtml_plugins.core.registry import UnifiedPluginRegistry
+    store = PostgresConfigStore("postgresql://app:Sup3rSecret@127.0.0.1:1/plugins", connect_timeout=1)
+    registry = UnifiedPluginRegistry("unused-dir", store=store)
+    for call in (lambda: registry.update_plugin_config("llm_x", {"a": 1}),
+                 lambda: registry.write_plugin_config("llm_x", {"a": 1}, expected_revision="")):
+        with pytest.raises(StoreUnavailableError, match="'plugins' on 127.0.0.1:1 as 'app' is unreachable") as info: call()
+        assert "Sup3rSecret" not in str(info.value)
+    store.close()

@@ -25,6 +25,7 @@ from fastcore.basics import patch
 from .changes import ConfigChange, ConfigRevision
 from .errors import CorruptConfigError, PluginRegistryError
 from .store import validate_plugin_id
+from .strict_json import _not_plain_json, _plain_config
 
 # %% auto #0
 __all__ = ['StoreUnavailableError', 'describe_database', 'migrate', 'PostgresConfigStore', 'CorruptRowError']
@@ -126,7 +127,7 @@ class PostgresConfigStore:
                  *,
                  table: str = "cjm_plugin_configs",  # Configs table (history: `<table>_history`; NOTIFY channel: `<table>`)
                  history_limit: int = 20,  # Past revisions kept per plugin id
-                 lock_timeout: float = 10.0,  # Seconds to wait for another process's `lock(id)` before `TimeoutError`
+                 lock_timeout: float = 10.0,  # Seconds `lock(id)`, `save` and `delete` wait for another holder of the lock before `TimeoutError` (negative: forever)
                  connect_timeout: float = 5.0,  # Seconds to wait for a connection before `StoreUnavailableError`
                  max_connections: int = 10  # Size limit of the pool the store makes from a DSN
                 ):
@@ -254,6 +255,8 @@ def load_with_revision(self: PostgresConfigStore,
     if row is None: return None, None
     if not isinstance(row[0], dict):
         raise CorruptRowError(self, uid, f"it holds a JSON {type(row[0]).__name__}, not an object")
+    problem = _not_plain_json(row[0])  # a hand edit the JSON store would call corrupt too (e.g. nested too deeply)
+    if problem: raise CorruptRowError(self, uid, f"{problem[1]} (at {problem[0]})")
     return row[0], row[1]
 
 @patch
@@ -285,21 +288,32 @@ def list_ids(self: PostgresConfigStore) -> List[str]:  # Sorted ids with a store
     "List the ids that have a stored config."
     with self._connection() as conn: return sorted(r[0] for r in conn.execute(self._sql["ids"]))
 
+# %% ../../nbs/core/pg_store.ipynb #6a0e5b21
+@patch
+def _lock_wait(self: PostgresConfigStore) -> str:  # PostgreSQL's `lock_timeout` setting for `self.lock_timeout` ('0': forever)
+    return "0" if self.lock_timeout < 0 else f"{max(1, int(self.lock_timeout * 1000))}ms"
+
+@patch
+def _wait_for_lock(self: PostgresConfigStore, conn: Any, uid: str, action: str) -> None:
+    "Inside a change's transaction: take the advisory lock of `uid` until commit, waiting up to `lock_timeout` for its holder."
+    import psycopg
+    conn.execute("SELECT set_config('lock_timeout', %s, true)", (self._lock_wait(),))
+    try: conn.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_key(self.table, uid),))  # re-entrant inside lock(uid)
+    except psycopg.errors.LockNotAvailable:
+        raise TimeoutError(f"Could not {action} the config of plugin {uid!r} in {self.database}: another process held its "
+                           f"lock for more than {self.lock_timeout:g}s. The previous config is unchanged.") from None
+
 # %% ../../nbs/core/pg_store.ipynb #13a21f7c
 _REVISION_LENGTH = 16  # Hex digits of SHA-256 kept as a revision
 
 _NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")  # a NUL character as json.dumps writes it (not a backslash, then 'u0000')
 
 def _serialise(unique_id: str, config: Mapping[str, Any]) -> Tuple[str, str]:  # (canonical JSON, revision)
-    if not isinstance(config, Mapping):
-        raise TypeError(f"Config for plugin {unique_id!r} must be a dict, not {type(config).__name__}.")
-    try:
-        text = json.dumps(dict(config), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-        data = text.encode("utf-8")  # fails on a lone surrogate (U+D800 to U+DFFF), which is not valid Unicode
-    except ValueError as e: raise ValueError(f"Config for plugin {unique_id!r} is not valid JSON: {e}.") from None
+    config = _plain_config(unique_id, config)  # the JSON store's rules, so both refuse the same configs
+    text = json.dumps(config, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     if _NUL.search(text): raise ValueError(f"Config for plugin {unique_id!r} was not saved: it holds a NUL character (U+0000), "
                                            "which PostgreSQL's jsonb cannot store. The previous config is unchanged.")
-    return text, hashlib.sha256(data).hexdigest()[:_REVISION_LENGTH]
+    return text, hashlib.sha256(text.encode("utf-8")).hexdigest()[:_REVISION_LENGTH]
 
 @patch
 def _record(self: PostgresConfigStore, conn: Any, uid: str, action: str, revision: Optional[str], text: Optional[str]) -> None:
@@ -316,6 +330,7 @@ def save(self: PostgresConfigStore,
     uid = validate_plugin_id(unique_id)
     text, revision = _serialise(uid, config)
     with self._connection() as conn, conn.transaction():
+        self._wait_for_lock(conn, uid, "save")
         conn.execute(self._sql["upsert"], (uid, text, revision))
         self._record(conn, uid, "save", revision, text)
     self._generation = next(self._generations)
@@ -328,6 +343,7 @@ def delete(self: PostgresConfigStore,
     "Delete a config (recorded in its history)."
     uid = validate_plugin_id(unique_id)
     with self._connection() as conn, conn.transaction():
+        self._wait_for_lock(conn, uid, "delete")
         removed = conn.execute(self._sql["delete"], (uid,)).fetchone() is not None
         if removed: self._record(conn, uid, "delete", None, None)
     self._generation = next(self._generations)
@@ -342,7 +358,7 @@ def history(self: PostgresConfigStore,
     "List the recent revisions of a config, deletes included."
     uid = validate_plugin_id(unique_id)
     with self._connection() as conn:
-        rows = conn.execute(self._sql["history"], (uid, self.history_limit if limit is None else limit)).fetchall()
+        rows = conn.execute(self._sql["history"], (uid, self.history_limit if limit is None else max(limit, 0))).fetchall()
     return [ConfigRevision(uid, action, rev, at.astimezone(timezone.utc), config) for action, rev, config, at in rows]
 
 # %% ../../nbs/core/pg_store.ipynb #9028f4f4
@@ -357,7 +373,7 @@ def _advisory_lock(self: PostgresConfigStore, conn: Any, uid: str) -> None:
     "Wait up to `lock_timeout` for the advisory lock of `uid`; `TimeoutError` if another session keeps it."
     import psycopg
     with self._unavailable():
-        conn.execute("SELECT set_config('lock_timeout', %s, false)", (f"{max(1, int(self.lock_timeout * 1000))}ms",))
+        conn.execute("SELECT set_config('lock_timeout', %s, false)", (self._lock_wait(),))
         try: conn.execute("SELECT pg_advisory_lock(%s)", (_lock_key(self.table, uid),))
         except psycopg.errors.LockNotAvailable:
             raise TimeoutError(f"Timed out after {self.lock_timeout:g}s waiting for the lock of plugin config {uid!r} "

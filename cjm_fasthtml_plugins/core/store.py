@@ -19,7 +19,7 @@ import zlib
 from pathlib import Path
 from typing import Any, ContextManager, Dict, FrozenSet, Iterator, List, Mapping, Optional, Protocol, Tuple, runtime_checkable
 
-from .errors import CorruptConfigError, InvalidPluginIdError
+from .errors import CorruptConfigError, InvalidPluginIdError, PluginRegistryError
 from .strict_json import MAX_CONFIG_DEPTH, _encoded, _parse
 
 # %% auto #0
@@ -178,6 +178,7 @@ def _locked(store: Any, unique_id: str, action: str = "save") -> Iterator[None]:
     "Hold `store.lock(unique_id)`; a lock that cannot be taken raises `_unchanged`'s error."
     with contextlib.ExitStack() as stack:
         try: stack.enter_context(store.lock(unique_id))
+        except PluginRegistryError: raise  # already names the store and the reason (e.g. an unreachable database)
         except OSError as e: raise _unchanged(unique_id, action, e) from e
         yield
 
@@ -187,9 +188,11 @@ class JsonDirectoryStore:
     def __init__(self,
                  config_dir: Path,  # Directory holding `<unique_id>.json` files (created 0700 if missing)
                  *,
-                 lock_timeout: float = 10.0  # Seconds to wait for another holder of a lock before `filelock.Timeout` (negative: forever)
+                 lock_timeout: float = 10.0,  # Seconds to wait for another holder of a lock before `filelock.Timeout` (negative: forever)
+                 history_limit: Optional[int] = None  # Past revisions kept per id (None: the class's `history_limit`, 20)
                 ):
         self.config_dir, self.lock_timeout = Path(config_dir), lock_timeout
+        if history_limit is not None: self.history_limit = history_limit  # as PostgresConfigStore takes it (e.g. from store_from_url)
         self.config_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._dir = os.fspath(self.config_dir)  # str paths: cheaper than Path objects on the hot paths
         self._stripes: Tuple[Optional[int], tuple] = (None, ())  # (pid, the _LOCK_STRIPES FileLocks made in that process)

@@ -20,7 +20,7 @@ MAX_CONFIG_DEPTH = 64  # Deepest nesting of objects and lists a config may have 
 _MAX_INT_BITS = 13_300  # About 4,000 decimal digits: under Python's default `int` string limit (4,300), so every saved integer reads back
 
 def _not_plain_json(value: Any) -> Optional[Tuple[str, str]]:  # (dotted path, why) of the first offender; None when all is plain
-    "Find a lone surrogate, a NaN or infinity, or nesting deeper than `MAX_CONFIG_DEPTH` in parsed JSON."
+    "Find a lone surrogate, a NaN or infinity, a huge integer, or nesting deeper than `MAX_CONFIG_DEPTH` in a JSON value."
     stack = [(value, 0, "")]
     while stack:
         item, depth, path = stack.pop()
@@ -29,7 +29,7 @@ def _not_plain_json(value: Any) -> Optional[Tuple[str, str]]:  # (dotted path, w
         if isinstance(item, str) and not item.isascii():
             try: item.encode("utf-8")
             except UnicodeEncodeError: return path, "it holds a lone surrogate (U+D800 to U+DFFF), which is not valid Unicode"
-        if isinstance(item, (dict, list)):
+        if isinstance(item, (dict, list, tuple)):  # `json` writes a tuple as a list
             if depth >= MAX_CONFIG_DEPTH: return path, f"it nests objects and lists more than {MAX_CONFIG_DEPTH} levels deep"
             for key, child in (item.items() if isinstance(item, dict) else enumerate(item)):
                 where = str(key).encode("utf-8", "replace").decode("utf-8")  # a key with a lone surrogate shows as '?'
@@ -59,11 +59,17 @@ def _parse(path: str, data: bytes) -> Dict[str, Any]:
     return value
 
 # %% ../../nbs/core/strict_json.ipynb #5f1c0a13
-def _encoded(unique_id: str, config: Mapping[str, Any]) -> bytes:
-    "The bytes a config is stored as: strict JSON (no NaN, no lone surrogate, bounded depth), or a `ValueError` naming why."
+def _plain_config(unique_id: str, config: Mapping[str, Any]) -> Dict[str, Any]:  # `config` as a dict, known to be plain JSON
+    "Check a config before it is saved: `TypeError` if it is not a mapping, `ValueError` naming what JSON could not read back."
     if not isinstance(config, Mapping):
         raise TypeError(f"Config for plugin {unique_id!r} must be a dict, not {type(config).__name__}.")
-    problem = _not_plain_json(dict(config))
+    config = dict(config)
+    problem = _not_plain_json(config)
     if problem: raise ValueError(f"Config for plugin {unique_id!r} was not saved: {problem[1]} (at {problem[0] or 'the top'}). "
                                  "The previous config is unchanged.")
-    return (json.dumps(dict(config), indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
+    return config
+
+# %% ../../nbs/core/strict_json.ipynb #5f1c0a16
+def _encoded(unique_id: str, config: Mapping[str, Any]) -> bytes:  # UTF-8 bytes of the indented JSON
+    "The bytes a config is stored as in a JSON file, once `_plain_config` accepts it."
+    return (json.dumps(_plain_config(unique_id, config), indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
