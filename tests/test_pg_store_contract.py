@@ -332,3 +332,11 @@ def test_a_negative_lock_timeout_waits_as_long_as_it_takes(stores):
         worker.join(0.5)  # time for the worker to find the lock taken (it must wait, not give up)
     worker.join()
     assert done and patient.load("llm_gemini") == {"n": 1}
+
+
+@pytest.mark.parametrize("config", [{1: "a", "1": "b"}, {"x": {None: 1}}, {"x": [{2.5: 1}]}])
+def test_a_key_that_is_not_a_string_is_refused_by_both(store, config):
+    "JSON keys are strings: a key of another type would come back changed (or, next to its string twin, lost)."
+    with pytest.raises(ValueError, match="Config for plugin 'llm_x' was not saved: it has a key of type .*, not a string"):
+        store.save("llm_x", config)
+    assert store.exists("llm_x") is False

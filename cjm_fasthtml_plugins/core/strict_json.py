@@ -20,7 +20,7 @@ MAX_CONFIG_DEPTH = 64  # Deepest nesting of objects and lists a config may have 
 _MAX_INT_BITS = 13_300  # About 4,000 decimal digits: under Python's default `int` string limit (4,300), so every saved integer reads back
 
 def _not_plain_json(value: Any) -> Optional[Tuple[str, str]]:  # (dotted path, why) of the first offender; None when all is plain
-    "Find a lone surrogate, a NaN or infinity, a huge integer, or nesting deeper than `MAX_CONFIG_DEPTH` in a JSON value."
+    "Find a lone surrogate, a NaN or infinity, a huge integer, a key that is not a string, or nesting deeper than `MAX_CONFIG_DEPTH`."
     stack = [(value, 0, "")]
     while stack:
         item, depth, path = stack.pop()
@@ -34,6 +34,8 @@ def _not_plain_json(value: Any) -> Optional[Tuple[str, str]]:  # (dotted path, w
             for key, child in (item.items() if isinstance(item, dict) else enumerate(item)):
                 where = str(key).encode("utf-8", "replace").decode("utf-8")  # a key with a lone surrogate shows as '?'
                 where = f"{path}.{where}" if path else where
+                if isinstance(item, dict) and not isinstance(key, str):  # `json` writes it as a string: it would come back changed
+                    return where, f"it has a key of type {type(key).__name__}, not a string (JSON object keys are strings)"
                 stack += [(key, depth + 1, where), (child, depth + 1, where)]
     return None
 
