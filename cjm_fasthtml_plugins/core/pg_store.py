@@ -222,12 +222,15 @@ def _connection(self: PostgresConfigStore) -> Iterator[Any]:
 _INHERITED: List[Any] = []  # pools and listeners inherited through fork: kept, never closed, in the child
 
 def _forget_inherited_connections() -> None:
-    "In a forked child: give every store a fresh start (new pool, lock state and listener on first use)."
+    "In a forked child: give every store a fresh start (new pool and lock state on first use, a new listener if it watched)."
     for store in list(_STORES):
         _INHERITED.append((store._pool, store._listener))
         if store._own_pool: store._pool = None
         store._setup, store._local, store._listener = threading.Lock(), threading.local(), None
         store._generation = next(store._generations)
+        if store._callbacks:  # it was watching: keep delivering in the child, as the JSON store's watcher does
+            store._listener = _Listener(store)
+            store._listener.start()
 
 if hasattr(os, "register_at_fork"): os.register_at_fork(after_in_child=_forget_inherited_connections)
 
