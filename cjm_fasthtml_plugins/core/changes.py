@@ -115,6 +115,7 @@ def copy_configs_cli(
     target: str  # URL or directory of the store to copy to
 ) -> List[str]:  # Ids copied (None when run from a shell, which exits with status 0)
     "Copy every plugin config from one store to another (idempotent)."
+    if is_cli(copy_configs_cli): logging.getLogger("psycopg.pool").setLevel(logging.ERROR)  # its retries: the error says why
     try: copied = _copy_urls(source, target)
     except (ValueError, OSError, PluginRegistryError) as e:
         if is_cli(copy_configs_cli): raise SystemExit(f"cjm-plugins-copy-configs: {e}") from None  # one line and status 1, no traceback
