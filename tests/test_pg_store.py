@@ -1,5 +1,6 @@
 """PostgreSQL store features beyond the shared contract: history, saved_ids, migrations, watch, unreachable server."""
 import queue
+import threading
 from datetime import timezone
 
 import psycopg
@@ -147,3 +148,21 @@ def test_a_registry_update_on_an_unreachable_server_says_so():
         with pytest.raises(StoreUnavailableError, match="'plugins' on 127.0.0.1:1 as 'app' is unreachable") as info: call()
         assert "Sup3rSecret" not in str(info.value)
     store.close()
+
+
+def test_two_processes_waiting_on_each_others_lock_get_a_lock_error(store, pg_dsn):
+    "Holding one id's lock while saving another (which the docs advise against) fails as a lock wait, not as an outage."
+    other = PostgresConfigStore(pg_dsn, table=store.table)
+    both_locked, errors = threading.Barrier(2), []
+    def cross(s, mine, theirs):
+        with s.lock(mine):
+            both_locked.wait(30)
+            try: s.save(theirs, {})
+            except Exception as e: errors.append(e)
+    threads = [threading.Thread(target=cross, args=(store, "llm_a", "llm_b")),
+               threading.Thread(target=cross, args=(other, "llm_b", "llm_a"))]
+    for t in threads: t.start()
+    for t in threads: t.join()
+    assert len(errors) == 1 and not isinstance(errors[0], StoreUnavailableError)  # the server broke the deadlock
+    assert isinstance(errors[0], TimeoutError) and "Could not save the config of plugin" in str(errors[0])
+    other.close()

@@ -302,9 +302,16 @@ def _wait_for_lock(self: PostgresConfigStore, conn: Any, uid: str, action: str) 
     import psycopg
     conn.execute("SELECT set_config('lock_timeout', %s, true)", (self._lock_wait(),))
     try: conn.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_key(self.table, uid),))  # re-entrant inside lock(uid)
-    except psycopg.errors.LockNotAvailable:
-        raise TimeoutError(f"Could not {action} the config of plugin {uid!r} in {self.database}: another process held its "
-                           f"lock for more than {self.lock_timeout:g}s. The previous config is unchanged.") from None
+    except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected) as e:
+        raise TimeoutError(f"Could not {action} the config of plugin {uid!r} in {self.database}: {self._lock_refused(e)}. "
+                           "The previous config is unchanged.") from None
+
+@patch
+def _lock_refused(self: PostgresConfigStore, error: Exception) -> str:  # Why a lock was not had, for an error message
+    import psycopg
+    if isinstance(error, psycopg.errors.DeadlockDetected):  # the server ends one of two sessions waiting for each other
+        return "another process holds its lock while waiting for a lock this one holds (hold one id's lock at a time)"
+    return f"another process held its lock for more than {self.lock_timeout:g}s"
 
 # %% ../../nbs/core/pg_store.ipynb #13a21f7c
 _REVISION_LENGTH = 16  # Hex digits of SHA-256 kept as a revision
@@ -378,9 +385,8 @@ def _advisory_lock(self: PostgresConfigStore, conn: Any, uid: str) -> None:
     with self._unavailable():
         conn.execute("SELECT set_config('lock_timeout', %s, false)", (self._lock_wait(),))
         try: conn.execute("SELECT pg_advisory_lock(%s)", (_lock_key(self.table, uid),))
-        except psycopg.errors.LockNotAvailable:
-            raise TimeoutError(f"Timed out after {self.lock_timeout:g}s waiting for the lock of plugin config {uid!r} "
-                               f"in {self.database}: another process holds it.") from None
+        except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected) as e:
+            raise TimeoutError(f"Could not lock the config of plugin {uid!r} in {self.database}: {self._lock_refused(e)}.") from None
 
 @patch
 def _release_lock(self: PostgresConfigStore, conn: Any, uid: str, last: bool) -> None:
