@@ -322,9 +322,10 @@ class JsonDirectoryStore:
         path, data = self._file(unique_id), _encoded(unique_id, config)
         revision = _revision_of(data)
         with _locked(self, unique_id):
+            before = self._before(unique_id)  # what the history must already list (section "History" below)
             try: _write_atomically(path, data)
             except OSError as e: raise _unchanged(unique_id, "save", e) from e
-            self._record(unique_id, "save", revision, data)  # history (section "History" below)
+            self._record(unique_id, "save", revision, data, before)
         return revision
 
     def delete(self,
@@ -333,11 +334,12 @@ class JsonDirectoryStore:
         "Delete a config under the id's lock."
         path = self._file(unique_id)
         with _locked(self, unique_id, "delete"):
+            before = self._before(unique_id)
             try: os.unlink(path)
             except FileNotFoundError: return False
             except OSError as e: raise _unchanged(unique_id, "delete", e) from e
             _fsync_directory(self._dir)
-            self._record(unique_id, "delete", None, None)  # history (section "History" below)
+            self._record(unique_id, "delete", None, None, before)
         return True
 
 # %% ../../nbs/core/store.ipynb #3643390a
@@ -347,12 +349,30 @@ JsonDirectoryStore.history_limit = 20  # Past revisions kept per id (set on an i
 def _history_file(self: JsonDirectoryStore, unique_id: str) -> str:  # Path of the id's history (id validated)
     return os.path.join(self._dir, ".history", validate_plugin_id(unique_id) + ".jsonl")
 
-@patch_method
-def _record(self: JsonDirectoryStore, unique_id: str, action: str, revision: Optional[str], data: Optional[bytes]) -> None:
-    "Append a history entry for `unique_id` (its lock is held); keep the newest `history_limit` once there are twice as many."
+def _entry(action: str, revision: Optional[str], at: float, config: Any) -> bytes:  # One history line
     from datetime import datetime, timezone  # on first use: keeps `import` of the registry light
-    entry = dict(a=action, r=revision, t=datetime.now(timezone.utc).isoformat(), c=None if data is None else json.loads(data))
-    line, path = (json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8"), self._history_file(unique_id)
+    entry = dict(a=action, r=revision, t=datetime.fromtimestamp(at, timezone.utc).isoformat(), c=config)
+    return (json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+
+def _newest_revision(lines: bytes) -> Any:  # Revision of the newest readable history line ('' when there is none)
+    for line in reversed(lines.splitlines()):
+        try: return json.loads(line)["r"]
+        except (ValueError, KeyError, TypeError): continue  # a line torn by a crash
+    return ""
+
+@patch_method
+def _before(self: JsonDirectoryStore, unique_id: str) -> Optional[Tuple[str, float, Dict[str, Any]]]:
+    "(revision, mtime, config) of the readable config a change is about to replace (its lock is held), else None."
+    try:
+        path, data = self._read(unique_id)
+        return None if data is None else (_revision_of(data), os.stat(path).st_mtime, _parse(path, data))
+    except (CorruptConfigError, OSError): return None  # nothing worth restoring
+
+@patch_method
+def _record(self: JsonDirectoryStore, unique_id: str, action: str, revision: Optional[str], data: Optional[bytes],
+            before: Optional[Tuple[str, float, Dict[str, Any]]] = None) -> None:
+    "Append a history entry for `unique_id` (its lock is held), after one for `before` if the history lacks it; trim to `history_limit`."
+    line, path = _entry(action, revision, time.time(), None if data is None else json.loads(data)), self._history_file(unique_id)
     flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
     try:
         try: fd = os.open(path, flags, 0o600)
@@ -361,9 +381,11 @@ def _record(self: JsonDirectoryStore, unique_id: str, action: str, revision: Opt
             fd = os.open(path, flags, 0o600)
         try:
             size = os.fstat(fd).st_size
-            if size and os.pread(fd, 1, size - 1) != b"\n": line = b"\n" + line  # after a line torn by a crash
+            kept = os.pread(fd, size, 0) if size else b""
+            if before and _newest_revision(kept) != before[0]: line = _entry("save", *before) + line  # a save it lacks
+            if kept and not kept.endswith(b"\n"): line = b"\n" + line  # after a line torn by a crash
             os.write(fd, line)  # not synced: see "History entries" (the config itself is)
-            lines = os.pread(fd, size + len(line), 0).splitlines(keepends=True) if size else []
+            lines = (kept + line).splitlines(keepends=True)
         finally: os.close(fd)
         if len(lines) >= 2 * self.history_limit: _write_atomically(path, b"".join(lines[len(lines) - self.history_limit:]))  # not [-0:]
     except OSError as e:
