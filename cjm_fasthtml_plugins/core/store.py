@@ -361,16 +361,16 @@ def _newest_revision(lines: bytes) -> Any:  # Revision of the newest readable hi
     return ""
 
 @patch_method
-def _before(self: JsonDirectoryStore, unique_id: str) -> Optional[Tuple[str, float, Dict[str, Any]]]:
-    "(revision, mtime, config) of the readable config a change is about to replace (its lock is held), else None."
+def _before(self: JsonDirectoryStore, unique_id: str) -> Optional[Tuple[str, float, str, bytes]]:
+    "(revision, mtime, path, bytes) of the config file a change is about to replace (its lock is held), else None."
     try:
         path, data = self._read(unique_id)
-        return None if data is None else (_revision_of(data), os.stat(path).st_mtime, _parse(path, data))
-    except (CorruptConfigError, OSError): return None  # nothing worth restoring
+        return None if data is None else (_revision_of(data), os.stat(path).st_mtime, path, data)
+    except (CorruptConfigError, OSError): return None  # a symlink, a FIFO, ...: nothing worth listing
 
 @patch_method
 def _record(self: JsonDirectoryStore, unique_id: str, action: str, revision: Optional[str], data: Optional[bytes],
-            before: Optional[Tuple[str, float, Dict[str, Any]]] = None) -> None:
+            before: Optional[Tuple[str, float, str, bytes]] = None) -> None:
     "Append a history entry for `unique_id` (its lock is held), after one for `before` if the history lacks it; trim to `history_limit`."
     line, path = _entry(action, revision, time.time(), None if data is None else json.loads(data)), self._history_file(unique_id)
     flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
@@ -382,7 +382,8 @@ def _record(self: JsonDirectoryStore, unique_id: str, action: str, revision: Opt
         try:
             size = os.fstat(fd).st_size
             kept = os.pread(fd, size, 0) if size else b""
-            if before and _newest_revision(kept) != before[0]: line = _entry("save", *before) + line  # a save it lacks
+            if before and _newest_revision(kept) != before[0]:  # a config it lacks (parsed only then: it is rare)
+                with contextlib.suppress(CorruptConfigError): line = _entry("save", *before[:2], _parse(*before[2:])) + line
             if kept and not kept.endswith(b"\n"): line = b"\n" + line  # after a line torn by a crash
             os.write(fd, line)  # not synced: see "History entries" (the config itself is)
             lines = (kept + line).splitlines(keepends=True)
