@@ -166,3 +166,21 @@ def test_two_processes_waiting_on_each_others_lock_get_a_lock_error(store, pg_ds
     assert len(errors) == 1 and not isinstance(errors[0], StoreUnavailableError)  # the server broke the deadlock
     assert isinstance(errors[0], TimeoutError) and "Could not save the config of plugin" in str(errors[0])
     other.close()
+
+
+def test_a_pool_of_yours_is_named_and_watched_where_it_connects(pg_dsn):
+    "A pool given its database (or password) in `kwargs`: messages name that database and the listener connects there."
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+    from psycopg_pool import ConnectionPool
+    info = conninfo_to_dict(pg_dsn)
+    dbname = info.pop("dbname")
+    pool = ConnectionPool(make_conninfo(**info), kwargs={"dbname": dbname, "autocommit": True}, open=True)
+    store = PostgresConfigStore(pool, table=unique_table())
+    other = PostgresConfigStore(pg_dsn, table=store.table)  # another process or host
+    assert store.database.startswith(f"'{dbname}' on ")
+    seen = queue.Queue()
+    store.watch(seen.put)
+    revision = other.save("llm_gemini", {"a": 1})
+    assert seen.get(timeout=30) == ConfigChange("llm_gemini", "save", revision)
+    assert store.load("llm_gemini") == {"a": 1}
+    store.close(); other.close(); pool.close()

@@ -120,6 +120,11 @@ _SQL = dict(  # every statement the store runs; {t}: configs table, {h}: history
     history="SELECT action, revision, config, saved_at FROM {h} WHERE unique_id = %s ORDER BY id DESC LIMIT %s",
 )
 
+def _pool_conninfo(pool: Any) -> str:  # What the pool's connections connect with: its conninfo and its `kwargs` (database, password, ...)
+    from psycopg.conninfo import make_conninfo
+    psycopg_only = ("autocommit", "prepare_threshold", "context", "row_factory", "cursor_factory")  # not libpq options
+    return make_conninfo(pool.conninfo, **{k: v for k, v in (pool.kwargs or {}).items() if k not in psycopg_only})
+
 class PostgresConfigStore:
     "Config store keeping one `jsonb` row per plugin in PostgreSQL, with history, cross-host locks and change notification."
     def __init__(self,
@@ -137,7 +142,7 @@ class PostgresConfigStore:
         self.table, self.history_limit, self.lock_timeout = table, history_limit, lock_timeout
         self.connect_timeout, self.max_connections = connect_timeout, max_connections
         own = isinstance(dsn_or_pool, str)
-        self._dsn, self._pool, self._own_pool = (dsn_or_pool if own else dsn_or_pool.conninfo), (None if own else dsn_or_pool), own
+        self._dsn, self._pool, self._own_pool = (dsn_or_pool if own else _pool_conninfo(dsn_or_pool)), (None if own else dsn_or_pool), own
         self.database = describe_database(self._dsn)  # how errors and logs name the database
         self._sql = {k: sql.SQL(v).format(**_names(table)) for k, v in _SQL.items()}
         self._ready, self._setup, self._local = False, threading.Lock(), threading.local()  # _local.held: (pool, lock connection)
@@ -302,16 +307,15 @@ def _wait_for_lock(self: PostgresConfigStore, conn: Any, uid: str, action: str) 
     import psycopg
     conn.execute("SELECT set_config('lock_timeout', %s, true)", (self._lock_wait(),))
     try: conn.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_key(self.table, uid),))  # re-entrant inside lock(uid)
-    except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected) as e:
-        raise TimeoutError(f"Could not {action} the config of plugin {uid!r} in {self.database}: {self._lock_refused(e)}. "
-                           "The previous config is unchanged.") from None
+    except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected) as e: raise self._lock_error(e, uid, action) from None
 
 @patch
-def _lock_refused(self: PostgresConfigStore, error: Exception) -> str:  # Why a lock was not had, for an error message
+def _lock_error(self: PostgresConfigStore, error: Exception, uid: str, action: str) -> TimeoutError:  # For a lock not had
     import psycopg
-    if isinstance(error, psycopg.errors.DeadlockDetected):  # the server ends one of two sessions waiting for each other
-        return "another process holds its lock while waiting for a lock this one holds (hold one id's lock at a time)"
-    return f"another process held its lock for more than {self.lock_timeout:g}s"
+    why = ("another process holds its lock while waiting for a lock this one holds (hold one id's lock at a time)"  # a deadlock
+           if isinstance(error, psycopg.errors.DeadlockDetected) else f"another process held its lock for more than {self.lock_timeout:g}s")
+    return TimeoutError(f"Could not {action} the config of plugin {uid!r} in {self.database}: {why}."
+                        + ("" if action == "lock" else " The previous config is unchanged."))
 
 # %% ../../nbs/core/pg_store.ipynb #13a21f7c
 _REVISION_LENGTH = 16  # Hex digits of SHA-256 kept as a revision
@@ -385,8 +389,7 @@ def _advisory_lock(self: PostgresConfigStore, conn: Any, uid: str) -> None:
     with self._unavailable():
         conn.execute("SELECT set_config('lock_timeout', %s, false)", (self._lock_wait(),))
         try: conn.execute("SELECT pg_advisory_lock(%s)", (_lock_key(self.table, uid),))
-        except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected) as e:
-            raise TimeoutError(f"Could not lock the config of plugin {uid!r} in {self.database}: {self._lock_refused(e)}.") from None
+        except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected) as e: raise self._lock_error(e, uid, "lock") from None
 
 @patch
 def _release_lock(self: PostgresConfigStore, conn: Any, uid: str, last: bool) -> None:
