@@ -20,7 +20,8 @@ def test_a_forked_child_watches_with_its_own_thread(tmp_path):
             change = seen.get(timeout=60)
             code = 0 if change.unique_id == "llm_gemini" and change.action == "save" else 2
         finally: os._exit(code)
-    assert os.read(ready_r, 1) == b"1"
+    os.close(ready_w)  # so a child that fails before it is ready ends the read instead of hanging the test
+    assert os.read(ready_r, 1) == b"1", f"the child exited with {os.waitpid(pid, 0)[1] >> 8} before it watched"
     revision = writer.save("llm_gemini", {"temperature": 0.5})
     assert seen.get(timeout=30) == ConfigChange("llm_gemini", "save", revision)  # the parent still hears it too
     assert os.waitpid(pid, 0)[1] == 0

@@ -38,3 +38,13 @@ def test_an_unknown_scheme_exits_1_with_one_line(tmp_path):
     assert done.returncode == 1
     assert done.stderr.startswith("cjm-plugins-copy-configs: Unknown config store URL scheme in 'mysql://'")
     assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1
+
+
+def test_an_unreachable_database_exits_1_with_one_line(tmp_path):
+    "The connection pool's retry warnings are not printed: the one line says which database and why, never the password."
+    JsonDirectoryStore(tmp_path / "a").save("llm_gemini", {"temperature": 0.7})
+    done = run(tmp_path, str(tmp_path / "a"), "postgresql://app:Sup3rSecret@127.0.0.1:1/plugins")
+    assert done.returncode == 1
+    assert done.stderr.startswith("cjm-plugins-copy-configs: PostgreSQL config database 'plugins' on 127.0.0.1:1 as 'app' "
+                                  "is unreachable")
+    assert done.stderr.count("\n") == 1 and "Sup3rSecret" not in done.stderr

@@ -1,5 +1,6 @@
 """PostgreSQL store features beyond the shared contract: history, saved_ids, migrations, watch, unreachable server."""
 import queue
+import threading
 from datetime import timezone
 
 import psycopg
@@ -135,3 +136,51 @@ def test_importing_the_module_loads_neither_psycopg_nor_the_ui(child_env):
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('psycopg', 'psycopg_pool', 'fasthtml', 'monsterui')))")
     out = subprocess.run([sys.executable, "-c", code], env=child_env, capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_registry_update_on_an_unreachable_server_says_so():
+    "The registry's locked writes keep the store's own error: which database is unreachable and why."
+    from cjm_fasthtml_plugins.core.registry import UnifiedPluginRegistry
+    store = PostgresConfigStore("postgresql://app:Sup3rSecret@127.0.0.1:1/plugins", connect_timeout=1)
+    registry = UnifiedPluginRegistry("unused-dir", store=store)
+    for call in (lambda: registry.update_plugin_config("llm_x", {"a": 1}),
+                 lambda: registry.write_plugin_config("llm_x", {"a": 1}, expected_revision="")):
+        with pytest.raises(StoreUnavailableError, match="'plugins' on 127.0.0.1:1 as 'app' is unreachable") as info: call()
+        assert "Sup3rSecret" not in str(info.value)
+    store.close()
+
+
+def test_two_processes_waiting_on_each_others_lock_get_a_lock_error(store, pg_dsn):
+    "Holding one id's lock while saving another (which the docs advise against) fails as a lock wait, not as an outage."
+    other = PostgresConfigStore(pg_dsn, table=store.table)
+    both_locked, errors = threading.Barrier(2), []
+    def cross(s, mine, theirs):
+        with s.lock(mine):
+            both_locked.wait(30)
+            try: s.save(theirs, {})
+            except Exception as e: errors.append(e)
+    threads = [threading.Thread(target=cross, args=(store, "llm_a", "llm_b")),
+               threading.Thread(target=cross, args=(other, "llm_b", "llm_a"))]
+    for t in threads: t.start()
+    for t in threads: t.join()
+    assert len(errors) == 1 and not isinstance(errors[0], StoreUnavailableError)  # the server broke the deadlock
+    assert isinstance(errors[0], TimeoutError) and "Could not save the config of plugin" in str(errors[0])
+    other.close()
+
+
+def test_a_pool_of_yours_is_named_and_watched_where_it_connects(pg_dsn):
+    "A pool given its database (or password) in `kwargs`: messages name that database and the listener connects there."
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+    from psycopg_pool import ConnectionPool
+    info = conninfo_to_dict(pg_dsn)
+    dbname = info.pop("dbname")
+    pool = ConnectionPool(make_conninfo(**info), kwargs={"dbname": dbname, "autocommit": True}, open=True)
+    store = PostgresConfigStore(pool, table=unique_table())
+    other = PostgresConfigStore(pg_dsn, table=store.table)  # another process or host
+    assert store.database.startswith(f"'{dbname}' on ")
+    seen = queue.Queue()
+    store.watch(seen.put)
+    revision = other.save("llm_gemini", {"a": 1})
+    assert seen.get(timeout=30) == ConfigChange("llm_gemini", "save", revision)
+    assert store.load("llm_gemini") == {"a": 1}
+    store.close(); other.close(); pool.close()

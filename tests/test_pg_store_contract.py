@@ -261,3 +261,82 @@ def test_a_failing_watch_callback_does_not_stop_the_others(stores, caplog):
     for n in range(3): other.save(f"llm_{n}", {"n": n})
     assert sorted(seen.get(timeout=30).unique_id for _ in range(3)) == ["llm_0", "llm_1", "llm_2"]
     assert "callback" in caplog.text and "boom" in caplog.text
+
+
+# -- review 2: both stores behave the same for the same calls ------------------------------------------------------
+def test_a_save_or_delete_waits_for_another_holder_of_the_lock(stores):
+    "A plain save or delete by another process waits for `lock(id)`, so a read-modify-write under it loses nothing."
+    holder, other = stores.make(), stores.make(lock_timeout=0.2)
+    holder.save("llm_gemini", {"n": 0})
+    with holder.lock("llm_gemini"):
+        config = holder.load("llm_gemini")
+        with pytest.raises(OSError, match=r"Could not save the config of plugin 'llm_gemini'.*The previous config is unchanged"):
+            other.save("llm_gemini", {"n": 99})
+        with pytest.raises(OSError, match=r"Could not delete the config of plugin 'llm_gemini'.*The previous config is unchanged"):
+            other.delete("llm_gemini")
+        holder.save("llm_gemini", {"n": config["n"] + 1})
+        other.save("llm_unrelated", {})  # other ids stay free
+    assert other.load("llm_gemini") == {"n": 1}
+    assert [e.config for e in other.history("llm_gemini")] == [{"n": 1}, {"n": 0}]
+    assert other.save("llm_gemini", {"n": 2}) == other.revision("llm_gemini")  # free again once released
+
+
+def _nested(levels, leaf, container):
+    for _ in range(levels): leaf = container(leaf)
+    return leaf
+
+
+@pytest.mark.parametrize("config, reason", [
+    ({"x": _nested(70, 1, lambda v: {"k": v})}, "levels deep"),
+    ({"x": _nested(70, 1, lambda v: (v,))}, "levels deep"),  # tuples are written as lists: the same rules apply
+    ({"x": 10 ** 4100}, "more than 4,000 digits"),
+    ({"x": (10 ** 4100,)}, "more than 4,000 digits"),
+    ({"x": (1, float("nan"))}, "NaN or Infinity")])
+def test_a_config_either_store_could_not_read_back_is_refused_by_both(store, config, reason):
+    store.save("llm_x", {"t": "kept"})
+    with pytest.raises(ValueError, match=f"Config for plugin 'llm_x' was not saved: .*{reason}.*The previous config is unchanged"):
+        store.save("llm_x", config)
+    assert store.load("llm_x") == {"t": "kept"} and len(store.history("llm_x")) == 1
+
+
+def test_a_record_nested_too_deeply_is_corrupt_in_both(stores):
+    store = stores.make()
+    store.save("llm_gemini", {})
+    stores.corrupt("llm_gemini", '{"x": ' + "[" * 70 + "]" * 70 + "}")
+    with pytest.raises(CorruptConfigError, match="levels deep"): store.load("llm_gemini")
+    assert store.list_ids() == ["llm_gemini"]
+
+
+def test_a_negative_history_limit_lists_nothing(store):
+    store.save("llm_gemini", {})
+    assert store.history("llm_gemini", limit=-1) == [] and store.history("llm_gemini", limit=0) == []
+
+
+def test_store_from_url_takes_history_limit_for_either_store(stores):
+    from cjm_fasthtml_plugins.core.changes import store_from_url
+    url = str(stores.tmp_path / "configs") if stores.kind == "json" else stores.dsn
+    store = store_from_url(url, history_limit=3, **({} if stores.kind == "json" else {"table": stores.table}))
+    stores.made.append(store)
+    for n in range(5): store.save("counter", {"n": n})
+    assert [e.config["n"] for e in store.history("counter")] == [4, 3, 2]
+
+
+def test_a_negative_lock_timeout_waits_as_long_as_it_takes(stores):
+    holder, patient = stores.make(), stores.make(lock_timeout=-1)  # negative: wait forever, in either store
+    done = []
+    def update():
+        with patient.lock("llm_gemini"): done.append(patient.save("llm_gemini", {"n": 1}))
+    with holder.lock("llm_gemini"):
+        worker = threading.Thread(target=update)
+        worker.start()
+        worker.join(0.5)  # time for the worker to find the lock taken (it must wait, not give up)
+    worker.join()
+    assert done and patient.load("llm_gemini") == {"n": 1}
+
+
+@pytest.mark.parametrize("config", [{1: "a", "1": "b"}, {"x": {None: 1}}, {"x": [{2.5: 1}]}])
+def test_a_key_that_is_not_a_string_is_refused_by_both(store, config):
+    "JSON keys are strings: a key of another type would come back changed (or, next to its string twin, lost)."
+    with pytest.raises(ValueError, match="Config for plugin 'llm_x' was not saved: it has a key of type .*, not a string"):
+        store.save("llm_x", config)
+    assert store.exists("llm_x") is False

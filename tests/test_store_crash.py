@@ -68,3 +68,39 @@ def test_sigkill_at_random_moments_never_corrupts(tmp_path):
     for uid in UIDS: registry.update_plugin_config(uid, {"after": "crashes"})
     assert registry.load_plugin_config(UIDS[0])["after"] == "crashes"
     assert not [p.name for p in config_dir.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_save_killed_before_its_history_line_is_listed_by_the_next_save(tmp_path):
+    "What a save killed between its rename and its history append leaves (the new file, no history line) is not lost."
+    store = JsonDirectoryStore(tmp_path / "configs")
+    store.save("llm_gemini", {"n": 1})
+    (tmp_path / "configs" / "llm_gemini.json").write_text('{"n": 2}')  # as that killed save (or a hand edit) leaves it
+    unlisted = store.revision("llm_gemini")
+    assert store.history("llm_gemini")[0].config == {"n": 1}
+    store.save("llm_gemini", {"n": 3})
+    entries = store.history("llm_gemini")
+    assert [(e.action, e.config) for e in entries] == [("save", {"n": 3}), ("save", {"n": 2}), ("save", {"n": 1})]
+    assert entries[1].revision == unlisted and entries[1].saved_at <= entries[0].saved_at
+    store.delete("llm_gemini")
+    assert [e.action for e in store.history("llm_gemini")] == ["delete", "save", "save", "save"]  # nothing added twice
+
+
+@pytest.mark.slow
+def test_after_a_kill_at_any_moment_the_next_save_keeps_every_config_in_history(tmp_path):
+    "Real SIGKILLs: whatever the killed writer managed, the config it left is in the history after the next save."
+    config_dir = tmp_path / "configs"
+    store = JsonDirectoryStore(config_dir)
+    store.save("crash_warmup", {})  # import filelock before forking
+    rng = random.Random(99)
+    for kill in range(40):
+        pid = os.fork()
+        if pid == 0:
+            try: writer_loop(config_dir, kill * 1_000_000)
+            finally: os._exit(1)
+        time.sleep(rng.uniform(0.0005, 0.05))
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        left = store.revision(UIDS[0])
+        revision = store.save(UIDS[0], {"after": kill})
+        listed = [e.revision for e in store.history(UIDS[0], limit=2)]
+        assert listed == [revision, left] if left is not None else listed[0] == revision

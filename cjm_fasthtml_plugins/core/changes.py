@@ -48,6 +48,18 @@ STORE_URL_ENV = "CJM_PLUGINS_STORE_URL"  # Environment variable holding the URL 
 _PG_SCHEMES = ("postgresql://", "postgres://")
 _KEY_VALUE_DSN = re.compile(r"\s*(host|hostaddr|port|dbname|user|password|passfile|service|sslmode)\s*=")  # libpq's other form
 
+def _directory_of(
+    text: str  # A directory path, or a `file://` URL
+) -> str:  # The local directory it names
+    "The directory a path or `file:` URL names (percent-escapes decoded); `ValueError` for a URL naming another host."
+    if not text.startswith("file://"): return text
+    from urllib.parse import unquote, urlsplit
+    parts = urlsplit(text)
+    if parts.netloc not in ("", "localhost"):
+        raise ValueError("The file:// config store URL names another host: write file:///path/to/dir (or file://localhost/path/to/dir) "
+                         "for a directory on this machine.")
+    return unquote(parts.path)
+
 def store_from_url(
     url: str | os.PathLike,  # `postgresql://user@host/db`, `file:///path/to/dir` or a directory path
     **kwargs: Any  # Keyword arguments for the store's constructor (e.g. `table=` or `lock_timeout=`)
@@ -64,7 +76,7 @@ def store_from_url(
         raise ValueError(f"Unknown config store URL scheme in {text.split('://')[0] + '://'!r}: "
                          "use postgresql://... for PostgreSQL, or a directory path (or file://path) for JSON files.")
     from cjm_fasthtml_plugins.core.store import JsonDirectoryStore
-    return JsonDirectoryStore(Path(text.removeprefix("file://")), **kwargs)
+    return JsonDirectoryStore(Path(_directory_of(text)), **kwargs)
 
 # %% ../../nbs/core/changes.ipynb #6132a835
 def copy_configs(
@@ -87,7 +99,7 @@ def _copy_urls(
     target: str  # URL or directory of the store to copy to
 ) -> List[str]:  # Ids copied
     "Open the stores two URLs name, copy every config from the first into the second, and close them."
-    directory = source.removeprefix("file://")
+    directory = _directory_of(source)
     if "://" not in directory and not _KEY_VALUE_DSN.match(directory) and not os.path.isdir(directory):  # a typo, made empty otherwise
         raise ValueError(f"No config directory {directory!r} to copy from: check the source path (nothing was copied or created).")
     stores = store_from_url(source), store_from_url(target)
@@ -103,6 +115,7 @@ def copy_configs_cli(
     target: str  # URL or directory of the store to copy to
 ) -> List[str]:  # Ids copied (None when run from a shell, which exits with status 0)
     "Copy every plugin config from one store to another (idempotent)."
+    if is_cli(copy_configs_cli): logging.getLogger("psycopg.pool").setLevel(logging.ERROR)  # its retries: the error says why
     try: copied = _copy_urls(source, target)
     except (ValueError, OSError, PluginRegistryError) as e:
         if is_cli(copy_configs_cli): raise SystemExit(f"cjm-plugins-copy-configs: {e}") from None  # one line and status 1, no traceback

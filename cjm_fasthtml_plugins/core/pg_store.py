@@ -25,6 +25,7 @@ from fastcore.basics import patch
 from .changes import ConfigChange, ConfigRevision
 from .errors import CorruptConfigError, PluginRegistryError
 from .store import validate_plugin_id
+from .strict_json import _not_plain_json, _plain_config
 
 # %% auto #0
 __all__ = ['StoreUnavailableError', 'describe_database', 'migrate', 'PostgresConfigStore', 'CorruptRowError']
@@ -119,6 +120,11 @@ _SQL = dict(  # every statement the store runs; {t}: configs table, {h}: history
     history="SELECT action, revision, config, saved_at FROM {h} WHERE unique_id = %s ORDER BY id DESC LIMIT %s",
 )
 
+def _pool_conninfo(pool: Any) -> str:  # What the pool's connections connect with: its conninfo and its `kwargs` (database, password, ...)
+    from psycopg.conninfo import make_conninfo
+    psycopg_only = ("autocommit", "prepare_threshold", "context", "row_factory", "cursor_factory")  # not libpq options
+    return make_conninfo(pool.conninfo, **{k: v for k, v in (pool.kwargs or {}).items() if k not in psycopg_only})
+
 class PostgresConfigStore:
     "Config store keeping one `jsonb` row per plugin in PostgreSQL, with history, cross-host locks and change notification."
     def __init__(self,
@@ -126,7 +132,7 @@ class PostgresConfigStore:
                  *,
                  table: str = "cjm_plugin_configs",  # Configs table (history: `<table>_history`; NOTIFY channel: `<table>`)
                  history_limit: int = 20,  # Past revisions kept per plugin id
-                 lock_timeout: float = 10.0,  # Seconds to wait for another process's `lock(id)` before `TimeoutError`
+                 lock_timeout: float = 10.0,  # Seconds `lock(id)`, `save` and `delete` wait for another holder of the lock before `TimeoutError` (negative: forever)
                  connect_timeout: float = 5.0,  # Seconds to wait for a connection before `StoreUnavailableError`
                  max_connections: int = 10  # Size limit of the pool the store makes from a DSN
                 ):
@@ -136,7 +142,7 @@ class PostgresConfigStore:
         self.table, self.history_limit, self.lock_timeout = table, history_limit, lock_timeout
         self.connect_timeout, self.max_connections = connect_timeout, max_connections
         own = isinstance(dsn_or_pool, str)
-        self._dsn, self._pool, self._own_pool = (dsn_or_pool if own else dsn_or_pool.conninfo), (None if own else dsn_or_pool), own
+        self._dsn, self._pool, self._own_pool = (dsn_or_pool if own else _pool_conninfo(dsn_or_pool)), (None if own else dsn_or_pool), own
         self.database = describe_database(self._dsn)  # how errors and logs name the database
         self._sql = {k: sql.SQL(v).format(**_names(table)) for k, v in _SQL.items()}
         self._ready, self._setup, self._local = False, threading.Lock(), threading.local()  # _local.held: (pool, lock connection)
@@ -221,12 +227,15 @@ def _connection(self: PostgresConfigStore) -> Iterator[Any]:
 _INHERITED: List[Any] = []  # pools and listeners inherited through fork: kept, never closed, in the child
 
 def _forget_inherited_connections() -> None:
-    "In a forked child: give every store a fresh start (new pool, lock state and listener on first use)."
+    "In a forked child: give every store a fresh start (new pool and lock state on first use, a new listener if it watched)."
     for store in list(_STORES):
         _INHERITED.append((store._pool, store._listener))
         if store._own_pool: store._pool = None
         store._setup, store._local, store._listener = threading.Lock(), threading.local(), None
         store._generation = next(store._generations)
+        if store._callbacks:  # it was watching: keep delivering in the child, as the JSON store's watcher does
+            store._listener = _Listener(store)
+            store._listener.start()
 
 if hasattr(os, "register_at_fork"): os.register_at_fork(after_in_child=_forget_inherited_connections)
 
@@ -254,6 +263,8 @@ def load_with_revision(self: PostgresConfigStore,
     if row is None: return None, None
     if not isinstance(row[0], dict):
         raise CorruptRowError(self, uid, f"it holds a JSON {type(row[0]).__name__}, not an object")
+    problem = _not_plain_json(row[0])  # a hand edit the JSON store would call corrupt too (e.g. nested too deeply)
+    if problem: raise CorruptRowError(self, uid, f"{problem[1]} (at {problem[0]})")
     return row[0], row[1]
 
 @patch
@@ -285,21 +296,38 @@ def list_ids(self: PostgresConfigStore) -> List[str]:  # Sorted ids with a store
     "List the ids that have a stored config."
     with self._connection() as conn: return sorted(r[0] for r in conn.execute(self._sql["ids"]))
 
+# %% ../../nbs/core/pg_store.ipynb #6a0e5b21
+@patch
+def _lock_wait(self: PostgresConfigStore) -> str:  # PostgreSQL's `lock_timeout` setting for `self.lock_timeout` ('0': forever)
+    return "0" if self.lock_timeout < 0 else f"{max(1, int(self.lock_timeout * 1000))}ms"
+
+@patch
+def _wait_for_lock(self: PostgresConfigStore, conn: Any, uid: str, action: str) -> None:
+    "Inside a change's transaction: take the advisory lock of `uid` until commit, waiting up to `lock_timeout` for its holder."
+    import psycopg
+    conn.execute("SELECT set_config('lock_timeout', %s, true)", (self._lock_wait(),))
+    try: conn.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_key(self.table, uid),))  # re-entrant inside lock(uid)
+    except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected) as e: raise self._lock_error(e, uid, action) from None
+
+@patch
+def _lock_error(self: PostgresConfigStore, error: Exception, uid: str, action: str) -> TimeoutError:  # For a lock not had
+    import psycopg
+    why = ("another process holds its lock while waiting for a lock this one holds (hold one id's lock at a time)"  # a deadlock
+           if isinstance(error, psycopg.errors.DeadlockDetected) else f"another process held its lock for more than {self.lock_timeout:g}s")
+    return TimeoutError(f"Could not {action} the config of plugin {uid!r} in {self.database}: {why}."
+                        + ("" if action == "lock" else " The previous config is unchanged."))
+
 # %% ../../nbs/core/pg_store.ipynb #13a21f7c
 _REVISION_LENGTH = 16  # Hex digits of SHA-256 kept as a revision
 
 _NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")  # a NUL character as json.dumps writes it (not a backslash, then 'u0000')
 
 def _serialise(unique_id: str, config: Mapping[str, Any]) -> Tuple[str, str]:  # (canonical JSON, revision)
-    if not isinstance(config, Mapping):
-        raise TypeError(f"Config for plugin {unique_id!r} must be a dict, not {type(config).__name__}.")
-    try:
-        text = json.dumps(dict(config), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-        data = text.encode("utf-8")  # fails on a lone surrogate (U+D800 to U+DFFF), which is not valid Unicode
-    except ValueError as e: raise ValueError(f"Config for plugin {unique_id!r} is not valid JSON: {e}.") from None
+    config = _plain_config(unique_id, config)  # the JSON store's rules, so both refuse the same configs
+    text = json.dumps(config, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     if _NUL.search(text): raise ValueError(f"Config for plugin {unique_id!r} was not saved: it holds a NUL character (U+0000), "
                                            "which PostgreSQL's jsonb cannot store. The previous config is unchanged.")
-    return text, hashlib.sha256(data).hexdigest()[:_REVISION_LENGTH]
+    return text, hashlib.sha256(text.encode("utf-8")).hexdigest()[:_REVISION_LENGTH]
 
 @patch
 def _record(self: PostgresConfigStore, conn: Any, uid: str, action: str, revision: Optional[str], text: Optional[str]) -> None:
@@ -316,6 +344,7 @@ def save(self: PostgresConfigStore,
     uid = validate_plugin_id(unique_id)
     text, revision = _serialise(uid, config)
     with self._connection() as conn, conn.transaction():
+        self._wait_for_lock(conn, uid, "save")
         conn.execute(self._sql["upsert"], (uid, text, revision))
         self._record(conn, uid, "save", revision, text)
     self._generation = next(self._generations)
@@ -328,6 +357,7 @@ def delete(self: PostgresConfigStore,
     "Delete a config (recorded in its history)."
     uid = validate_plugin_id(unique_id)
     with self._connection() as conn, conn.transaction():
+        self._wait_for_lock(conn, uid, "delete")
         removed = conn.execute(self._sql["delete"], (uid,)).fetchone() is not None
         if removed: self._record(conn, uid, "delete", None, None)
     self._generation = next(self._generations)
@@ -342,7 +372,7 @@ def history(self: PostgresConfigStore,
     "List the recent revisions of a config, deletes included."
     uid = validate_plugin_id(unique_id)
     with self._connection() as conn:
-        rows = conn.execute(self._sql["history"], (uid, self.history_limit if limit is None else limit)).fetchall()
+        rows = conn.execute(self._sql["history"], (uid, self.history_limit if limit is None else max(limit, 0))).fetchall()
     return [ConfigRevision(uid, action, rev, at.astimezone(timezone.utc), config) for action, rev, config, at in rows]
 
 # %% ../../nbs/core/pg_store.ipynb #9028f4f4
@@ -357,11 +387,9 @@ def _advisory_lock(self: PostgresConfigStore, conn: Any, uid: str) -> None:
     "Wait up to `lock_timeout` for the advisory lock of `uid`; `TimeoutError` if another session keeps it."
     import psycopg
     with self._unavailable():
-        conn.execute("SELECT set_config('lock_timeout', %s, false)", (f"{max(1, int(self.lock_timeout * 1000))}ms",))
+        conn.execute("SELECT set_config('lock_timeout', %s, false)", (self._lock_wait(),))
         try: conn.execute("SELECT pg_advisory_lock(%s)", (_lock_key(self.table, uid),))
-        except psycopg.errors.LockNotAvailable:
-            raise TimeoutError(f"Timed out after {self.lock_timeout:g}s waiting for the lock of plugin config {uid!r} "
-                               f"in {self.database}: another process holds it.") from None
+        except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected) as e: raise self._lock_error(e, uid, "lock") from None
 
 @patch
 def _release_lock(self: PostgresConfigStore, conn: Any, uid: str, last: bool) -> None:

@@ -18,7 +18,8 @@ from .errors import (ConfigConflictError, ConfigValidationError, CorruptConfigEr
                                               UnknownPluginError)
 from .isolation import OWNERS_ID, _admit, _check_owners, _claim, _discover, _shutdown, call_with_time_limit
 from .metadata import PluginMetadata, config_object
-from .store import ConfigStore, JsonDirectoryStore, _locked, _not_plain_json, validate_plugin_id
+from .store import ConfigStore, JsonDirectoryStore, _locked, validate_plugin_id
+from .strict_json import _not_plain_json
 
 # %% auto #0
 __all__ = ['T', 'STRICT_ENV_VAR', 'UnifiedPluginRegistry']

@@ -19,16 +19,19 @@ import zlib
 from pathlib import Path
 from typing import Any, ContextManager, Dict, FrozenSet, Iterator, List, Mapping, Optional, Protocol, Tuple, runtime_checkable
 
-from .errors import CorruptConfigError, InvalidPluginIdError
+from .errors import CorruptConfigError, InvalidPluginIdError, PluginRegistryError
+from .strict_json import MAX_CONFIG_DEPTH, _encoded, _parse
 
 # %% auto #0
-__all__ = ['MAX_PLUGIN_ID_LENGTH', 'MAX_CONFIG_DEPTH', 'validate_plugin_id', 'ConfigStore', 'JsonDirectoryStore']
+__all__ = ['MAX_PLUGIN_ID_LENGTH', 'validate_plugin_id', 'ConfigStore', 'JsonDirectoryStore', 'MAX_CONFIG_DEPTH']
 
 # %% ../../nbs/core/store.ipynb #a9737a7f
 import weakref
 from typing import Callable
 
 from .errors import _method as patch_method  # fastcore's @patch, without its import cost
+
+_all_ = ["MAX_CONFIG_DEPTH"]  # defined in `core.strict_json`, importable from here as before
 
 def _log() -> Any:  # This module's `logging.Logger`, imported on first use (logging costs more to import than the store)
     import logging
@@ -163,58 +166,7 @@ def _write_atomically(path: str, data: bytes) -> None:
         raise
     _fsync_directory(directory)
 
-# %% ../../nbs/core/store.ipynb #0a2170d6
-MAX_CONFIG_DEPTH = 64  # Deepest nesting of objects and lists a config may have (deeper files are corrupt, deeper saves refused)
-_MAX_INT_BITS = 13_300  # About 4,000 decimal digits: under Python's default `int` string limit (4,300), so every saved integer reads back
-
-def _not_plain_json(value: Any) -> Optional[Tuple[str, str]]:  # (dotted path, why) of the first offender; None when all is plain
-    "Find a lone surrogate, a NaN or infinity, or nesting deeper than `MAX_CONFIG_DEPTH` in parsed JSON."
-    stack = [(value, 0, "")]
-    while stack:
-        item, depth, path = stack.pop()
-        if isinstance(item, float) and item - item != 0: return path, "it holds NaN or Infinity, which JSON cannot represent"
-        if isinstance(item, int) and item.bit_length() > _MAX_INT_BITS: return path, "it holds an integer with more than 4,000 digits"
-        if isinstance(item, str) and not item.isascii():
-            try: item.encode("utf-8")
-            except UnicodeEncodeError: return path, "it holds a lone surrogate (U+D800 to U+DFFF), which is not valid Unicode"
-        if isinstance(item, (dict, list)):
-            if depth >= MAX_CONFIG_DEPTH: return path, f"it nests objects and lists more than {MAX_CONFIG_DEPTH} levels deep"
-            for key, child in (item.items() if isinstance(item, dict) else enumerate(item)):
-                where = str(key).encode("utf-8", "replace").decode("utf-8")  # a key with a lone surrogate shows as '?'
-                where = f"{path}.{where}" if path else where
-                stack += [(key, depth + 1, where), (child, depth + 1, where)]
-    return None
-
-def _refuse_constant(name: str) -> Any: raise ValueError(f"{name} is not valid JSON")
-_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)  # made once: `json.loads` with options makes one per call
-
-def _parse(path: str, data: bytes) -> Dict[str, Any]:
-    "The JSON object in a config file's bytes, or `CorruptConfigError` saying what is wrong."
-    try: text = data.decode("utf-8")
-    except UnicodeDecodeError as e: raise CorruptConfigError(path, f"invalid UTF-8 at byte {e.start}") from None
-    if not text.strip(): raise CorruptConfigError(path, "the file is empty")
-    if text.startswith("\ufeff"): raise CorruptConfigError(path, "it starts with a byte order mark (save it as UTF-8 without one)")
-    try: value = _DECODER.decode(text)
-    except json.JSONDecodeError as e:
-        raise CorruptConfigError(path, f"invalid JSON at line {e.lineno}, column {e.colno} ({e.msg})") from None
-    except RecursionError: raise CorruptConfigError(path, "it nests objects and lists too deeply to read") from None
-    except ValueError as e: raise CorruptConfigError(path, f"it holds a value no JSON reader accepts ({str(e)[:120]})") from None
-    if not isinstance(value, dict):
-        raise CorruptConfigError(path, f"it holds a JSON {type(value).__name__}, not an object")
-    problem = _not_plain_json(value)
-    if problem: raise CorruptConfigError(path, f"{problem[1]} (at {problem[0]})")
-    return value
-
 # %% ../../nbs/core/store.ipynb #a7fda6d9
-def _encoded(unique_id: str, config: Mapping[str, Any]) -> bytes:
-    "The bytes a config is stored as: strict JSON (no NaN, no lone surrogate, bounded depth), or a `ValueError` naming why."
-    if not isinstance(config, Mapping):
-        raise TypeError(f"Config for plugin {unique_id!r} must be a dict, not {type(config).__name__}.")
-    problem = _not_plain_json(dict(config))
-    if problem: raise ValueError(f"Config for plugin {unique_id!r} was not saved: {problem[1]} (at {problem[0] or 'the top'}). "
-                                 "The previous config is unchanged.")
-    return (json.dumps(dict(config), indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
-
 def _unchanged(unique_id: str, action: str, error: OSError) -> OSError:
     "An error for a lock or write that failed: it names the plugin and says nothing changed (never a lock path alone)."
     if isinstance(error, TimeoutError) and not error.strerror: reason = "another process held its lock for too long"
@@ -226,6 +178,7 @@ def _locked(store: Any, unique_id: str, action: str = "save") -> Iterator[None]:
     "Hold `store.lock(unique_id)`; a lock that cannot be taken raises `_unchanged`'s error."
     with contextlib.ExitStack() as stack:
         try: stack.enter_context(store.lock(unique_id))
+        except PluginRegistryError: raise  # already names the store and the reason (e.g. an unreachable database)
         except OSError as e: raise _unchanged(unique_id, action, e) from e
         yield
 
@@ -235,9 +188,11 @@ class JsonDirectoryStore:
     def __init__(self,
                  config_dir: Path,  # Directory holding `<unique_id>.json` files (created 0700 if missing)
                  *,
-                 lock_timeout: float = 10.0  # Seconds to wait for another holder of a lock before `filelock.Timeout` (negative: forever)
+                 lock_timeout: float = 10.0,  # Seconds to wait for another holder of a lock before `filelock.Timeout` (negative: forever)
+                 history_limit: Optional[int] = None  # Past revisions kept per id (None: the class's `history_limit`, 20)
                 ):
         self.config_dir, self.lock_timeout = Path(config_dir), lock_timeout
+        if history_limit is not None: self.history_limit = history_limit  # as PostgresConfigStore takes it (e.g. from store_from_url)
         self.config_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._dir = os.fspath(self.config_dir)  # str paths: cheaper than Path objects on the hot paths
         self._stripes: Tuple[Optional[int], tuple] = (None, ())  # (pid, the _LOCK_STRIPES FileLocks made in that process)
@@ -367,9 +322,10 @@ class JsonDirectoryStore:
         path, data = self._file(unique_id), _encoded(unique_id, config)
         revision = _revision_of(data)
         with _locked(self, unique_id):
+            before = self._before(unique_id)  # what the history must already list (section "History" below)
             try: _write_atomically(path, data)
             except OSError as e: raise _unchanged(unique_id, "save", e) from e
-            self._record(unique_id, "save", revision, data)  # history (section "History" below)
+            self._record(unique_id, "save", revision, data, before)
         return revision
 
     def delete(self,
@@ -378,11 +334,12 @@ class JsonDirectoryStore:
         "Delete a config under the id's lock."
         path = self._file(unique_id)
         with _locked(self, unique_id, "delete"):
+            before = self._before(unique_id)
             try: os.unlink(path)
             except FileNotFoundError: return False
             except OSError as e: raise _unchanged(unique_id, "delete", e) from e
             _fsync_directory(self._dir)
-            self._record(unique_id, "delete", None, None)  # history (section "History" below)
+            self._record(unique_id, "delete", None, None, before)
         return True
 
 # %% ../../nbs/core/store.ipynb #3643390a
@@ -392,12 +349,30 @@ JsonDirectoryStore.history_limit = 20  # Past revisions kept per id (set on an i
 def _history_file(self: JsonDirectoryStore, unique_id: str) -> str:  # Path of the id's history (id validated)
     return os.path.join(self._dir, ".history", validate_plugin_id(unique_id) + ".jsonl")
 
-@patch_method
-def _record(self: JsonDirectoryStore, unique_id: str, action: str, revision: Optional[str], data: Optional[bytes]) -> None:
-    "Append a history entry for `unique_id` (its lock is held); keep the newest `history_limit` once there are twice as many."
+def _entry(action: str, revision: Optional[str], at: float, config: Any) -> bytes:  # One history line
     from datetime import datetime, timezone  # on first use: keeps `import` of the registry light
-    entry = dict(a=action, r=revision, t=datetime.now(timezone.utc).isoformat(), c=None if data is None else json.loads(data))
-    line, path = (json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8"), self._history_file(unique_id)
+    entry = dict(a=action, r=revision, t=datetime.fromtimestamp(at, timezone.utc).isoformat(), c=config)
+    return (json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+
+def _newest_revision(lines: bytes) -> Any:  # Revision of the newest readable history line ('' when there is none)
+    for line in reversed(lines.splitlines()):
+        try: return json.loads(line)["r"]
+        except (ValueError, KeyError, TypeError): continue  # a line torn by a crash
+    return ""
+
+@patch_method
+def _before(self: JsonDirectoryStore, unique_id: str) -> Optional[Tuple[str, float, str, bytes]]:
+    "(revision, mtime, path, bytes) of the config file a change is about to replace (its lock is held), else None."
+    try:
+        path, data = self._read(unique_id)
+        return None if data is None else (_revision_of(data), os.stat(path).st_mtime, path, data)
+    except (CorruptConfigError, OSError): return None  # a symlink, a FIFO, ...: nothing worth listing
+
+@patch_method
+def _record(self: JsonDirectoryStore, unique_id: str, action: str, revision: Optional[str], data: Optional[bytes],
+            before: Optional[Tuple[str, float, str, bytes]] = None) -> None:
+    "Append a history entry for `unique_id` (its lock is held), after one for `before` if the history lacks it; trim to `history_limit`."
+    line, path = _entry(action, revision, time.time(), None if data is None else json.loads(data)), self._history_file(unique_id)
     flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
     try:
         try: fd = os.open(path, flags, 0o600)
@@ -406,9 +381,12 @@ def _record(self: JsonDirectoryStore, unique_id: str, action: str, revision: Opt
             fd = os.open(path, flags, 0o600)
         try:
             size = os.fstat(fd).st_size
-            if size and os.pread(fd, 1, size - 1) != b"\n": line = b"\n" + line  # after a line torn by a crash
+            kept = os.pread(fd, size, 0) if size else b""
+            if before and _newest_revision(kept) != before[0]:  # a config it lacks (parsed only then: it is rare)
+                with contextlib.suppress(CorruptConfigError): line = _entry("save", *before[:2], _parse(*before[2:])) + line
+            if kept and not kept.endswith(b"\n"): line = b"\n" + line  # after a line torn by a crash
             os.write(fd, line)  # not synced: see "History entries" (the config itself is)
-            lines = os.pread(fd, size + len(line), 0).splitlines(keepends=True) if size else []
+            lines = (kept + line).splitlines(keepends=True)
         finally: os.close(fd)
         if len(lines) >= 2 * self.history_limit: _write_atomically(path, b"".join(lines[len(lines) - self.history_limit:]))  # not [-0:]
     except OSError as e:
