@@ -109,3 +109,12 @@ def test_write_failing_part_way_keeps_previous_config(tmp_path, child_env):
     assert result["after"] == expected
     assert JsonDirectoryStore(config_dir).load("llm_gemini") == expected
     assert sorted(p.name for p in config_dir.iterdir()) == [".history", ".locks", "llm_gemini.json"]  # no temp file left behind (.history: issue 15)
+
+
+def test_a_platform_without_o_nofollow_still_saves_and_keeps_history(tmp_path, monkeypatch):
+    "Windows has no os.O_NOFOLLOW: a save (and its history line) must not depend on it."
+    store = JsonDirectoryStore(tmp_path)
+    monkeypatch.delattr("os.O_NOFOLLOW")
+    revision = store.save("llm_gemini", {"temperature": 0.5})
+    assert store.load("llm_gemini") == {"temperature": 0.5}
+    assert [e.revision for e in store.history("llm_gemini")] == [revision]

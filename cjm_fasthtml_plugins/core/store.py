@@ -373,7 +373,7 @@ def _record(self: JsonDirectoryStore, unique_id: str, action: str, revision: Opt
             before: Optional[Tuple[str, float, str, bytes]] = None) -> None:
     "Append a history entry for `unique_id` (its lock is held), after one for `before` if the history lacks it; trim to `history_limit`."
     line, path = _entry(action, revision, time.time(), None if data is None else json.loads(data)), self._history_file(unique_id)
-    flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | _NO_FOLLOW | getattr(os, "O_CLOEXEC", 0)  # Windows has no O_NOFOLLOW
     try:
         try: fd = os.open(path, flags, 0o600)
         except FileNotFoundError:  # the first history in this directory
