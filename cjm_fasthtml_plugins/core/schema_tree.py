@@ -327,21 +327,23 @@ def _secret_tree(node: Mapping[str, Any]) -> Any:
     if any(tree.values()) and (kinds := _container_kinds(node)): tree[_SHAPES] = kinds
     return tree if any(tree.values()) else {}
 
-def _map_secrets(tree: Any, value: Any, path: Tuple[Any, ...], fn) -> Any:
-    "A copy of `value` with `fn(path, v)` applied to each secret value; `fn` returning `_DROP` removes it."
+def _map_secrets(tree: Any, value: Any, path: Tuple[Any, ...], fn, loose=None) -> Any:
+    "A copy of `value` with `fn(path, v)` applied to each secret value (`loose(path, v)`, default `fn`, to one no field describes); `_DROP` removes it."
+    loose = loose or fn
     if tree is True: return fn(path, value)
+    if tree is _UNDECLARED: return loose(path, value)
     kind = "object" if isinstance(value, dict) else "array" if isinstance(value, list) else None
-    if value is not None and tree.get(_SHAPES) and kind not in tree[_SHAPES]: return fn(path, value)  # no field describes it
+    if value is not None and tree.get(_SHAPES) and kind not in tree[_SHAPES]: return loose(path, value)  # no field describes it
     if kind == "object":
         out = {}
         for k, v in value.items():
             sub = tree.get(k, tree.get("*"))
-            if sub is None and tree.get(_UNDECLARED): sub = True  # a key the schema does not describe may be a renamed secret
-            new = _map_secrets(sub, v, path + (k,), fn) if sub else v
+            if sub is None and tree.get(_UNDECLARED): sub = _UNDECLARED  # a key the schema does not describe may be a renamed secret
+            new = _map_secrets(sub, v, path + (k,), fn, loose) if sub else v
             if new is not _DROP: out[k] = new
         return out
     if kind == "array" and "*" in tree:
-        return [x for x in (_map_secrets(tree["*"], v, path + (i,), fn) for i, v in enumerate(value)) if x is not _DROP]
+        return [x for x in (_map_secrets(tree["*"], v, path + (i,), fn, loose) for i, v in enumerate(value)) if x is not _DROP]
     return value
 
 _DROP = object()
@@ -384,7 +386,9 @@ def redact_secrets(
 ) -> str:  # The text with every secret value (as text, `repr` or JSON) replaced by `SECRET_MASK`
     "Remove the secret values of a config from a message before it is shown or logged."
     found: List[Any] = []
-    _map_secrets(_secret_tree(resolve_refs(schema)), config, (), lambda path, v: found.append(v) or v)
+    keep = lambda path, v: found.append(v) or v
+    plain = lambda path, v: v if isinstance(v, (bool, int, float)) else keep(path, v)  # a stale `threads: 1` is no renamed secret
+    _map_secrets(_secret_tree(resolve_refs(schema)), config, (), keep, plain)
     texts = {t for v in found if v not in (None, "") for t in (str(v), repr(v), json.dumps(v, ensure_ascii=False))}
     for t in sorted(texts, key=len, reverse=True): text = text.replace(t, SECRET_MASK)
     return text
