@@ -255,7 +255,7 @@ def _scalar(kind: str, node: Mapping[str, Any], value: Any, present: bool, path:
     shown = _text(value) if present else ""
     common = dict(id=fid, name=name, placeholder=_placeholder(node), required=required, **attrs)
     if kind in _NUMBER_TYPES:  # not type=number: it posts '' for text it cannot parse, and what was typed is lost unsaid
-        if errors and isinstance(ctx.typed.get(name), str): shown = ctx.typed[name]  # unreadable: shown as typed, to correct
+        if errors and not present and isinstance(ctx.typed.get(name), str): shown = ctx.typed[name]  # unreadable: shown as typed
         control = Input(type="text", value=shown, inputmode=_NUMBER_TYPES[kind], autocomplete="off", **common)
     elif "\n" in shown or node.get("format") == "textarea" or (node.get("maxLength") or 0) > 200:
         control = TextArea("\n" + shown, rows=4, maxlength=node.get("maxLength"), **common)
