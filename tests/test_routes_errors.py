@@ -130,3 +130,16 @@ def test_a_refused_save_keeps_the_form_and_shows_why_above_it(registry):
         assert 'id="plugin-settings-status"' in r.text and "Nothing was changed" in r.text
     r = client.get(router.details.to(plugin_id="nope_nope"), headers={**HX, "HX-Target": "plugin-details"})  # other views: in place
     assert r.status_code == 404 and "HX-Retarget" not in r.headers
+
+
+def test_a_refused_reset_of_a_corrupt_config_has_a_status_line_to_answer_in(registry, tmp_path):
+    "The corrupt-config panel's Reset targets the panel too, so a refusal is retargeted to its status line: that line must be there."
+    router, client = client_for(registry)
+    (tmp_path / "transcription_whisper.json").write_text("{not json")
+    panel = client.get(router.settings.to(plugin_id="transcription_whisper"), headers=HX).text
+    assert "The saved config cannot be read." in panel and 'hx-target="#plugin-settings"' in panel
+    r = client.post(router.reset.to(plugin_id="transcription_whisper"), data={"__revision__": ""},
+                    headers={**HX, "HX-Target": "plugin-settings", "Sec-Fetch-Site": "cross-site"})  # refused: another site
+    assert r.status_code == 403 and r.headers["HX-Retarget"] == "#plugin-settings-status"
+    assert '<div hidden id="plugin-settings-status"></div>' in panel  # else HTMX finds no target and the refusal shows nowhere
+    assert (tmp_path / "transcription_whisper.json").read_text() == "{not json"

@@ -73,6 +73,7 @@ def render_config_error(
     return _panel(plugin, _alert(AlertT.error, fh.Div(fh.Strong("The saved config cannot be read."), fh.P(str(error))),
                                  role="alert", data_testid="config-error"),
                   fh.P("Reset to defaults deletes the saved config; the plugin then uses its defaults.", cls=MUTED),
+                  fh.Div(id=PluginSettingsHtmlIds.STATUS, hidden=True),  # a refused reset answers here (its button targets the panel)
                   fh.Form(_reset_button(reset_action, plugin.title), action=reset_action, method="post") if reset_action else None)
 
 # %% ../../nbs/components/settings.ipynb #5a5f2089
