@@ -213,7 +213,8 @@ def _choice(node: Mapping[str, Any], value: Any, present: bool, path: Tuple[Any,
     "Radios for up to three options, else a select; an empty option when the value may be left out."
     fid, name = ctx.new_id(path), _name(ctx.prefix, path)
     options = [(_opt(v), label or '""') for v, label in choice_options(node)]
-    if nullable or not required or not present: options = [("", _unset_label(node))] + options
+    unset = "—" if nullable else _unset_label(node)  # a nullable choice's empty option saves null, not the default
+    if nullable or not required or not present: options = [("", unset)] + options
     choices = [v for v, _ in choice_options(node)]  # the value as the choice it equals (1 is the choice 1.0)
     current = _opt(next((v for v in choices if _same(v, value)), value)) if present and value is not None else ""
     notes, attrs = _notes(ctx, fid, path, node, ctx.claim(path), value=value, present=present)
