@@ -21,7 +21,7 @@ from .form import CLEAR_FIELD, render_schema_fields
 from .ui import MUTED
 from ..core.errors import ConfigConflictError, FieldError
 from ..core.metadata import PluginMetadata
-from ..core.schema_tree import fill_defaults, mask_secrets, redact_secrets, secret_paths
+from ..core.schema_tree import SchemaError, fill_defaults, mask_secrets, redact_secrets, secret_paths
 
 # %% ../../nbs/components/settings.ipynb #9779aee1
 class PluginSettingsHtmlIds:
@@ -253,7 +253,8 @@ def render_config_history(
     "Render a plugin's settings history with what changed between neighbouring entries and a Restore button per entry."
     restore = None if restore_action is None else dict(action=restore_action, fields=fields, htmx=dict(
         hx_post=restore_action, hx_target=hx_target, hx_swap="outerHTML") if hx_target else {})
-    secrets = bool(secret_paths(plugin.config_schema))
+    try: secrets = bool(secret_paths(plugin.config_schema))
+    except SchemaError: secrets = True  # a schema it cannot resolve (a remote `$ref`) may hold secrets; the history is shown anyway
     items = [_history_entry(e, entries[i + 1] if i + 1 < len(entries) else None, current_revision, restore, i == 0, secrets)
              for i, e in enumerate(entries)]
     body = fh.Ol(*items, cls="space-y-2") if items else fh.P("Nothing has been saved yet: there is no history.", cls=MUTED)
