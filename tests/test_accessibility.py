@@ -109,8 +109,9 @@ def test_dark_mode_keeps_muted_text_muted(a11y_server, browser):
         f"(contrast between them {contrast(colors['label'], colors['muted']):.2f})")
 
 
-FOCUS_JS = """() => { const e = document.activeElement, s = getComputedStyle(e);
-  return {name: e.textContent.trim(), style: s.outlineStyle, width: parseFloat(s.outlineWidth), offset: parseFloat(s.outlineOffset),
+FOCUS_JS = """() => { const e = document.activeElement, s = getComputedStyle(e), shown = e.cloneNode(true);
+  shown.querySelectorAll('[aria-hidden=true]').forEach(x => x.remove());  // the name a screen reader reads
+  return {name: shown.textContent.trim(), style: s.outlineStyle, width: parseFloat(s.outlineWidth), offset: parseFloat(s.outlineOffset),
           color: s.outlineColor, fill: s.backgroundColor, background: getComputedStyle(document.body).backgroundColor} }"""
 
 

@@ -169,7 +169,8 @@ def HomeContent(registry: UnifiedPluginRegistry,  # The demo's registry
     failures = registry.get_load_failures()
     def count(c):  # "2 plugins", and how many failed to load, so the card agrees with the page it opens
         failed = len(registry.get_load_failures(c))
-        return f"{len(registry.get_plugins_by_category(c))} plugins" + (f", {failed} failed to load" if failed else "")
+        listed = len(registry.get_plugins_by_category(c))
+        return f"{listed} plugin{'' if listed == 1 else 's'}" + (f", {failed} failed to load" if failed else "")
     cards = [Card(fh.P(count(c), cls=MUTED),
                   header=fh.H2(title, cls="text-lg font-semibold"),
                   footer=fh.A("Open", href=url, cls="uk-btn uk-btn-primary", aria_label=f"Open {title}"))
