@@ -386,10 +386,13 @@ def redact_secrets(
 ) -> str:  # The text with every secret value (as text, `repr` or JSON) replaced by `SECRET_MASK`
     "Remove the secret values of a config from a message before it is shown or logged."
     found: List[Any] = []
+    quoted: List[Any] = []  # values no field describes: removed where quoted (bare too if long), so a stale `mode: "a"` leaves other a's
     keep = lambda path, v: found.append(v) or v
-    plain = lambda path, v: v if isinstance(v, (bool, int, float)) else keep(path, v)  # a stale `threads: 1` is no renamed secret
-    _map_secrets(_secret_tree(resolve_refs(schema)), config, (), keep, plain)
+    loose = lambda path, v: v if isinstance(v, (bool, int, float)) else quoted.append(v) or v  # a stale `threads: 1` is no secret
+    _map_secrets(_secret_tree(resolve_refs(schema)), config, (), keep, loose)
     texts = {t for v in found if v not in (None, "") for t in (str(v), repr(v), json.dumps(v, ensure_ascii=False))}
+    for v in quoted:
+        if v not in (None, ""): texts |= {repr(v), json.dumps(v, ensure_ascii=False), *((str(v),) if len(str(v)) >= 8 else ())}
     for t in sorted(texts, key=len, reverse=True): text = text.replace(t, SECRET_MASK)
     return text
 
