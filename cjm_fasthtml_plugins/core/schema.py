@@ -210,14 +210,14 @@ def config_errors(
 
 # %% ../../nbs/core/schema.ipynb #b7d2c4e1
 def _defaults(schema: Any) -> Dict[str, Any]:
-    "The `default` of each property of a schema whose `$ref`s are resolved, nested objects' included."
-    defaults, properties = {}, schema.get("properties") if isinstance(schema, Mapping) else None
+    "The `default` of each property of a schema whose `$ref`s are resolved (plain `allOf` branches merged in), nested objects' included."
+    from cjm_fasthtml_plugins.core.schema_tree import merge_all_of  # the settings form reads `allOf` the same way
+    properties = merge_all_of(schema).get("properties") if isinstance(schema, Mapping) else None
+    defaults = {}
     for name, prop in (properties.items() if isinstance(properties, Mapping) else ()):
         if not isinstance(prop, Mapping): continue
         if "default" in prop: defaults[name] = copy.deepcopy(prop["default"])
-        elif isinstance(prop.get("properties"), Mapping):
-            nested = _defaults(prop)
-            if nested: defaults[name] = nested
+        elif (nested := _defaults(prop)): defaults[name] = nested
     return defaults
 
 def schema_defaults(
