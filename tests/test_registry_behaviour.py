@@ -309,3 +309,26 @@ def test_a_manager_that_raises_while_a_config_is_pushed_does_not_fail_the_save(r
     assert registry.takes_effect_on_restart("tr_whisper")
     assert registry.delete_plugin_config("tr_whisper") is True
     assert "ZeroDivisionError" in caplog.text
+
+
+def test_a_validator_compiled_while_the_category_is_refreshed_is_not_kept(tmp_path, monkeypatch):
+    "A request validating while the plugin's schema changes (refresh) must not leave the old schema in force."
+    from cjm_fasthtml_plugins.core import schema
+    manager = Manager({"p": {"type": "object", "properties": {"n": {"type": "integer", "maximum": 5}}}})
+    registry = UnifiedPluginRegistry(tmp_path)
+    registry.register_plugin_manager("t", manager)
+    compiled, refreshed, real = threading.Event(), threading.Event(), schema.compile_validator
+    def compile_then_wait(s):
+        validator = real(s)
+        compiled.set(); refreshed.wait(10)
+        return validator
+    monkeypatch.setattr(schema, "compile_validator", compile_then_wait)
+    request = threading.Thread(target=registry.validate_plugin_config, args=("t_p", {"n": 1}))
+    request.start(); compiled.wait(10)
+    manager.schemas["p"] = {"type": "object", "properties": {"n": {"type": "integer", "maximum": 50}}}
+    registry.refresh_category("t")
+    refreshed.set(); request.join()
+    monkeypatch.setattr(schema, "compile_validator", real)
+    assert registry.get_plugin("t_p").config_schema["properties"]["n"]["maximum"] == 50
+    assert registry.validate_plugin_config("t_p", {"n": 20}) == []
+    assert [e.path for e in registry.validate_plugin_config("t_p", {"n": 51})] == ["n"]

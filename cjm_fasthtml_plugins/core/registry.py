@@ -93,7 +93,7 @@ class UnifiedPluginRegistry:
         self._by_category: Dict[str, List[PluginMetadata]] = {}  # category -> its plugins; kept sorted by category
         self._failures: Dict[str, List[LoadFailure]] = {}  # category -> failures of its last discovery
         self._plugins: Dict[str, PluginMetadata] = {}  # unique id -> metadata, in registration order
-        self._validators: Dict[str, Any] = {}  # unique id -> its schema's jsonschema validator, compiled on first use
+        self._validators: Dict[str, Tuple[Any, Any]] = {}  # unique id -> (the schema, its jsonschema validator), compiled on first use
         self._saved: Any = None  # the `store.saved_ids()` object the is_configured flags were last set from
         self._adapters: Dict[str, Optional[SchemaManagerAdapter]] = {}  # category -> adapter for its manager's shape
         self._restart_pending: set = set()  # unique ids whose running plugin could not take its newly saved config
@@ -263,12 +263,13 @@ class UnifiedPluginRegistry:
         "Validate a config against the plugin's JSON Schema with `jsonschema`."
         from cjm_fasthtml_plugins.core.schema import compile_validator, config_errors  # on first use, like jsonschema
         plugin = self._registered(unique_id)
-        validator = self._validators.get(unique_id)
-        if validator is None:
-            try: validator = self._validators[unique_id] = compile_validator(plugin.config_schema)
+        compiled_from, validator = self._validators.get(unique_id, (None, None))
+        if compiled_from is not plugin.config_schema:  # first use, or the plugin was re-registered meanwhile
+            try: validator = compile_validator(plugin.config_schema)
             except Exception as e:
                 return [FieldError("", f"the plugin's config schema is itself invalid ({getattr(e, 'message', e)}); "
                                        "fix the plugin's get_config_schema()")]
+            self._validators[unique_id] = (plugin.config_schema, validator)
         return config_errors(validator, config)
 
     def get_config_defaults(self,
