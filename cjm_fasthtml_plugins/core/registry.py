@@ -336,8 +336,7 @@ class UnifiedPluginRegistry:
                 if current != (expected_revision or None):
                     raise ConfigConflictError(unique_id, expected_revision, current, current_config)
                 revision = self.store.save(unique_id, config)
-        _claim(self.store, self._owned, self._plugins.get(unique_id))
-        self._push(unique_id, config)
+        self._stored(unique_id, config)
         return revision
 
     def update_plugin_config(self,
@@ -351,8 +350,7 @@ class UnifiedPluginRegistry:
             current = self.store.load(unique_id) or {}
             updated = self._checked(unique_id, changes(current) if callable(changes) else {**current, **changes}, validate)
             self.store.save(unique_id, updated)
-        _claim(self.store, self._owned, self._plugins.get(unique_id))
-        self._push(unique_id, updated)
+        self._stored(unique_id, updated)
         return updated
 
     def save_plugin_config(self,
@@ -373,11 +371,19 @@ class UnifiedPluginRegistry:
         "Delete saved configuration for a plugin."
         try:
             self.store.delete(validate_plugin_id(unique_id))
+            if unique_id in self._plugins: self._plugins[unique_id].is_configured = False  # metadata already handed out too
             self._push(unique_id, {})  # the running plugin falls back to the defaults
             return True
         except (PluginRegistryError, OSError, ValueError) as e:
             _logger().error("Could not delete the config of plugin %r: %s", unique_id, e)
             return False
+
+    def _stored(self, unique_id: str, saved: Mapping[str, Any]) -> None:
+        "After a save: the plugin is configured (metadata already handed out too), owns the config, and runs with it."
+        plugin = self._plugins.get(unique_id)
+        if plugin is not None: plugin.is_configured = True
+        _claim(self.store, self._owned, plugin)
+        self._push(unique_id, saved)
 
     def _push(self, unique_id: str, saved: Mapping[str, Any]) -> None:
         "Hand a just-saved config to the plugin if it runs; remember when it takes effect only on restart."
