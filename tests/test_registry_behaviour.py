@@ -332,3 +332,23 @@ def test_a_validator_compiled_while_the_category_is_refreshed_is_not_kept(tmp_pa
     assert registry.get_plugin("t_p").config_schema["properties"]["n"]["maximum"] == 50
     assert registry.validate_plugin_config("t_p", {"n": 20}) == []
     assert [e.path for e in registry.validate_plugin_config("t_p", {"n": 51})] == ["n"]
+
+
+
+def test_lookups_during_a_refresh_see_every_plugin(tmp_path, monkeypatch):
+    "A request served while a category is re-discovered sees its plugins (old or new), never a half-replaced index."
+    from cjm_fasthtml_plugins.core.metadata import PluginMetadata
+    registry = UnifiedPluginRegistry(tmp_path)
+    registry.register_plugin_manager("t", Manager({name: {"type": "object"} for name in ("a", "b", "c")}))
+    seen, busy, real = [], [], PluginMetadata.get_unique_id
+    class Probed(str):  # an id that, whenever the registry hashes it, looks the plugins up as a concurrent request would
+        def __hash__(self):
+            if not busy:
+                busy.append(1)
+                seen.append((registry.get_plugin("t_c") is not None, len(registry.get_all_plugins())))
+                busy.clear()
+            return str.__hash__(self)
+    monkeypatch.setattr(PluginMetadata, "get_unique_id", lambda plugin: Probed(real(plugin)))
+    registry.refresh_category("t")
+    monkeypatch.setattr(PluginMetadata, "get_unique_id", real)
+    assert seen and set(seen) == {(True, 3)}

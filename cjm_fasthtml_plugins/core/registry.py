@@ -98,6 +98,7 @@ class UnifiedPluginRegistry:
         self._adapters: Dict[str, Optional[SchemaManagerAdapter]] = {}  # category -> adapter for its manager's shape
         self._restart_pending: set = set()  # unique ids whose running plugin could not take its newly saved config
         self._pushed: Dict[str, Dict[str, Any]] = {}  # unique id -> saved config last pushed to its running plugin
+        self._changing = threading.RLock()  # one registration, refresh or removal at a time (lookups take no lock)
 
     def __repr__(self) -> str:
         return f"UnifiedPluginRegistry({str(self.config_dir)!r}, categories={len(self._managers)}, plugins={len(self._plugins)})"
@@ -116,12 +117,12 @@ class UnifiedPluginRegistry:
 
     def _install(self, category: str, adapter: Optional[SchemaManagerAdapter], plugins: Dict[str, PluginMetadata],
                  failures: List[LoadFailure]) -> None:
-        "Replace the category's adapter, plugins and failures, keeping every index in step."
+        "Replace the category's adapter, plugins and failures; the plugins index is swapped whole, so a lookup meanwhile sees the old plugins or the new."
+        gone = {plugin.get_unique_id() for plugin in self._by_category.get(category, ())} - plugins.keys()
+        for uid in gone: self._restart_pending.discard(uid); self._pushed.pop(uid, None); self._validators.pop(uid, None)
+        self._plugins = {**{uid: p for uid, p in self._plugins.items() if uid not in gone}, **plugins}  # kept ids keep their place
+        if category not in self._by_category: self._by_category = dict(sorted({**self._by_category, category: []}.items()))
         self._adapters[category] = adapter
-        for uid in [plugin.get_unique_id() for plugin in self._by_category.get(category, ())]:
-            self._plugins.pop(uid, None); self._validators.pop(uid, None)
-            if uid not in plugins: self._restart_pending.discard(uid); self._pushed.pop(uid, None)  # no longer registered
-        self._plugins.update(plugins)
         self._by_category[category], self._failures[category] = list(plugins.values()), failures
 
     def _check_category(self, category: str) -> None:
@@ -139,9 +140,9 @@ class UnifiedPluginRegistry:
         "Register a domain-specific plugin manager."
         self._check_category(category)
         adapter, plugins, failures = self._collect(category, manager) if auto_discover else (None, {}, [])
-        self._managers[category], self._display_names[category] = manager, display_name or category.title()
-        if category not in self._by_category: self._by_category = dict(sorted({**self._by_category, category: []}.items()))
-        self._install(category, adapter, plugins, failures)
+        with self._changing:
+            self._managers[category], self._display_names[category] = manager, display_name or category.title()
+            self._install(category, adapter, plugins, failures)
         return list(plugins.values())
 
     def register_plugin_system(
@@ -160,10 +161,11 @@ class UnifiedPluginRegistry:
                                   category: str  # Category name
                                  ) -> bool:  # True if the category was registered
         "Remove a category, its manager, its plugins and its failures."
-        if category not in self._managers: return False
-        self._install(category, None, {}, [])
-        for index in (self._managers, self._display_names, self._by_category, self._failures, self._adapters):
-            index.pop(category, None)
+        with self._changing:
+            if category not in self._managers: return False
+            self._install(category, None, {}, [])
+            for index in (self._managers, self._display_names, self._by_category, self._failures, self._adapters):
+                index.pop(category, None)
         return True
 
     def refresh_category(self,
@@ -173,7 +175,7 @@ class UnifiedPluginRegistry:
         if category not in self._managers:
             raise KeyError(f"Category {category!r} is not registered; register its manager first.")
         adapter, plugins, failures = self._collect(category, self._managers[category])
-        self._install(category, adapter, plugins, failures)
+        with self._changing: self._install(category, adapter, plugins, failures)
         return list(plugins.values())
 
     def get_load_failures(self,
