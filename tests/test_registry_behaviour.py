@@ -352,3 +352,31 @@ def test_lookups_during_a_refresh_see_every_plugin(tmp_path, monkeypatch):
     registry.refresh_category("t")
     monkeypatch.setattr(PluginMetadata, "get_unique_id", real)
     assert seen and set(seen) == {(True, 3)}
+
+
+def test_a_replaced_or_unregistered_manager_has_its_plugins_cleaned_up(tmp_path):
+    "Nothing stale is left behind: the child processes of a manager no category uses any more are stopped."
+    import subprocess
+    import sys
+    class Plugin:
+        def __init__(self): self.proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+        def force_cleanup(self): self.proc.kill(); self.proc.wait()
+    class Loaded:
+        def __init__(self, name): self.name, self.version, self.instance = name, "1.0", Plugin()
+    class Live(Manager):
+        def __init__(self): super().__init__({"p": {"type": "object"}}); self.plugins = {"p": Loaded("p")}
+    def running(manager): return manager.plugins["p"].instance.proc.poll() is None
+    registry, first, second = UnifiedPluginRegistry(tmp_path), Live(), Live()
+    try:
+        registry.register_plugin_manager("t", first)
+        registry.register_plugin_manager("t", first)  # the same manager again: nothing is stopped
+        assert running(first)
+        registry.register_plugin_manager("t", second)  # e.g. the app rebuilt its manager
+        assert not running(first) and running(second)
+        registry.register_plugin_manager("u", second)
+        registry.unregister_plugin_manager("t")  # still serves category 'u'
+        assert running(second)
+        registry.unregister_plugin_manager("u")
+        assert not running(second)
+    finally:
+        for manager in (first, second): manager.plugins["p"].instance.force_cleanup()

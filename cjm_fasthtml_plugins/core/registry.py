@@ -141,8 +141,10 @@ class UnifiedPluginRegistry:
         self._check_category(category)
         adapter, plugins, failures = self._collect(category, manager) if auto_discover else (None, {}, [])
         with self._changing:
+            old, old_adapter = self._managers.get(category), self._adapters.get(category)
             self._managers[category], self._display_names[category] = manager, display_name or category.title()
             self._install(category, adapter, plugins, failures)
+        if old is not manager: self._retire(category, old, old_adapter)
         return list(plugins.values())
 
     def register_plugin_system(
@@ -163,10 +165,17 @@ class UnifiedPluginRegistry:
         "Remove a category, its manager, its plugins and its failures."
         with self._changing:
             if category not in self._managers: return False
+            old, old_adapter = self._managers[category], self._adapters.get(category)
             self._install(category, None, {}, [])
             for index in (self._managers, self._display_names, self._by_category, self._failures, self._adapters):
                 index.pop(category, None)
+        self._retire(category, old, old_adapter)
         return True
+
+    def _retire(self, category: str, manager: Any, adapter: Optional[SchemaManagerAdapter]) -> None:
+        "Clean up a manager no category uses any more (replaced or unregistered), as `shutdown` would: nothing stale runs on."
+        if manager is None or any(m is manager for m in list(self._managers.values())): return
+        _shutdown({category: manager}, {category: adapter}, self.cleanup_timeout)
 
     def refresh_category(self,
                          category: str  # Category name
