@@ -380,3 +380,20 @@ def test_a_replaced_or_unregistered_manager_has_its_plugins_cleaned_up(tmp_path)
         assert not running(second)
     finally:
         for manager in (first, second): manager.plugins["p"].instance.force_cleanup()
+
+
+def test_a_pydantic_models_own_dates_and_times_are_accepted(tmp_path):
+    "pydantic writes naive datetimes and times without a UTC offset; the plugin's own defaults must validate and save."
+    import datetime as dt
+    from pydantic import BaseModel
+    class Schedule(BaseModel):
+        start: dt.datetime = dt.datetime(2026, 1, 2, 9, 30)
+        daily_at: dt.time = dt.time(6, 15)
+        until: dt.datetime = dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc)
+    registry = UnifiedPluginRegistry(tmp_path)
+    registry.register_plugin_manager("jobs", Manager({"cron": Schedule.model_json_schema()}))
+    defaults = Schedule().model_dump(mode="json")
+    assert registry.validate_plugin_config("jobs_cron", defaults) == []
+    assert registry.save_plugin_config("jobs_cron", {**defaults, "start": "2026-02-03T04:05:06.789+02:00"})
+    assert [e.path for e in registry.validate_plugin_config("jobs_cron", {"start": "next monday", "daily_at": "25:00:00"})] \
+        == ["daily_at", "start"]
