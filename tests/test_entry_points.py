@@ -145,3 +145,26 @@ def test_interface_without_group_is_refused(tmp_path):
     registry = UnifiedPluginRegistry(tmp_path / "configs")
     with pytest.raises(ValueError, match="has no `entry_point_group`"):
         registry.register_plugin_system("misc", object)
+
+
+def test_concurrent_loads_of_one_plugin_make_one_instance(tmp_path, ecosystem, monkeypatch):
+    "Two requests loading one plugin at once share one instance: a second one would never be cleaned up at shutdown."
+    import threading
+    site, group, module = ecosystem
+    registry = UnifiedPluginRegistry(tmp_path / "configs", strict=False)
+    registry.register_plugin_system("transcription", interface(module))
+    manager = registry.get_manager("transcription")
+    whisper, built, second = importlib.import_module(module).Whisper, [], threading.Event()
+    original = whisper.__init__
+    def slow_init(self):
+        original(self); built.append(self)
+        if len(built) == 1: second.wait(2)  # the first load is still constructing when the second one arrives
+        else: second.set()
+    monkeypatch.setattr(whisper, "__init__", slow_init)
+    loaded = []
+    threads = [threading.Thread(target=lambda: loaded.append(manager.load_plugin("whisper", {"model": "base"})))
+               for _ in range(2)]
+    for t in threads: t.start()
+    for t in threads: t.join()
+    assert len(built) == 1 and loaded[0] is loaded[1] is manager.get_plugin_instances()[0]
+    assert registry.shutdown() == ["transcription_whisper"] and loaded[0].cleaned

@@ -309,3 +309,91 @@ def test_a_manager_that_raises_while_a_config_is_pushed_does_not_fail_the_save(r
     assert registry.takes_effect_on_restart("tr_whisper")
     assert registry.delete_plugin_config("tr_whisper") is True
     assert "ZeroDivisionError" in caplog.text
+
+
+def test_a_validator_compiled_while_the_category_is_refreshed_is_not_kept(tmp_path, monkeypatch):
+    "A request validating while the plugin's schema changes (refresh) must not leave the old schema in force."
+    from cjm_fasthtml_plugins.core import schema
+    manager = Manager({"p": {"type": "object", "properties": {"n": {"type": "integer", "maximum": 5}}}})
+    registry = UnifiedPluginRegistry(tmp_path)
+    registry.register_plugin_manager("t", manager)
+    compiled, refreshed, real = threading.Event(), threading.Event(), schema.compile_validator
+    def compile_then_wait(s):
+        validator = real(s)
+        compiled.set(); refreshed.wait(10)
+        return validator
+    monkeypatch.setattr(schema, "compile_validator", compile_then_wait)
+    request = threading.Thread(target=registry.validate_plugin_config, args=("t_p", {"n": 1}))
+    request.start(); compiled.wait(10)
+    manager.schemas["p"] = {"type": "object", "properties": {"n": {"type": "integer", "maximum": 50}}}
+    registry.refresh_category("t")
+    refreshed.set(); request.join()
+    monkeypatch.setattr(schema, "compile_validator", real)
+    assert registry.get_plugin("t_p").config_schema["properties"]["n"]["maximum"] == 50
+    assert registry.validate_plugin_config("t_p", {"n": 20}) == []
+    assert [e.path for e in registry.validate_plugin_config("t_p", {"n": 51})] == ["n"]
+
+
+
+def test_lookups_during_a_refresh_see_every_plugin(tmp_path, monkeypatch):
+    "A request served while a category is re-discovered sees its plugins (old or new), never a half-replaced index."
+    from cjm_fasthtml_plugins.core.metadata import PluginMetadata
+    registry = UnifiedPluginRegistry(tmp_path)
+    registry.register_plugin_manager("t", Manager({name: {"type": "object"} for name in ("a", "b", "c")}))
+    seen, busy, real = [], [], PluginMetadata.get_unique_id
+    class Probed(str):  # an id that, whenever the registry hashes it, looks the plugins up as a concurrent request would
+        def __hash__(self):
+            if not busy:
+                busy.append(1)
+                seen.append((registry.get_plugin("t_c") is not None, len(registry.get_all_plugins())))
+                busy.clear()
+            return str.__hash__(self)
+    monkeypatch.setattr(PluginMetadata, "get_unique_id", lambda plugin: Probed(real(plugin)))
+    registry.refresh_category("t")
+    monkeypatch.setattr(PluginMetadata, "get_unique_id", real)
+    assert seen and set(seen) == {(True, 3)}
+
+
+def test_a_replaced_or_unregistered_manager_has_its_plugins_cleaned_up(tmp_path):
+    "Nothing stale is left behind: the child processes of a manager no category uses any more are stopped."
+    import subprocess
+    import sys
+    class Plugin:
+        def __init__(self): self.proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+        def force_cleanup(self): self.proc.kill(); self.proc.wait()
+    class Loaded:
+        def __init__(self, name): self.name, self.version, self.instance = name, "1.0", Plugin()
+    class Live(Manager):
+        def __init__(self): super().__init__({"p": {"type": "object"}}); self.plugins = {"p": Loaded("p")}
+    def running(manager): return manager.plugins["p"].instance.proc.poll() is None
+    registry, first, second = UnifiedPluginRegistry(tmp_path), Live(), Live()
+    try:
+        registry.register_plugin_manager("t", first)
+        registry.register_plugin_manager("t", first)  # the same manager again: nothing is stopped
+        assert running(first)
+        registry.register_plugin_manager("t", second)  # e.g. the app rebuilt its manager
+        assert not running(first) and running(second)
+        registry.register_plugin_manager("u", second)
+        registry.unregister_plugin_manager("t")  # still serves category 'u'
+        assert running(second)
+        registry.unregister_plugin_manager("u")
+        assert not running(second)
+    finally:
+        for manager in (first, second): manager.plugins["p"].instance.force_cleanup()
+
+
+def test_a_pydantic_models_own_dates_and_times_are_accepted(tmp_path):
+    "pydantic writes naive datetimes and times without a UTC offset; the plugin's own defaults must validate and save."
+    import datetime as dt
+    from pydantic import BaseModel
+    class Schedule(BaseModel):
+        start: dt.datetime = dt.datetime(2026, 1, 2, 9, 30)
+        daily_at: dt.time = dt.time(6, 15)
+        until: dt.datetime = dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc)
+    registry = UnifiedPluginRegistry(tmp_path)
+    registry.register_plugin_manager("jobs", Manager({"cron": Schedule.model_json_schema()}))
+    defaults = Schedule().model_dump(mode="json")
+    assert registry.validate_plugin_config("jobs_cron", defaults) == []
+    assert registry.save_plugin_config("jobs_cron", {**defaults, "start": "2026-02-03T04:05:06.789+02:00"})
+    assert [e.path for e in registry.validate_plugin_config("jobs_cron", {"start": "next monday", "daily_at": "25:00:00"})] \
+        == ["daily_at", "start"]

@@ -71,3 +71,16 @@ def test_saved_ids_is_the_same_object_while_nothing_changes(tmp_path):
     assert registry.store.saved_ids() is first
     registry.delete_plugin_config("x_a")
     assert registry.store.saved_ids() == frozenset()
+
+
+def test_metadata_already_handed_out_follows_this_registrys_saves_and_deletes(tmp_path):
+    "As in 0.0.5: save/update/delete set `is_configured` on the plugin's metadata at once, not at the next lookup."
+    registry = UnifiedPluginRegistry(tmp_path / "configs")
+    [plugin] = registry.register_plugin_manager("llm", Manager(["gemini"]))
+    assert registry.save_plugin_config("llm_gemini", {"a": 1}) and plugin.is_configured
+    assert registry.delete_plugin_config("llm_gemini") and not plugin.is_configured
+    registry.update_plugin_config("llm_gemini", {"a": 2})
+    assert plugin.is_configured
+    registry.delete_plugin_config("llm_gemini")
+    registry.write_plugin_config("llm_gemini", {"a": 3}, expected_revision="")
+    assert plugin.is_configured

@@ -8,6 +8,7 @@ Docs: https://cj-mills.github.io/cjm-fasthtml-plugins/core/manager.html.md"""
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Type
 
@@ -68,6 +69,7 @@ class EntryPointPluginManager:
         self.discovered: Dict[str, DiscoveredPlugin] = {}
         self.plugins: Dict[str, LoadedPlugin] = {}
         self._failures: List[LoadFailure] = []
+        self._loading = threading.RLock()  # concurrent loads of a plugin make one instance (re-entrant: a plugin may load another)
 
     def __repr__(self) -> str: return f"EntryPointPluginManager(group={self.entry_point_group!r}, discovered={len(self.discovered)})"
 
@@ -133,17 +135,18 @@ class EntryPointPluginManager:
                     name: str,  # Plugin name
                     config: Optional[Dict[str, Any]] = None  # Config passed to the instance's `initialize()`, if it has one
                    ) -> Any:  # The plugin instance (the existing one if already loaded)
-        "Create (or return) the live instance of a plugin."
-        if name in self.plugins: return self.plugins[name].instance
-        plugin_class = self._require(name).plugin_class
-        try:
-            instance = plugin_class()
-            initialize = getattr(instance, "initialize", None)
-            if callable(initialize): initialize(dict(config or {}))
-        except SystemExit as e:  # a plugin must not be able to stop the app
-            raise RuntimeError(f"Plugin {name!r} was not loaded: {_failure_message(e)}.") from e
-        self.plugins[name] = LoadedPlugin(name, instance, dict(config or {}))
-        return instance
+        "Create (or return) the live instance of a plugin; concurrent calls get the same instance."
+        with self._loading:
+            if name in self.plugins: return self.plugins[name].instance
+            plugin_class = self._require(name).plugin_class
+            try:
+                instance = plugin_class()
+                initialize = getattr(instance, "initialize", None)
+                if callable(initialize): initialize(dict(config or {}))
+            except SystemExit as e:  # a plugin must not be able to stop the app
+                raise RuntimeError(f"Plugin {name!r} was not loaded: {_failure_message(e)}.") from e
+            self.plugins[name] = LoadedPlugin(name, instance, dict(config or {}))
+            return instance
 
     def get_plugin_instances(self) -> List[Any]:  # Live plugin instances, in load order
         "List the plugin instances this manager holds (the registry's shutdown hook)."

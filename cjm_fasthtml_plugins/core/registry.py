@@ -93,11 +93,12 @@ class UnifiedPluginRegistry:
         self._by_category: Dict[str, List[PluginMetadata]] = {}  # category -> its plugins; kept sorted by category
         self._failures: Dict[str, List[LoadFailure]] = {}  # category -> failures of its last discovery
         self._plugins: Dict[str, PluginMetadata] = {}  # unique id -> metadata, in registration order
-        self._validators: Dict[str, Any] = {}  # unique id -> its schema's jsonschema validator, compiled on first use
+        self._validators: Dict[str, Tuple[Any, Any]] = {}  # unique id -> (the schema, its jsonschema validator), compiled on first use
         self._saved: Any = None  # the `store.saved_ids()` object the is_configured flags were last set from
         self._adapters: Dict[str, Optional[SchemaManagerAdapter]] = {}  # category -> adapter for its manager's shape
         self._restart_pending: set = set()  # unique ids whose running plugin could not take its newly saved config
         self._pushed: Dict[str, Dict[str, Any]] = {}  # unique id -> saved config last pushed to its running plugin
+        self._changing = threading.RLock()  # one registration, refresh or removal at a time (lookups take no lock)
 
     def __repr__(self) -> str:
         return f"UnifiedPluginRegistry({str(self.config_dir)!r}, categories={len(self._managers)}, plugins={len(self._plugins)})"
@@ -116,12 +117,12 @@ class UnifiedPluginRegistry:
 
     def _install(self, category: str, adapter: Optional[SchemaManagerAdapter], plugins: Dict[str, PluginMetadata],
                  failures: List[LoadFailure]) -> None:
-        "Replace the category's adapter, plugins and failures, keeping every index in step."
+        "Replace the category's adapter, plugins and failures; the plugins index is swapped whole, so a lookup meanwhile sees the old plugins or the new."
+        gone = {plugin.get_unique_id() for plugin in self._by_category.get(category, ())} - plugins.keys()
+        for uid in gone: self._restart_pending.discard(uid); self._pushed.pop(uid, None); self._validators.pop(uid, None)
+        self._plugins = {**{uid: p for uid, p in self._plugins.items() if uid not in gone}, **plugins}  # kept ids keep their place
+        if category not in self._by_category: self._by_category = dict(sorted({**self._by_category, category: []}.items()))
         self._adapters[category] = adapter
-        for uid in [plugin.get_unique_id() for plugin in self._by_category.get(category, ())]:
-            self._plugins.pop(uid, None); self._validators.pop(uid, None)
-            if uid not in plugins: self._restart_pending.discard(uid); self._pushed.pop(uid, None)  # no longer registered
-        self._plugins.update(plugins)
         self._by_category[category], self._failures[category] = list(plugins.values()), failures
 
     def _check_category(self, category: str) -> None:
@@ -139,9 +140,11 @@ class UnifiedPluginRegistry:
         "Register a domain-specific plugin manager."
         self._check_category(category)
         adapter, plugins, failures = self._collect(category, manager) if auto_discover else (None, {}, [])
-        self._managers[category], self._display_names[category] = manager, display_name or category.title()
-        if category not in self._by_category: self._by_category = dict(sorted({**self._by_category, category: []}.items()))
-        self._install(category, adapter, plugins, failures)
+        with self._changing:
+            old, old_adapter = self._managers.get(category), self._adapters.get(category)
+            self._managers[category], self._display_names[category] = manager, display_name or category.title()
+            self._install(category, adapter, plugins, failures)
+        if old is not manager: self._retire(category, old, old_adapter)
         return list(plugins.values())
 
     def register_plugin_system(
@@ -160,11 +163,19 @@ class UnifiedPluginRegistry:
                                   category: str  # Category name
                                  ) -> bool:  # True if the category was registered
         "Remove a category, its manager, its plugins and its failures."
-        if category not in self._managers: return False
-        self._install(category, None, {}, [])
-        for index in (self._managers, self._display_names, self._by_category, self._failures, self._adapters):
-            index.pop(category, None)
+        with self._changing:
+            if category not in self._managers: return False
+            old, old_adapter = self._managers[category], self._adapters.get(category)
+            self._install(category, None, {}, [])
+            for index in (self._managers, self._display_names, self._by_category, self._failures, self._adapters):
+                index.pop(category, None)
+        self._retire(category, old, old_adapter)
         return True
+
+    def _retire(self, category: str, manager: Any, adapter: Optional[SchemaManagerAdapter]) -> None:
+        "Clean up a manager no category uses any more (replaced or unregistered), as `shutdown` would: nothing stale runs on."
+        if manager is None or any(m is manager for m in list(self._managers.values())): return
+        _shutdown({category: manager}, {category: adapter}, self.cleanup_timeout)
 
     def refresh_category(self,
                          category: str  # Category name
@@ -173,7 +184,7 @@ class UnifiedPluginRegistry:
         if category not in self._managers:
             raise KeyError(f"Category {category!r} is not registered; register its manager first.")
         adapter, plugins, failures = self._collect(category, self._managers[category])
-        self._install(category, adapter, plugins, failures)
+        with self._changing: self._install(category, adapter, plugins, failures)
         return list(plugins.values())
 
     def get_load_failures(self,
@@ -263,12 +274,13 @@ class UnifiedPluginRegistry:
         "Validate a config against the plugin's JSON Schema with `jsonschema`."
         from cjm_fasthtml_plugins.core.schema import compile_validator, config_errors  # on first use, like jsonschema
         plugin = self._registered(unique_id)
-        validator = self._validators.get(unique_id)
-        if validator is None:
-            try: validator = self._validators[unique_id] = compile_validator(plugin.config_schema)
+        compiled_from, validator = self._validators.get(unique_id, (None, None))
+        if compiled_from is not plugin.config_schema:  # first use, or the plugin was re-registered meanwhile
+            try: validator = compile_validator(plugin.config_schema)
             except Exception as e:
                 return [FieldError("", f"the plugin's config schema is itself invalid ({getattr(e, 'message', e)}); "
                                        "fix the plugin's get_config_schema()")]
+            self._validators[unique_id] = (plugin.config_schema, validator)
         return config_errors(validator, config)
 
     def get_config_defaults(self,
@@ -335,8 +347,7 @@ class UnifiedPluginRegistry:
                 if current != (expected_revision or None):
                     raise ConfigConflictError(unique_id, expected_revision, current, current_config)
                 revision = self.store.save(unique_id, config)
-        _claim(self.store, self._owned, self._plugins.get(unique_id))
-        self._push(unique_id, config)
+        self._stored(unique_id, config)
         return revision
 
     def update_plugin_config(self,
@@ -350,8 +361,7 @@ class UnifiedPluginRegistry:
             current = self.store.load(unique_id) or {}
             updated = self._checked(unique_id, changes(current) if callable(changes) else {**current, **changes}, validate)
             self.store.save(unique_id, updated)
-        _claim(self.store, self._owned, self._plugins.get(unique_id))
-        self._push(unique_id, updated)
+        self._stored(unique_id, updated)
         return updated
 
     def save_plugin_config(self,
@@ -372,11 +382,19 @@ class UnifiedPluginRegistry:
         "Delete saved configuration for a plugin."
         try:
             self.store.delete(validate_plugin_id(unique_id))
+            if unique_id in self._plugins: self._plugins[unique_id].is_configured = False  # metadata already handed out too
             self._push(unique_id, {})  # the running plugin falls back to the defaults
             return True
         except (PluginRegistryError, OSError, ValueError) as e:
             _logger().error("Could not delete the config of plugin %r: %s", unique_id, e)
             return False
+
+    def _stored(self, unique_id: str, saved: Mapping[str, Any]) -> None:
+        "After a save: the plugin is configured (metadata already handed out too), owns the config, and runs with it."
+        plugin = self._plugins.get(unique_id)
+        if plugin is not None: plugin.is_configured = True
+        _claim(self.store, self._owned, plugin)
+        self._push(unique_id, saved)
 
     def _push(self, unique_id: str, saved: Mapping[str, Any]) -> None:
         "Hand a just-saved config to the plugin if it runs; remember when it takes effect only on restart."

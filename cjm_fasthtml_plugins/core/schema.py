@@ -89,6 +89,22 @@ def _extended(cls: type) -> type:
         if name in cls.VALIDATORS: keywords[name] = functools.partial(check, cls.VALIDATORS[name])
     return extend(cls, keywords)
 
+def _or_local_time(check: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    "`check` (jsonschema's RFC 3339 `date-time` or `time`) that also accepts a value without a UTC offset."
+    return lambda value: check(value) or (isinstance(value, str) and check(value + "Z"))  # local time: read as UTC
+
+@functools.lru_cache(maxsize=None)  # one checker per jsonschema draft, not one per plugin
+def _format_checker(cls: type) -> Any:
+    "`cls`'s format checker, with `date-time` and `time` also accepting local times (no offset), as pydantic writes them."
+    from jsonschema import FormatChecker
+    checker = FormatChecker(())
+    checker.checkers = dict(cls.FORMAT_CHECKER.checkers)
+    for name in ("date-time", "time"):
+        if name in checker.checkers:
+            check, raises = checker.checkers[name]
+            checker.checkers[name] = (_or_local_time(check), raises)
+    return checker
+
 def _refuse_retrieval(uri: str) -> Any:
     "Never fetch a referenced schema: only references inside the plugin's schema are followed."
     raise LookupError(f"{uri!r} is outside the schema; only local references ('#/...') are followed")
@@ -102,7 +118,7 @@ def compile_validator(
     from referencing import Registry
     base = validator_for(schema)
     base.check_schema(schema)
-    return _extended(base)(schema, format_checker=base.FORMAT_CHECKER, registry=Registry(retrieve=_refuse_retrieval))
+    return _extended(base)(schema, format_checker=_format_checker(base), registry=Registry(retrieve=_refuse_retrieval))
 
 # %% ../../nbs/core/schema.ipynb #b23eb544
 REQUIRED_MESSAGE = "A value is required."  # What a missing required property reports
@@ -210,14 +226,14 @@ def config_errors(
 
 # %% ../../nbs/core/schema.ipynb #b7d2c4e1
 def _defaults(schema: Any) -> Dict[str, Any]:
-    "The `default` of each property of a schema whose `$ref`s are resolved, nested objects' included."
-    defaults, properties = {}, schema.get("properties") if isinstance(schema, Mapping) else None
+    "The `default` of each property of a schema whose `$ref`s are resolved (plain `allOf` branches merged in), nested objects' included."
+    from cjm_fasthtml_plugins.core.schema_tree import merge_all_of  # the settings form reads `allOf` the same way
+    properties = merge_all_of(schema).get("properties") if isinstance(schema, Mapping) else None
+    defaults = {}
     for name, prop in (properties.items() if isinstance(properties, Mapping) else ()):
         if not isinstance(prop, Mapping): continue
         if "default" in prop: defaults[name] = copy.deepcopy(prop["default"])
-        elif isinstance(prop.get("properties"), Mapping):
-            nested = _defaults(prop)
-            if nested: defaults[name] = nested
+        elif (nested := _defaults(prop)): defaults[name] = nested
     return defaults
 
 def schema_defaults(

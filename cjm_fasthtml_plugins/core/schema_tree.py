@@ -174,10 +174,11 @@ def field_kind(
 
 # %% ../../nbs/core/schema_tree.ipynb #c0e3d70d
 def _applies(condition: Any, value: Any) -> bool:
-    "Whether `value` satisfies a (resolved) `if` schema."
-    from jsonschema import Draft202012Validator  # imported here: keeps this module light to import
+    "Whether `value` satisfies a (resolved) `if` schema, checked as validation checks it (an unusable `if`: False)."
+    from cjm_fasthtml_plugins.core.schema import compile_validator  # imported here: keeps this module light to import
     if not isinstance(condition, (dict, bool)): return False
-    return Draft202012Validator(condition).is_valid(value)
+    try: return compile_validator(condition).is_valid(value)  # RE2 patterns: a value cannot stall the form
+    except Exception: return False  # an invalid `if` (config_errors reports the schema as unusable)
 
 def _conditional_branches(node: Mapping[str, Any], value: Mapping[str, Any]) -> Iterator[Any]:
     "The subschemas or `required` lists that apply to `value` through the node's conditionals."
