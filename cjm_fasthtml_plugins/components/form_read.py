@@ -89,7 +89,8 @@ def _read_scalar(kind: str, node: Mapping[str, Any], path: Tuple[Any, ...], null
         try: return _number(kind, text.strip())
         except ValueError: return rd.fail(path, f"Enter a {'whole ' if kind == 'integer' else ''}number (got {_quoted(text.strip())}).")
     if text == "": return _empty(marker, kind, nullable)
-    if node.get("format") == "date-time" and re.fullmatch(rf"{_DATE}T\d\d:\d\d", text): text += ":00"
+    if node.get("format") in ("date-time", "time") and re.fullmatch(rf"(?:{_DATE}T)?\d\d:\d\d", text) \
+       and (node["format"] == "time") != ("T" in text): text += ":00"  # a browser leaves out zero seconds; RFC 3339 wants them
     return text
 
 # %% ../../nbs/components/form_read.ipynb #748a2507
