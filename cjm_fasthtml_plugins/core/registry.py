@@ -117,10 +117,11 @@ class UnifiedPluginRegistry:
 
     def _install(self, category: str, adapter: Optional[SchemaManagerAdapter], plugins: Dict[str, PluginMetadata],
                  failures: List[LoadFailure]) -> None:
-        "Replace the category's adapter, plugins and failures; the plugins index is swapped whole, so a lookup meanwhile sees the old plugins or the new."
+        "Replace the category's adapter, plugins and failures; a lookup meanwhile finds each kept plugin (old or new), never a gap."
         gone = {plugin.get_unique_id() for plugin in self._by_category.get(category, ())} - plugins.keys()
-        for uid in gone: self._restart_pending.discard(uid); self._pushed.pop(uid, None); self._validators.pop(uid, None)
-        self._plugins = {**{uid: p for uid, p in self._plugins.items() if uid not in gone}, **plugins}  # kept ids keep their place
+        self._plugins.update(plugins)  # kept ids are replaced in place (and keep their place); only then are the others removed
+        for uid in gone:
+            self._plugins.pop(uid, None); self._restart_pending.discard(uid); self._pushed.pop(uid, None); self._validators.pop(uid, None)
         if category not in self._by_category: self._by_category = dict(sorted({**self._by_category, category: []}.items()))
         self._adapters[category] = adapter
         self._by_category[category], self._failures[category] = list(plugins.values()), failures
