@@ -40,6 +40,17 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
+def no_js_page(browser) -> Iterator:
+    "A page in a fresh browser context with JavaScript off (10 s timeouts); the context is closed afterwards."
+    ctx = browser.new_context(java_script_enabled=False)
+    try:
+        page = ctx.new_page()
+        page.set_default_timeout(10_000)
+        yield page
+    finally: ctx.close()
+
+
+@contextlib.contextmanager
 def serve_app(app) -> Iterator[str]:
     "Serve an ASGI app with uvicorn in a thread on 127.0.0.1; yield its base URL; always stop it."
     import threading

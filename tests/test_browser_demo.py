@@ -16,7 +16,7 @@ import httpx
 import psutil
 import pytest
 
-from browser_support import ARTIFACTS, REPO_ROOT, free_port  # noqa: F401 (the browser fixtures come from conftest.py)
+from browser_support import ARTIFACTS, REPO_ROOT, free_port, no_js_page  # noqa: F401 (the browser fixtures come from conftest.py)
 
 pytestmark = pytest.mark.browser
 
@@ -485,10 +485,7 @@ def test_views_use_the_same_words(demo_server, page_and_net):
 
 def test_the_selector_works_without_javascript(demo_server, browser):
     "With JavaScript off, choosing a plugin, comparing and 'Use this plugin' still work, as plain GETs and a form post."
-    ctx = browser.new_context(java_script_enabled=False)
-    page = ctx.new_page()
-    page.set_default_timeout(10_000)
-    try:
+    with no_js_page(browser) as page:
         page.goto(demo_server.url + "/plugins/category/llm")
         page.select_option("#plugin-select", RUNPOD)
         with page.expect_navigation():
@@ -503,23 +500,16 @@ def test_the_selector_works_without_javascript(demo_server, browser):
             page.click("#comparison-toggle")
         rows = page.locator("tr[data-plugin-id]")
         assert sorted(rows.evaluate_all("rs => rs.map(r => r.dataset.pluginId)")) == [LLAMA, RUNPOD]
-    finally:
-        ctx.close()
 
 
 def test_buttons_and_switches_keep_their_colours_without_javascript(demo_server, browser):
     "The theme classes are in the page, not only added by a script: without JavaScript, Save and a switch stay visible."
-    ctx = browser.new_context(java_script_enabled=False)
-    page = ctx.new_page()
-    page.set_default_timeout(10_000)
-    try:
+    with no_js_page(browser) as page:
         page.goto(demo_server.url + "/plugins/category/transcription")
         colour = lambda selector: page.eval_on_selector(selector, "e => getComputedStyle(e).backgroundColor")  # noqa: E731
         transparent = "rgba(0, 0, 0, 0)"
         assert colour("#plugin-settings-form button.uk-btn-primary") != transparent
         assert colour("#plugin-settings-form input[name='supports_streaming'][type='checkbox']") != transparent
-    finally:
-        ctx.close()
 
 
 def test_phone_pages_fit_and_wide_tables_say_they_scroll(demo_server, browser):
@@ -650,10 +640,7 @@ def test_search_filters_the_plugins_of_a_long_category(search_app, page_and_net)
 
 def test_the_selector_inside_an_app_form_is_no_nested_form(search_app, browser, page_and_net):
     "Inside the app's own form: one form on the page, the choice posts with it, and 'Show' works without JavaScript."
-    ctx = browser.new_context(java_script_enabled=False)
-    page = ctx.new_page()
-    page.set_default_timeout(10_000)
-    try:
+    with no_js_page(browser) as page:
         page.goto(search_app + "/in-form")
         page.select_option("#plugin-select", "transcription_canary")
         with page.expect_navigation():
@@ -663,8 +650,6 @@ def test_the_selector_inside_an_app_form_is_no_nested_form(search_app, browser, 
         with page.expect_navigation():
             page.get_by_role("button", name="Save settings").click()
         assert page.locator("#saved").inner_text() == "saved transcription_canary hello"
-    finally:
-        ctx.close()
     page, net = page_and_net  # with JavaScript: Enter in the search box filters, it submits nothing
     page.goto(search_app + "/in-form")
     assert page.evaluate("document.forms.length") == 1

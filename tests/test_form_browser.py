@@ -13,7 +13,7 @@ import uvicorn
 import fasthtml.common as fh
 from monsterui.franken import Button, ButtonT
 
-from browser_support import free_port  # the browser fixtures come from conftest.py
+from browser_support import free_port, no_js_page  # the browser fixtures come from conftest.py
 from cjm_fasthtml_plugins.demo.assets import mount_assets, offline_headers
 from cjm_fasthtml_plugins.components.form import FORM_OP_FIELD, render_schema_fields
 from cjm_fasthtml_plugins.components.form_read import parse_schema_form
@@ -84,9 +84,7 @@ def hosts(page):
 
 def test_array_buttons_work_without_javascript(server, browser):
     url, store = server
-    ctx = browser.new_context(java_script_enabled=False)
-    try:
-        page = ctx.new_page()
+    with no_js_page(browser) as page:
         page.goto(url)
         page.click("button[value='down:mirrors.0']")
         page.wait_for_url(f"{url}/render")
@@ -94,7 +92,6 @@ def test_array_buttons_work_without_javascript(server, browser):
         page.click("#save")
         page.wait_for_selector("#message")
         assert store["config"]["mirrors"] == [{"host": "b", "token": "tok-b"}, {"host": "a", "token": "tok-a"}]
-    finally: ctx.close()
 
 
 def test_enter_in_a_text_field_saves_instead_of_moving_an_item(server, page_and_net):

@@ -8,7 +8,7 @@ import pytest
 
 import fasthtml.common as fh
 
-from browser_support import serve_app  # the browser fixtures come from conftest.py
+from browser_support import no_js_page, serve_app  # the browser fixtures come from conftest.py
 from cjm_fasthtml_plugins.demo.assets import mount_assets, offline_headers
 from cjm_fasthtml_plugins.components.routes import htmx_error_swap_config, plugin_router
 from cjm_fasthtml_plugins.core.registry import UnifiedPluginRegistry
@@ -97,9 +97,7 @@ def test_conditional_field_appears_and_becomes_required(server, page_and_net):
 
 def test_array_buttons_work_without_javascript(server, browser):
     url, registry = server
-    ctx = browser.new_context(java_script_enabled=False)
-    try:
-        page = ctx.new_page()
+    with no_js_page(browser) as page:
         page.goto(url)
         page.click("button[value='down:mirrors.0']")
         page.wait_for_load_state()
@@ -108,7 +106,6 @@ def test_array_buttons_work_without_javascript(server, browser):
         page.locator(FORM).get_by_role("button", name="Save", exact=True).click()
         page.wait_for_selector("[data-testid='form-message']")
         assert registry.load_plugin_config(UID)["mirrors"] == [{"host": "b", "token": "tok-b"}, {"host": "a", "token": "tok-a"}]
-    finally: ctx.close()
 
 
 def test_array_buttons_pressed_from_the_keyboard_keep_the_focus(server, page_and_net):
