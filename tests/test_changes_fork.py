@@ -1,4 +1,5 @@
-"""A JSON store watching before a fork (gunicorn --preload) keeps watching in the forked child."""
+"""A store watching before a fork (gunicorn --preload) keeps watching in the forked child: the JSON store here,
+PostgreSQL in test_pg_processes.py through the same `check_a_forked_child_hears`."""
 import os
 import queue
 
@@ -6,8 +7,8 @@ from cjm_fasthtml_plugins.core.changes import ConfigChange
 from cjm_fasthtml_plugins.core.store import JsonDirectoryStore
 
 
-def test_a_forked_child_watches_with_its_own_thread(tmp_path):
-    store, writer = JsonDirectoryStore(tmp_path / "configs"), JsonDirectoryStore(tmp_path / "configs")
+def check_a_forked_child_hears(store, writer, ready) -> None:
+    "Fork while `store` watches; the child (once `ready()` says it listens) and the parent both hear `writer`'s save."
     seen = queue.Queue()
     store.watch(seen.put)
     ready_r, ready_w = os.pipe()
@@ -15,8 +16,7 @@ def test_a_forked_child_watches_with_its_own_thread(tmp_path):
     if pid == 0:  # the child: its watcher was started at fork; report what it hears through the exit code
         code = 1
         try:
-            store._watcher.ready.wait(30)
-            os.write(ready_w, b"1")
+            if ready(): os.write(ready_w, b"1")
             change = seen.get(timeout=60)
             code = 0 if change.unique_id == "llm_gemini" and change.action == "save" else 2
         finally: os._exit(code)
@@ -25,4 +25,9 @@ def test_a_forked_child_watches_with_its_own_thread(tmp_path):
     revision = writer.save("llm_gemini", {"temperature": 0.5})
     assert seen.get(timeout=30) == ConfigChange("llm_gemini", "save", revision)  # the parent still hears it too
     assert os.waitpid(pid, 0)[1] == 0
-    store.close()
+
+
+def test_a_forked_child_watches_with_its_own_thread(tmp_path):
+    store, writer = JsonDirectoryStore(tmp_path / "configs"), JsonDirectoryStore(tmp_path / "configs")
+    check_a_forked_child_hears(store, writer, lambda: store._watcher.ready.wait(30) or True)
+    store.close(); writer.close()

@@ -11,6 +11,7 @@ import pytest
 
 from cjm_fasthtml_plugins.core.pg_store import PostgresConfigStore, StoreUnavailableError
 from pg_support import pg_cluster, pg_dsn, unique_table  # noqa: F401
+from test_changes_fork import check_a_forked_child_hears
 
 
 def spawn(code: str, env: dict, *args: str) -> subprocess.Popen:
@@ -185,23 +186,7 @@ def test_a_forked_child_uses_its_own_connections(pg_dsn):
 
 def test_a_forked_child_keeps_hearing_changes(pg_dsn):
     "Like the JSON store's watcher, a store watching before a fork (gunicorn --preload) keeps delivering in the child."
-    from cjm_fasthtml_plugins.core.changes import ConfigChange
     store = PostgresConfigStore(pg_dsn, table=unique_table())
     writer = PostgresConfigStore(pg_dsn, table=store.table)  # another process or host
-    seen = queue.Queue()
-    store.watch(seen.put)
-    ready_r, ready_w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: its listener was started at fork; report what it hears through the exit code
-        code = 1
-        try:
-            if store._listener.listening.wait(30): os.write(ready_w, b"1")
-            change = seen.get(timeout=60)
-            code = 0 if change.unique_id == "llm_gemini" and change.action == "save" else 2
-        finally: os._exit(code)
-    os.close(ready_w)  # so a child that fails before it is ready ends the read
-    assert os.read(ready_r, 1) == b"1", f"the child exited with {os.waitpid(pid, 0)[1] >> 8} before it listened"
-    revision = writer.save("llm_gemini", {"temperature": 0.5})
-    assert seen.get(timeout=30) == ConfigChange("llm_gemini", "save", revision)  # the parent still hears it too
-    assert os.waitpid(pid, 0)[1] == 0
+    check_a_forked_child_hears(store, writer, lambda: store._listener.listening.wait(30))
     store.close(); writer.close()
