@@ -93,7 +93,6 @@ def _or_local_time(check: Callable[[Any], bool]) -> Callable[[Any], bool]:
     "`check` (jsonschema's RFC 3339 `date-time` or `time`) that also accepts a value without a UTC offset."
     return lambda value: check(value) or (isinstance(value, str) and check(value + "Z"))  # local time: read as UTC
 
-@functools.lru_cache(maxsize=None)  # one checker per jsonschema draft, not one per plugin
 def _format_checker(cls: type) -> Any:
     "`cls`'s format checker, with `date-time` and `time` also accepting local times (no offset), as pydantic writes them."
     from jsonschema import FormatChecker
