@@ -212,10 +212,11 @@ def _choice(node: Mapping[str, Any], value: Any, present: bool, path: Tuple[Any,
             ctx: _Ctx) -> FT:
     "Radios for up to three options, else a select; an empty option when the value may be left out."
     fid, name = ctx.new_id(path), _name(ctx.prefix, path)
-    options = [(_opt(v), label or '""') for v, label in choice_options(node)]
+    pairs = choice_options(node)
+    options = [(_opt(v), label or '""') for v, label in pairs]
     unset = "—" if nullable else _unset_label(node)  # a nullable choice's empty option saves null, not the default
     if nullable or not required or not present: options = [("", unset)] + options
-    choices = [v for v, _ in choice_options(node)]  # the value as the choice it equals (1 is the choice 1.0)
+    choices = [v for v, _ in pairs]  # the value as the choice it equals (1 is the choice 1.0)
     current = _opt(next((v for v in choices if _same(v, value)), value)) if present and value is not None else ""
     notes, attrs = _notes(ctx, fid, path, node, ctx.claim(path), value=value, present=present)
     if len(options) > 3:
@@ -230,10 +231,8 @@ def _choice(node: Mapping[str, Any], value: Any, present: bool, path: Tuple[Any,
                     data_field=_dotted(path))
 
 def _unset_label(node: Mapping[str, Any]) -> str:
-    "The text of the option that leaves a choice out: what it then is, when the schema has a default among the choices."
-    if node.get("default") is None: return "—"
-    label = next((label or '""' for v, label in choice_options(node) if _same(v, node["default"])), None)
-    return "—" if label is None else f"Default ({label})"
+    "The text of the option that leaves a choice out: what it then is, when the schema has a default."
+    return f"Default ({shown})" if (shown := _default_text(node)) else "—"
 
 def _opt(value: Any) -> str:
     "A choice value as an option's value (the empty string as `\"\"`: `''` is the option that leaves the value out)."
